@@ -1,0 +1,56 @@
+# Fashion-MNIST Lab. `make run` and `make test` do all the set-up they need.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON := $(BIN)/python
+CORE := $(PYTHON) -m fmnist_core
+DEBIAN_DATA := /usr/share/datasets/fashion-mnist
+PORT ?= 8501
+
+.PHONY: run test setup data browser reference bench clean
+
+run: setup data
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+test: setup data browser
+	$(PYTHON) -m pytest -q
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PYTHON) || $(PY) -m venv $(VENV)
+	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q -r requirements.txt
+	touch $@
+
+# The data: ./data, $FMNIST_DATA_DIR or Debian's package; install the package where apt exists,
+# else let torchvision download it into ./data.
+data: setup
+	@if $(PYTHON) -c "import sys; from fmnist_core.data import find_data; find_data(download=False)" 2>/dev/null; then \
+		echo "Fashion-MNIST: found"; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "Fashion-MNIST: installing Debian's dataset-fashion-mnist"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q dataset-fashion-mnist; \
+	else \
+		echo "Fashion-MNIST: downloading with torchvision into ./data"; \
+		$(CORE) data >/dev/null; \
+	fi
+	@$(PYTHON) -c "from fmnist_core.data import find_data; print('Fashion-MNIST at', find_data()['train_images'].parent)"
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+browser:
+	@if [ -x /usr/bin/chromium ]; then echo "chromium: found"; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else echo "chromium: not found; install Debian's chromium package for the browser tests"; fi
+
+# The shipped reference runs in saved_models/ (full dataset, CPU: about an hour on 2 cores).
+reference: setup data
+	bash scripts/reference.sh
+
+bench: setup data
+	$(CORE) bench
+
+clean:
+	rm -rf .pytest_cache test-artifacts
+	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,326 @@
+"""Command line: python -m fmnist_core {data,train,runs,evaluate,predict,bench,study}."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shlex
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .config import ClassifierConfig, CNNConfig, ConfigError, ConvAEConfig, DenseAEConfig, MLPConfig, RunSpec, TrainConfig
+from .data import CLASS_NAMES, NOISE_KINDS, DataError, load_fashion_mnist
+from .preprocess import ImageError
+from .registry import Registry, RunError
+
+USER_ERRORS = (ConfigError, DataError, RunError, ImageError)
+
+
+class CLIError(Exception):
+    """Bad input from the command line; printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own errors: one line, exit 2, like ours
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", help="folder with the four Fashion-MNIST IDX files (or FMNIST_DATA_DIR)")
+    p.add_argument("--runs-dir", help="folder of run folders (or FMNIST_RUNS_DIR; default saved_models)")
+
+
+def _train_flags(p: argparse.ArgumentParser, kind: str) -> None:
+    d = TrainConfig()
+    g = p.add_argument_group("training")
+    g.add_argument("--lr", type=float, default=d.lr, help="learning rate (default %(default)s)")
+    g.add_argument("--batch-size", type=int, default=d.batch_size, help="images per step (default %(default)s)")
+    g.add_argument("--epochs", type=int, default=d.epochs, help="maximum epochs (default %(default)s)")
+    g.add_argument("--optimizer", choices=("adam", "sgd"), default=d.optimizer)
+    g.add_argument("--momentum", type=float, default=d.momentum, help="SGD momentum (default %(default)s)")
+    g.add_argument("--seed", type=int, default=d.seed)
+    g.add_argument("--patience", type=int, default=d.patience,
+                   help="early stopping after this many epochs without val_loss improvement; 0 = off")
+    g.add_argument("--min-delta", type=float, default=d.min_delta, help="smallest val_loss improvement that counts")
+    g.add_argument("--keep-last", action="store_true", help="keep the last epoch's weights, not the best")
+    g.add_argument("--validation", choices=("test", "holdout"), default=d.validation,
+                   help="validate on the official test set (as the reports) or a held-out part of train")
+    g.add_argument("--limit", type=int, default=0, help="train on the first N images only (0 = all)")
+    g.add_argument("--train-fraction", type=float, default=1.0, help="seeded fraction of the training set to use")
+    g.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda or mps")
+    g.add_argument("--name", help="run id to save under (default: kind and time)")
+    m = p.add_argument_group("model")
+    if kind in ("autoencoder", "classifier", "dense-autoencoder"):
+        default_n = DenseAEConfig().latent_dim if kind == "dense-autoencoder" else 64
+        m.add_argument("--latent", type=int, default=default_n, help="code size n (default %(default)s)")
+    if kind in ("autoencoder", "classifier"):
+        m.add_argument("--dropout", type=float, default=0.2, help="dropout p after every ReLU (default 0.2)")
+        m.add_argument("--channels", type=int, nargs=2, default=(16, 32), metavar=("C1", "C2"))
+        m.add_argument("--batch-norm", action="store_true", help="BatchNorm before each pooling (report E)")
+        m.add_argument("--second-pool", choices=("max", "avg"), default="max")
+        m.add_argument("--dropout-mode", choices=("element", "channel"), default="element",
+                       help="channel = Dropout2d on conv maps: faster, but not the reports' model")
+    if kind == "autoencoder":
+        m.add_argument("--decoder", choices=("output_padding", "kernel"), default="output_padding",
+                       help="last layer: kernel 3 + output_padding (A) or kernel 4 (C's AE 4)")
+    if kind == "classifier":
+        m.add_argument("--encoder", default="random", help="autoencoder RUN_ID to copy the encoder from, or random")
+        m.add_argument("--freeze-encoder", action="store_true", help="train the head only (report C's C8)")
+        m.add_argument("--head-hidden", type=int, default=0, help="hidden units in the head (0 = none)")
+        m.add_argument("--no-final-relu", dest="final_relu", action="store_false",
+                       help="no ReLU before the softmax (reports A and C use one)")
+    if kind == "dense-autoencoder":
+        m.add_argument("--dropout", type=float, default=0.1)
+    if kind in ("cnn", "mlp"):
+        m.add_argument("--dropout", type=float, default=0.4 if kind == "cnn" else 0.2)
+    if kind == "mlp":
+        m.add_argument("--hidden", type=int, default=256)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m fmnist_core", description="Fashion-MNIST Lab: train, evaluate and compare models.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    s = sub.add_parser("data", help="where the data was found, split sizes, class counts")
+    _common(s)
+    s = sub.add_parser("train", help="train a model and save it as a run")
+    kinds = s.add_subparsers(dest="kind", required=True, parser_class=_Parser)
+    for kind, desc in (("autoencoder", "report A's convolutional autoencoder (and C, E variants)"),
+                       ("dense-autoencoder", "report B's 784 -> n -> 784 autoencoder"),
+                       ("classifier", "an encoder (pretrained or random) plus a linear head"),
+                       ("cnn", "report D's deep CNN"), ("mlp", "report D's one-hidden-layer MLP")):
+        k = kinds.add_parser(kind, help=desc, description=desc)
+        _common(k)
+        _train_flags(k, kind)
+    s = sub.add_parser("runs", help="list saved runs")
+    _common(s)
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s = sub.add_parser("evaluate", help="test-set metrics of a run, as JSON")
+    _common(s)
+    s.add_argument("run_id")
+    s.add_argument("--noise", choices=list(NOISE_KINDS), help="add noise to the inputs: " +
+                   "; ".join(f"{k}: {v}" for k, v in NOISE_KINDS.items()))
+    s.add_argument("--level", type=float, default=0.2, help="noise level (default %(default)s)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--limit", type=int, default=0, help="first N test images only")
+    s = sub.add_parser("predict", help="class probabilities for image files, as JSON")
+    _common(s)
+    s.add_argument("run_id")
+    s.add_argument("images", nargs="+", help="PNG, JPEG, WebP, BMP or GIF files")
+    s = sub.add_parser("bench", help="images/s of fit() against a torchvision DataLoader reference loop")
+    _common(s)
+    s.add_argument("--images", type=int, default=6000, help="training images per timed pass (default %(default)s)")
+    s.add_argument("--rounds", type=int, default=2, help="A B rounds (default %(default)s)")
+    s.add_argument("--model", choices=("autoencoder", "classifier", "both"), default="both")
+    s = sub.add_parser("study", help="run a study's missing runs, then print its table")
+    _common(s)
+    s.add_argument("name", nargs="?", help="study name; omit to list them")
+    s.add_argument("--seeds", type=int, help="seeds per configuration (default: the study's)")
+    s.add_argument("--epochs", type=int, help="epochs per run (default: the study's)")
+    s.add_argument("--limit", type=int, default=0, help="train on the first N images only")
+    s.add_argument("--dry-run", action="store_true", help="list the runs it would train")
+    return p
+
+
+def spec_from_args(a: argparse.Namespace) -> RunSpec:
+    train = TrainConfig(optimizer=a.optimizer, lr=a.lr, momentum=a.momentum, batch_size=a.batch_size,
+                        epochs=a.epochs, seed=a.seed, patience=a.patience, min_delta=a.min_delta,
+                        restore_best=not a.keep_last, validation=a.validation, limit=a.limit,
+                        train_fraction=a.train_fraction, device=a.device)
+    if a.kind == "autoencoder":
+        model = ConvAEConfig(latent_dim=a.latent, dropout=a.dropout, channels=tuple(a.channels),
+                             batch_norm=a.batch_norm, second_pool=a.second_pool, decoder=a.decoder,
+                             dropout_mode=a.dropout_mode)
+    elif a.kind == "dense-autoencoder":
+        model = DenseAEConfig(latent_dim=a.latent, dropout=a.dropout)
+    elif a.kind == "classifier":
+        model = ClassifierConfig(latent_dim=a.latent, dropout=a.dropout, channels=tuple(a.channels),
+                                 batch_norm=a.batch_norm, second_pool=a.second_pool, dropout_mode=a.dropout_mode,
+                                 encoder_run=a.encoder, freeze_encoder=a.freeze_encoder,
+                                 head_hidden=a.head_hidden, final_relu=a.final_relu)
+    elif a.kind == "cnn":
+        model = CNNConfig(dropout=a.dropout)
+    else:
+        model = MLPConfig(hidden=a.hidden, dropout=a.dropout)
+    return RunSpec(model, train, a.name)
+
+
+def _fmt(v, pct=False) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    return f"{100 * v:.2f}%" if pct else f"{v:.4f}"
+
+
+def cmd_data(a) -> int:
+    ds = load_fashion_mnist(a.data_dir)
+    out = {"source": ds.source, "train": len(ds.train_labels), "test": len(ds.test_labels),
+           "classes": {name: {"train": int((ds.train_labels == i).sum()), "test": int((ds.test_labels == i).sum())}
+                       for i, name in enumerate(CLASS_NAMES)}}
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+def train_with_progress(spec: RunSpec, ds, registry: Registry, command: str | None = None) -> str:
+    """Train one run with a tqdm bar; Ctrl-C stops after the current batch and keeps the run."""
+    from tqdm import tqdm
+    from .train import train_run
+    stop = threading.Event()
+    bar = None
+
+    def on_batch(pr):
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=pr.epochs * pr.batches, unit="batch", dynamic_ncols=True, file=sys.stderr)
+        bar.n = (pr.epoch - 1) * pr.batches + pr.batch
+        bar.set_description(f"epoch {pr.epoch}/{pr.epochs}", refresh=False)
+        bar.set_postfix(loss=f"{pr.loss:.4f}", refresh=False)
+        bar.update(0)
+
+    def on_epoch(run_id, state):
+        r = state.history[-1]
+        parts = [f"epoch {r['epoch']}", f"train_loss {r['train_loss']:.4f}", f"val_loss {r['val_loss']:.4f}"]
+        if "val_acc" in r:
+            parts += [f"train_acc {100 * r['train_acc']:.2f}%", f"val_acc {100 * r['val_acc']:.2f}%"]
+        parts.append(f"{r['epoch_seconds']:.1f}s")
+        (bar.write if bar else print)("  ".join(parts), file=sys.stderr)
+
+    def on_sigint(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("\nstopping after this batch (Ctrl-C again to abort)...", file=sys.stderr)
+
+    old = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() else None
+    try:
+        run_id = train_run(spec, ds, registry, on_batch, on_epoch, stop, command=command)
+    finally:
+        if bar is not None:
+            bar.close()
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+    return run_id
+
+
+def cmd_train(a) -> int:
+    spec = spec_from_args(a)
+    ds = load_fashion_mnist(a.data_dir)
+    registry = Registry(a.runs_dir)
+    command = "python -m fmnist_core " + " ".join(shlex.quote(x) for x in sys.argv[1:])
+    run_id = train_with_progress(spec, ds, registry, command)
+    info = registry.get(run_id)
+    s = info.summary
+    line = f"{info.status}: {s.get('epochs_done')} epochs, best epoch {s.get('best_epoch')}, " \
+           f"val_loss {_fmt(s.get('best_val_loss'))}"
+    if "best_val_acc" in s:
+        line += f", val_acc {_fmt(s.get('best_val_acc'), pct=True)}"
+    print(line, file=sys.stderr)
+    print(run_id)
+    return 0
+
+
+def run_rows(registry: Registry) -> list[dict]:
+    rows = []
+    for r in registry.list_runs():
+        m, t, s = r.config.get("model", {}), r.config.get("train", {}), r.summary
+        rows.append({"run_id": r.run_id, "name": r.name, "kind": r.kind, "status": r.status,
+                     "latent_dim": m.get("latent_dim"), "dropout": m.get("dropout"),
+                     "encoder_run": m.get("encoder_run"), "optimizer": t.get("optimizer"), "lr": t.get("lr"),
+                     "batch_size": t.get("batch_size"), "seed": t.get("seed"),
+                     "epochs_done": s.get("epochs_done"), "best_epoch": s.get("best_epoch"),
+                     "best_val_loss": s.get("best_val_loss"), "final_val_loss": s.get("final_val_loss"),
+                     "best_val_acc": s.get("best_val_acc"), "final_val_acc": s.get("final_val_acc"),
+                     "seconds_per_epoch": s.get("seconds_per_epoch"), "created": r.config.get("created"),
+                     "damaged": r.damaged})
+    return rows
+
+
+def cmd_runs(a) -> int:
+    registry = Registry(a.runs_dir)
+    rows = run_rows(registry)
+    if a.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    if not rows:
+        print(f"no runs in {registry.root}; train one with `python -m fmnist_core train autoencoder --limit 2000 --epochs 2`")
+        return 0
+    head = f"{'run_id':34s} {'kind':10s} {'status':12s} {'epochs':>6s} {'best':>4s} {'val_loss':>9s} {'val_acc':>8s}"
+    print(head)
+    for r in rows:
+        if r["damaged"]:
+            print(f"{r['run_id']:34s} {'?':10s} {'damaged':12s}  {r['damaged']}")
+            continue
+        print(f"{r['run_id']:34s} {r['kind']:10s} {r['status']:12s} {r['epochs_done'] or 0:6d} "
+              f"{r['best_epoch'] or 0:4d} {_fmt(r['best_val_loss']):>9s} {_fmt(r['best_val_acc'], True):>8s}")
+    return 0
+
+
+def cmd_evaluate(a) -> int:
+    from .evaluate import evaluate_run
+    if not 0 <= a.level <= 10:
+        raise CLIError(f"--level must be between 0 and 10 (got {a.level})")
+    registry = Registry(a.runs_dir)
+    registry.get(a.run_id)
+    ds = load_fashion_mnist(a.data_dir)
+    print(json.dumps(evaluate_run(registry, a.run_id, ds, a.noise, a.level, a.seed, a.limit), indent=1))
+    return 0
+
+
+def cmd_predict(a) -> int:
+    from .evaluate import predict_proba
+    from .preprocess import prepare_image
+    registry = Registry(a.runs_dir)
+    info = registry.get(a.run_id)
+    if info.kind not in ("classifier", "cnn", "mlp"):
+        raise CLIError(f"run {a.run_id!r} is a {info.kind}; predict needs a classifier, cnn or mlp run")
+    model = registry.load_model(a.run_id)
+    results = []
+    for path in a.images:
+        p = Path(path)
+        try:
+            data = p.read_bytes()
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
+            raise CLIError(f"cannot read {path}: {e.strerror or e}; give the path of an image file") from None
+        try:
+            prepared = prepare_image(data)
+        except ImageError as e:
+            raise CLIError(f"{path}: {e}") from None
+        probs = predict_proba(model, prepared.tensor)[0]
+        top = int(probs.argmax())
+        results.append({"image": path, "predicted": CLASS_NAMES[top], "class_index": top,
+                        "probabilities": {n: round(float(v), 6) for n, v in zip(CLASS_NAMES, probs)},
+                        "notes": prepared.notes})
+    print(json.dumps(results, indent=1))
+    return 0
+
+
+def cmd_bench(a) -> int:
+    from .bench import run_bench
+    run_bench(load_fashion_mnist(a.data_dir), images=a.images, rounds=a.rounds, which=a.model)
+    return 0
+
+
+def cmd_study(a) -> int:
+    from .studies import run_study_cli
+    return run_study_cli(a)
+
+
+COMMANDS = {"data": cmd_data, "train": cmd_train, "runs": cmd_runs, "evaluate": cmd_evaluate,
+            "predict": cmd_predict, "bench": cmd_bench, "study": cmd_study}
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[a.command](a)
+    except (CLIError, *USER_ERRORS) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except RuntimeError as e:  # e.g. an unavailable device
+        if "device" in str(e) or "CUDA" in str(e):
+            print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
+            return 2
+        raise
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

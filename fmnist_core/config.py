@@ -1,0 +1,213 @@
+"""Frozen config dataclasses: one per model kind, plus TrainConfig.
+
+Every config converts to and from a plain dict (JSON in run folders); unknown keys and
+out-of-range values raise ConfigError with a message that says what to change.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown or out of range."""
+
+
+def _check(cond: bool, msg: str) -> None:
+    if not cond:
+        raise ConfigError(msg)
+
+
+def _check_dropout(p: float, name: str = "dropout") -> None:
+    _check(0.0 <= p < 1.0, f"{name} must be in [0, 1) (got {p}); e.g. 0.2")
+
+
+def _check_latent(n: int) -> None:
+    _check(1 <= n <= 4096, f"latent size n must be between 1 and 4096 (got {n})")
+
+
+class _Base:
+    kind: ClassVar[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)  # type: ignore[call-overload]
+        return {"kind": self.kind, **{k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]):
+        d = dict(d)
+        kind = d.pop("kind", cls.kind)
+        _check(kind == cls.kind, f"config kind {kind!r} is not {cls.kind!r}")
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(d) - names)
+        _check(not unknown, f"unknown {cls.kind} config keys: {', '.join(unknown)}")
+        for f in fields(cls):  # type: ignore[arg-type]
+            if f.name in d and isinstance(d[f.name], list):
+                d[f.name] = tuple(d[f.name])
+        obj = cls(**d)
+        return obj
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+@dataclass(frozen=True)
+class ConvAEConfig(_Base):
+    """Report A's convolutional autoencoder and the variants of reports C and E."""
+    kind: ClassVar[str] = "conv_ae"
+    latent_dim: int = 64                  # n, size of the code
+    dropout: float = 0.2                  # p after every ReLU
+    channels: tuple[int, int] = (16, 32)  # conv filters; report E's best: (64, 96)
+    batch_norm: bool = False              # BatchNorm before each pooling (report E)
+    second_pool: str = "max"              # "max" | "avg" (report E)
+    decoder: str = "output_padding"       # "output_padding" (A, C) | "kernel" (C's AE 4)
+    dropout_mode: str = "element"         # "element" (the reports) | "channel" (Dropout2d on maps: a different, faster model)
+
+    def __post_init__(self):
+        _check_latent(self.latent_dim)
+        _check_dropout(self.dropout)
+        _check(len(self.channels) == 2 and all(1 <= int(c) <= 512 for c in self.channels),
+               f"channels must be two numbers between 1 and 512 (got {self.channels})")
+        _check(self.second_pool in ("max", "avg"), f"second_pool must be 'max' or 'avg' (got {self.second_pool!r})")
+        _check(self.decoder in ("output_padding", "kernel"),
+               f"decoder must be 'output_padding' or 'kernel' (got {self.decoder!r})")
+        _check(self.dropout_mode in ("element", "channel"),
+               f"dropout_mode must be 'element' or 'channel' (got {self.dropout_mode!r})")
+
+
+@dataclass(frozen=True)
+class DenseAEConfig(_Base):
+    """Report B's one-hidden-layer autoencoder 784 -> n -> 784."""
+    kind: ClassVar[str] = "dense_ae"
+    latent_dim: int = 512
+    dropout: float = 0.1
+
+    def __post_init__(self):
+        _check_latent(self.latent_dim)
+        _check_dropout(self.dropout)
+
+
+@dataclass(frozen=True)
+class ClassifierConfig(_Base):
+    """A conv encoder (same options as ConvAEConfig) plus a linear head.
+
+    encoder_run: the autoencoder run whose encoder weights are copied, or "random".
+    """
+    kind: ClassVar[str] = "classifier"
+    latent_dim: int = 64
+    dropout: float = 0.2                  # may differ from the autoencoder's (report A's third variant)
+    channels: tuple[int, int] = (16, 32)
+    batch_norm: bool = False
+    second_pool: str = "max"
+    dropout_mode: str = "element"
+    encoder_run: str = "random"
+    freeze_encoder: bool = False          # report C's C8
+    head_hidden: int = 0                  # 0: Linear(n->10); else Linear(n->h), ReLU, Linear(h->10) (report E)
+    final_relu: bool = True               # ReLU before the softmax (reports A, C)
+
+    def __post_init__(self):
+        _check_latent(self.latent_dim)
+        _check_dropout(self.dropout)
+        _check(0 <= self.head_hidden <= 4096, f"head_hidden must be between 0 and 4096 (got {self.head_hidden})")
+        _check(bool(self.encoder_run), "encoder_run must be an autoencoder run id or 'random'")
+        ConvAEConfig(latent_dim=self.latent_dim, dropout=self.dropout, channels=self.channels,
+                     batch_norm=self.batch_norm, second_pool=self.second_pool, dropout_mode=self.dropout_mode)
+
+    @property
+    def pretrained(self) -> bool:
+        return self.encoder_run != "random"
+
+    def encoder_config(self) -> ConvAEConfig:
+        return ConvAEConfig(latent_dim=self.latent_dim, dropout=self.dropout, channels=self.channels,
+                            batch_norm=self.batch_norm, second_pool=self.second_pool,
+                            dropout_mode=self.dropout_mode)
+
+
+@dataclass(frozen=True)
+class CNNConfig(_Base):
+    """Report D's deep CNN (two conv blocks with BatchNorm, then 864 -> 600 -> 100 -> 10)."""
+    kind: ClassVar[str] = "cnn"
+    dropout: float = 0.4
+
+    def __post_init__(self):
+        _check_dropout(self.dropout)
+
+
+@dataclass(frozen=True)
+class MLPConfig(_Base):
+    """Report D's comparison: one hidden layer 784 -> h -> 10."""
+    kind: ClassVar[str] = "mlp"
+    hidden: int = 256
+    dropout: float = 0.2
+
+    def __post_init__(self):
+        _check(1 <= self.hidden <= 8192, f"hidden must be between 1 and 8192 (got {self.hidden})")
+        _check_dropout(self.dropout)
+
+
+MODEL_CONFIGS: dict[str, type] = {c.kind: c for c in (ConvAEConfig, DenseAEConfig, ClassifierConfig, CNNConfig, MLPConfig)}
+AUTOENCODER_KINDS = ("conv_ae", "dense_ae")
+CLASSIFIER_KINDS = ("classifier", "cnn", "mlp")
+ModelConfig = ConvAEConfig | DenseAEConfig | ClassifierConfig | CNNConfig | MLPConfig
+
+
+def model_config_from_dict(d: dict[str, Any]) -> ModelConfig:
+    """Rebuild a model config from its dict; the 'kind' key picks the class."""
+    kind = d.get("kind")
+    _check(kind in MODEL_CONFIGS, f"unknown model kind {kind!r}; expected one of {', '.join(MODEL_CONFIGS)}")
+    return MODEL_CONFIGS[kind].from_dict(d)
+
+
+@dataclass(frozen=True)
+class TrainConfig(_Base):
+    """Every training hyperparameter, with its unit."""
+    kind: ClassVar[str] = "train"
+    optimizer: str = "adam"        # "adam" (eps 1e-8) | "sgd"
+    lr: float = 1e-3               # learning rate
+    momentum: float = 0.0          # SGD only
+    batch_size: int = 100          # images per step
+    epochs: int = 20               # maximum number of passes over the training set
+    seed: int = 0                  # weights init, batch order, dropout masks
+    patience: int = 0              # early stopping: epochs without val_loss improvement; 0 = off
+    min_delta: float = 0.0         # early stopping: smallest improvement that counts
+    restore_best: bool = True      # keep the weights of the epoch with the best val_loss
+    validation: str = "test"       # "test": the official test set (as the reports) | "holdout": part of train
+    val_fraction: float = 0.1      # holdout only: fraction of the training set kept for validation
+    limit: int = 0                 # train on the first N training images; 0 = all
+    train_fraction: float = 1.0    # use a seeded fraction of the (limited) training set (label efficiency)
+    device: str = "auto"           # "auto" | "cpu" | "cuda" | "mps"
+
+    def __post_init__(self):
+        _check(self.optimizer in ("adam", "sgd"), f"optimizer must be 'adam' or 'sgd' (got {self.optimizer!r})")
+        _check(0 < self.lr <= 10, f"learning rate must be in (0, 10] (got {self.lr}); e.g. 1e-3")
+        _check(0 <= self.momentum < 1, f"momentum must be in [0, 1) (got {self.momentum})")
+        _check(1 <= self.batch_size <= 60000, f"batch size must be between 1 and 60000 (got {self.batch_size})")
+        _check(1 <= self.epochs <= 1000, f"epochs must be between 1 and 1000 (got {self.epochs})")
+        _check(0 <= self.seed < 2**31, f"seed must be between 0 and 2^31-1 (got {self.seed})")
+        _check(0 <= self.patience <= 1000, f"patience must be between 0 and 1000 (got {self.patience})")
+        _check(self.min_delta >= 0, f"min_delta must be >= 0 (got {self.min_delta})")
+        _check(self.validation in ("test", "holdout"),
+               f"validation must be 'test' or 'holdout' (got {self.validation!r})")
+        _check(0 < self.val_fraction < 1, f"val_fraction must be in (0, 1) (got {self.val_fraction})")
+        _check(0 <= self.limit <= 60000, f"limit must be between 0 (all) and 60000 (got {self.limit})")
+        _check(0 < self.train_fraction <= 1, f"train_fraction must be in (0, 1] (got {self.train_fraction})")
+        _check(self.device in ("auto", "cpu", "cuda", "mps") or self.device.startswith("cuda:"),
+               f"device must be auto, cpu, cuda or mps (got {self.device!r})")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What a training job needs: the model, the training hyperparameters, an optional run id."""
+    model: ModelConfig
+    train: TrainConfig = field(default_factory=TrainConfig)
+    name: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model.to_dict(), "train": self.train.to_dict(), "name": self.name}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunSpec":
+        unknown = sorted(set(d) - {"model", "train", "name"})
+        _check(not unknown, f"unknown run spec keys: {', '.join(unknown)}")
+        return cls(model_config_from_dict(d["model"]), TrainConfig.from_dict(d.get("train", {})), d.get("name"))

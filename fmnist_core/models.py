@@ -1,0 +1,207 @@
+"""The networks of the five reports, each built from its config dataclass."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import (ClassifierConfig, CNNConfig, ConvAEConfig, DenseAEConfig, MLPConfig, ModelConfig)
+
+
+class _ApplyMask(torch.autograd.Function):
+    """y = x * mask with the mask saved for backward (one multiply each way, no where/scale pair)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (mask,) = ctx.saved_tensors
+        return grad * mask, None
+
+
+def keep_mask(x: torch.Tensor, p: float) -> torch.Tensor:
+    """A bool mask like x, each element True with probability 1 - p (p resolved to 1/32768).
+
+    One 64-bit random word gives four 15-bit uniforms: a quarter of the generator calls of
+    rand_like and about a seventh of the time of bernoulli_ (nn.Dropout's draw) on the CPU.
+    """
+    n = x.numel()
+    words = torch.empty((n + 3) // 4, dtype=torch.int64, device=x.device).random_()   # 63 random bits each
+    bits = words.view(torch.int16)[:n].view(x.shape) & 0x7FFF                         # (x.shape) in [0, 32768)
+    return bits >= round(p * 32768)
+
+
+class Dropout(nn.Module):
+    """Element-wise dropout with nn.Dropout's semantics and a cheaper mask (see keep_mask).
+
+    mode "channel" zeroes whole feature maps (nn.Dropout2d): a different model, not the reports'.
+    """
+
+    def __init__(self, p: float, mode: str = "element"):
+        super().__init__()
+        self.p, self.mode = float(p), mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        if self.mode == "channel" and x.dim() == 4:
+            return F.dropout2d(x, self.p, True)
+        mask = keep_mask(x, self.p).to(x.dtype).mul_(1.0 / (1.0 - self.p))   # 0 or 1/(1-p)
+        return _ApplyMask.apply(x, mask)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, mode={self.mode}"
+
+
+class ConvEncoder(nn.Module):
+    """(B, 1, 28, 28) -> (B, n): two conv blocks and a linear code layer."""
+
+    def __init__(self, cfg: ConvAEConfig):
+        super().__init__()
+        c1, c2 = cfg.channels
+        p, mode = cfg.dropout, cfg.dropout_mode
+        bn = (lambda c: nn.BatchNorm2d(c)) if cfg.batch_norm else (lambda c: nn.Identity())
+        pool2 = nn.MaxPool2d(2) if cfg.second_pool == "max" else nn.AvgPool2d(2)
+        self.features = nn.Sequential(
+            nn.Conv2d(1, c1, 3), bn(c1), nn.ReLU(), Dropout(p, mode), nn.MaxPool2d(2),   # (B, c1, 26, 26) -> (B, c1, 13, 13)
+            nn.Conv2d(c1, c2, 3), bn(c2), nn.ReLU(), Dropout(p, mode), pool2,            # (B, c2, 11, 11) -> (B, c2, 5, 5)
+            nn.Flatten(),                                                                # (B, c2 * 25)
+            nn.Linear(c2 * 25, cfg.latent_dim), nn.ReLU(), Dropout(p),                   # (B, n)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x)
+
+
+class ConvDecoder(nn.Module):
+    """(B, n) -> (B, 1, 28, 28) in [0, 1]."""
+
+    def __init__(self, cfg: ConvAEConfig):
+        super().__init__()
+        c1, c2 = cfg.channels
+        p, mode = cfg.dropout, cfg.dropout_mode
+        # Report A: kernel 3 + output_padding 1 gives (13-1)*2+3+1 = 28. Report C's AE 4 drops the
+        # output padding for a larger kernel, (13-1)*2+4 = 28, which removes the edge stripes.
+        last = (nn.ConvTranspose2d(c1, 1, 3, stride=2, output_padding=1) if cfg.decoder == "output_padding"
+                else nn.ConvTranspose2d(c1, 1, 4, stride=2))
+        self.layers = nn.Sequential(
+            nn.Linear(cfg.latent_dim, c2 * 25), nn.ReLU(), Dropout(p),       # (B, c2 * 25)
+            nn.Unflatten(1, (c2, 5, 5)),                                     # (B, c2, 5, 5)
+            nn.ConvTranspose2d(c2, c1, 5, stride=2), nn.ReLU(), Dropout(p, mode),  # (B, c1, 13, 13)
+            last, nn.Sigmoid(),                                              # (B, 1, 28, 28)
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.layers(z)
+
+
+class ConvAutoencoder(nn.Module):
+    """Report A's convolutional autoencoder (and the variants of C and E)."""
+
+    def __init__(self, cfg: ConvAEConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = ConvEncoder(cfg)
+        self.decoder = ConvDecoder(cfg)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+
+class DenseAutoencoder(nn.Module):
+    """Report B: 784 -> n -> 784 with ReLU, dropout and a sigmoid output."""
+
+    def __init__(self, cfg: DenseAEConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, cfg.latent_dim), nn.ReLU(), Dropout(cfg.dropout))
+        self.decoder = nn.Sequential(nn.Linear(cfg.latent_dim, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28)))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)   # (B, n)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)   # (B, 1, 28, 28)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+
+class Classifier(nn.Module):
+    """A conv encoder (pretrained or random init) and a linear head; returns logits (B, 10)."""
+
+    def __init__(self, cfg: ClassifierConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = ConvEncoder(cfg.encoder_config())
+        n, h = cfg.latent_dim, cfg.head_hidden
+        layers: list[nn.Module] = ([nn.Linear(n, h), nn.ReLU(), Dropout(cfg.dropout), nn.Linear(h, 10)] if h
+                                   else [nn.Linear(n, 10)])
+        if cfg.final_relu:  # reports A and C put a ReLU before the softmax
+            layers.append(nn.ReLU())
+        self.head = nn.Sequential(*layers)
+        if cfg.freeze_encoder:
+            self.encoder.requires_grad_(False)
+
+    def load_encoder(self, encoder_state: dict[str, torch.Tensor]) -> None:
+        """Copy an autoencoder's encoder weights (keys relative to its `encoder.` module)."""
+        self.encoder.load_state_dict(encoder_state)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(x))
+
+
+class DeepCNN(nn.Module):
+    """Report D's CNN: two conv blocks with BatchNorm, then 864 -> 600 -> 100 -> 10."""
+
+    def __init__(self, cfg: CNNConfig):
+        super().__init__()
+        self.cfg = cfg
+        p = cfg.dropout
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 12, 3, padding=1), nn.BatchNorm2d(12), nn.ReLU(), nn.MaxPool2d(2, 2),  # (B, 12, 14, 14)
+            nn.Conv2d(12, 24, 3), nn.BatchNorm2d(24), nn.ReLU(), nn.MaxPool2d(2, 2),            # (B, 24, 6, 6)
+            nn.Flatten(),                                                                       # (B, 864)
+        )
+        # The report lists the linear sizes only; a ReLU between them (else they collapse into one).
+        self.head = nn.Sequential(nn.Linear(864, 600), nn.ReLU(), Dropout(p),
+                                  nn.Linear(600, 100), nn.ReLU(), Dropout(p), nn.Linear(100, 10))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+class MLP(nn.Module):
+    """Report D's baseline: one hidden layer, 784 -> h -> 10."""
+
+    def __init__(self, cfg: MLPConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, cfg.hidden), nn.ReLU(), Dropout(cfg.dropout),
+                                 nn.Linear(cfg.hidden, 10))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+_BUILDERS = {"conv_ae": ConvAutoencoder, "dense_ae": DenseAutoencoder, "classifier": Classifier,
+             "cnn": DeepCNN, "mlp": MLP}
+
+
+def build_model(cfg: ModelConfig) -> nn.Module:
+    """The network for a config (random init; load weights separately)."""
+    return _BUILDERS[cfg.kind](cfg)
+
+
+def is_autoencoder(model_or_cfg) -> bool:
+    cfg = getattr(model_or_cfg, "cfg", model_or_cfg)
+    return cfg.kind in ("conv_ae", "dense_ae")

@@ -1,0 +1,289 @@
+"""Runs on disk: saved_models/<run_id>/{config,history,summary,meta}.json + weights.pt.
+
+Every file is written atomically (temp file + os.replace), so a crash or a Stop leaves the
+previous complete state. Weights hold tensors and primitives only (torch.load weights_only=True).
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .config import ConfigError, RunSpec, model_config_from_dict
+
+RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+FILES = ("config.json", "history.json", "summary.json", "weights.pt")
+
+
+class RunError(RuntimeError):
+    """A run is missing, damaged, busy or cannot be named that way."""
+
+
+def default_runs_dir() -> Path:
+    return Path(os.environ.get("FMNIST_RUNS_DIR") or "saved_models")
+
+
+def validate_run_id(run_id: str) -> str:
+    if not isinstance(run_id, str) or not RUN_ID_RE.match(run_id) or ".." in run_id:
+        raise RunError(f"invalid run id {run_id!r}: use 1-80 letters, digits, '.', '_' or '-' "
+                       "(no slashes, no '..')")
+    return run_id
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=False).encode())
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class RunInfo:
+    """What the registry knows of one run folder; `damaged` explains why it cannot be used."""
+    run_id: str
+    path: Path
+    config: dict = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)
+    history: list = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+    damaged: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.config.get("model", {}).get("kind", "?")
+
+    @property
+    def name(self) -> str:
+        return self.meta.get("name") or self.run_id
+
+    @property
+    def status(self) -> str:
+        if self.damaged:
+            return "damaged"
+        status = self.summary.get("status", "?")
+        if status == "running":
+            same_host = self.summary.get("host") == socket.gethostname()
+            if same_host and not _pid_alive(int(self.summary.get("pid", -1))):
+                return "interrupted"
+        return status
+
+    @property
+    def encoder_run(self) -> str | None:
+        run = self.config.get("model", {}).get("encoder_run")
+        return run if run and run != "random" else None
+
+    def spec(self) -> RunSpec:
+        return RunSpec.from_dict({k: self.config[k] for k in ("model", "train")})
+
+
+class Registry:
+    """A folder of run folders."""
+
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = Path(root) if root is not None else default_runs_dir()
+
+    def path(self, run_id: str) -> Path:
+        return self.root / validate_run_id(run_id)
+
+    # -- creating and writing -------------------------------------------------------------
+    def create(self, spec: RunSpec, extra: dict[str, Any], run_id: str | None = None) -> str:
+        """Make a new run folder with its config; returns the run id."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if run_id:
+            validate_run_id(run_id)
+            try:
+                self.path(run_id).mkdir()
+            except FileExistsError:
+                raise RunError(f"a run named {run_id!r} already exists; choose another name or delete it") from None
+        else:
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            for i in range(1000):
+                run_id = f"{spec.model.kind}-{stamp}" + (f"-{i}" if i else "")
+                try:
+                    self.path(run_id).mkdir()
+                    break
+                except FileExistsError:
+                    continue
+        config = {**spec.to_dict(), **extra, "created": time.strftime("%Y-%m-%d %H:%M:%S")}
+        config.pop("name", None)
+        atomic_write_json(self.path(run_id) / "config.json", config)
+        atomic_write_json(self.path(run_id) / "history.json", [])
+        self.write_summary(run_id, {"status": "running", "epochs_done": 0})
+        return run_id
+
+    def write_summary(self, run_id: str, summary: dict[str, Any]) -> None:
+        summary = {**summary, "pid": os.getpid(), "host": socket.gethostname(),
+                   "updated": time.strftime("%Y-%m-%d %H:%M:%S")}
+        atomic_write_json(self.path(run_id) / "summary.json", summary)
+
+    def save_epoch(self, run_id: str, history: list[dict], summary: dict, state_dict: dict | None) -> None:
+        """Weights first, then history, then summary: the summary never points past what is saved."""
+        p = self.path(run_id)
+        if state_dict is not None:
+            buf = io.BytesIO()
+            torch.save({k: v.detach().cpu() for k, v in state_dict.items()}, buf)
+            atomic_write_bytes(p / "weights.pt", buf.getvalue())
+        atomic_write_json(p / "history.json", history)
+        self.write_summary(run_id, summary)
+
+    # -- reading --------------------------------------------------------------------------
+    def _read_json(self, path: Path, expect: type):
+        try:
+            obj = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise RunError(f"{path.name} is missing") from None
+        except (OSError, ValueError, UnicodeDecodeError) as e:
+            raise RunError(f"{path.name} is not valid JSON ({e.__class__.__name__})") from None
+        if not isinstance(obj, expect):
+            raise RunError(f"{path.name} does not hold a {expect.__name__}")
+        return obj
+
+    def info(self, run_id: str) -> RunInfo:
+        """Read one run's JSON; never raises for damage, it fills `damaged` instead."""
+        p = self.path(run_id)
+        if not p.is_dir():
+            raise RunError(f"no run {run_id!r} in {self.root}; list runs with `python -m fmnist_core runs`")
+        info = RunInfo(run_id, p)
+        try:
+            info.config = self._read_json(p / "config.json", dict)
+            model_config_from_dict(info.config.get("model", {}))
+            info.history = self._read_json(p / "history.json", list)
+            info.summary = self._read_json(p / "summary.json", dict)
+        except (RunError, ConfigError, KeyError, TypeError) as e:
+            info.damaged = str(e)
+        try:
+            meta = json.loads((p / "meta.json").read_text()) if (p / "meta.json").exists() else {}
+            info.meta = meta if isinstance(meta, dict) else {}
+        except (OSError, ValueError):
+            info.meta = {}
+        if not info.damaged and not (p / "weights.pt").exists() and info.summary.get("epochs_done", 0) > 0:
+            info.damaged = "weights.pt is missing"
+        return info
+
+    def list_runs(self) -> list[RunInfo]:
+        """Every run folder, newest first; damaged ones are listed with the reason."""
+        if not self.root.is_dir():
+            return []
+        runs = []
+        for p in self.root.iterdir():
+            if p.is_dir() and not p.name.startswith(".") and RUN_ID_RE.match(p.name):
+                runs.append(self.info(p.name))
+        runs.sort(key=lambda r: (r.config.get("created", ""), r.run_id), reverse=True)
+        return runs
+
+    def get(self, run_id: str) -> RunInfo:
+        """A usable run, or RunError saying what is wrong with it."""
+        info = self.info(run_id)
+        if info.damaged:
+            raise RunError(f"run {run_id!r} is damaged: {info.damaged}; delete it or train it again")
+        return info
+
+    def load_state(self, run_id: str) -> dict[str, torch.Tensor]:
+        path = self.path(run_id) / "weights.pt"
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise RunError(f"run {run_id!r} has no weights yet (it saves them at the end of its first epoch)") from None
+        except Exception as e:  # unpickling errors come in many types
+            raise RunError(f"the weights of run {run_id!r} are damaged ({e.__class__.__name__}); "
+                           "delete the run or train it again") from None
+        if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+            raise RunError(f"the weights file of run {run_id!r} does not hold a state dict; train it again")
+        return state
+
+    def load_model(self, run_id: str, device: str | torch.device = "cpu") -> torch.nn.Module:
+        """Rebuild a run's model from its config and weights, in eval mode."""
+        from .models import build_model
+        info = self.get(run_id)
+        model = build_model(info.spec().model)
+        try:
+            model.load_state_dict(self.load_state(run_id))
+        except RuntimeError as e:
+            raise RunError(f"the weights of run {run_id!r} do not fit its config "
+                           f"({str(e).splitlines()[0]}); train it again") from None
+        return model.to(device).eval()
+
+    # -- managing -------------------------------------------------------------------------
+    def dependents(self, run_id: str) -> list[str]:
+        return [r.run_id for r in self.list_runs() if r.encoder_run == run_id]
+
+    def is_active(self, run_id: str) -> bool:
+        return self.info(run_id).status == "running"
+
+    def delete(self, run_id: str, force: bool = False) -> None:
+        """Delete a run folder; refuses a run being trained, and one others depend on unless force."""
+        info = self.info(run_id)
+        if info.status == "running":
+            raise RunError(f"run {run_id!r} is being trained; stop it first")
+        deps = self.dependents(run_id)
+        if deps and not force:
+            raise RunError(f"runs {', '.join(deps)} took their encoder from {run_id!r}; "
+                           "delete with force to remove it anyway (they keep their own weights)")
+        # rename first so a half-deleted folder never looks like a run
+        trash = self.root / f".deleting-{run_id}-{os.getpid()}-{time.time_ns()}"
+        os.replace(info.path, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def rename(self, run_id: str, name: str) -> None:
+        """Set a run's display name (its id, which other runs refer to, stays)."""
+        name = name.strip()
+        if not name or len(name) > 80:
+            raise RunError("a run name must be 1-80 characters")
+        p = self.path(run_id)
+        if not p.is_dir():
+            raise RunError(f"no run {run_id!r}")
+        meta = self.info(run_id).meta
+        atomic_write_json(p / "meta.json", {**meta, "name": name})
+
+    def export_zip(self, run_id: str) -> bytes:
+        """config, summary, history (JSON and CSV) and weights of one run as a zip."""
+        info = self.get(run_id)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for name in FILES + ("meta.json",):
+                if (info.path / name).exists():
+                    z.write(info.path / name, f"{run_id}/{name}")
+            z.writestr(f"{run_id}/history.csv", history_csv(info.history))
+        return buf.getvalue()
+
+
+def history_csv(history: list[dict]) -> str:
+    keys: list[str] = []
+    for row in history:
+        keys += [k for k in row if k not in keys]
+    lines = [",".join(keys)] + [",".join("" if row.get(k) is None else str(row.get(k)) for k in keys) for row in history]
+    return "\n".join(lines) + "\n"
