@@ -44,7 +44,7 @@ browser:
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	else echo "chromium: not found; install Debian's chromium package for the browser tests"; fi
 
-# The shipped reference runs in saved_models/ (full dataset, CPU: about an hour on 2 cores).
+# The shipped reference runs in saved_models/ (full dataset; about 90 minutes on one CPU thread).
 reference: setup data
 	bash scripts/reference.sh
 

@@ -30,5 +30,5 @@ train ref-c-clf-frozen   classifier --encoder ref-a-ae-base --latent 64 --dropou
                          --no-final-relu --batch-size 1000 --epochs 40 --patience 5
 # Report A: the improved autoencoder; report C: AE 4 with the larger last kernel
 train ref-a-ae-improved  autoencoder --latent 128 --dropout 0.01 --epochs 20
-train ref-c-ae4          autoencoder --latent 128 --dropout 0.3 --batch-size 1000 --decoder kernel --epochs 40 --patience 5
+train ref-c-ae4          autoencoder --latent 128 --dropout 0.3 --batch-size 1000 --decoder kernel --epochs 15 --patience 5
 echo "reference runs ready in $FMNIST_RUNS_DIR"

@@ -1,0 +1,274 @@
+"""The only non-page module that imports streamlit: cached loaders, the job queue handle,
+the shared sidebar and widget groups that return config dataclasses."""
+from __future__ import annotations
+
+import time
+from typing import Iterable
+
+import streamlit as st
+import torch
+
+from fmnist_core import (CLASS_NAMES, ConfigError, DataError, FashionMNIST, Registry, RunError, RunInfo,
+                         load_fashion_mnist)
+from fmnist_core.config import RunSpec
+from fmnist_core.jobs import JobQueue, get_queue
+from fmnist_core.plots import curves_figure
+from fmnist_core.registry import default_runs_dir
+from fmnist_core.registry import validate_run_id as validate_name  # noqa: F401  (for pages)
+from fmnist_core.train import device_description, resolve_device
+
+KIND_LABELS = {"conv_ae": "conv autoencoder", "dense_ae": "dense autoencoder", "classifier": "classifier",
+               "cnn": "deep CNN", "mlp": "MLP"}
+AUTOENCODERS = ("conv_ae", "dense_ae")
+CLASSIFIERS = ("classifier", "cnn", "mlp")
+PAGES = {"home": "pages/home.py", "train": "pages/train.py", "compare": "pages/compare.py",
+         "studies": "pages/studies.py", "reconstructions": "pages/reconstructions.py",
+         "confusion": "pages/confusion.py", "classify": "pages/classify.py"}
+
+
+# -- data, runs, models -------------------------------------------------------------------
+@st.cache_resource(show_spinner="Loading Fashion-MNIST…")
+def _load_dataset() -> FashionMNIST:
+    return load_fashion_mnist()
+
+
+def dataset() -> FashionMNIST:
+    """The whole dataset (cached for every session); stops the page with a clear error if missing."""
+    try:
+        return _load_dataset()
+    except DataError as e:
+        st.error(f"Fashion-MNIST is not available: {e}")
+        st.stop()
+
+
+def registry() -> Registry:
+    return Registry(default_runs_dir())
+
+
+def job_queue() -> JobQueue:
+    return get_queue(registry(), _load_dataset)
+
+
+def runs(kinds: Iterable[str] | None = None, usable: bool = True) -> list[RunInfo]:
+    """Runs in the registry, newest first; `usable` keeps those with weights and no damage."""
+    kinds = tuple(kinds) if kinds else None
+    out = []
+    for r in registry().list_runs():
+        if kinds and r.kind not in kinds:
+            continue
+        if usable and (r.damaged or r.summary.get("epochs_done", 0) < 1 or r.status == "failed"):
+            continue
+        out.append(r)
+    # the shipped reference runs first, then the user's own, newest first
+    return sorted(out, key=lambda r: not r.run_id.startswith("ref-"))
+
+
+def run_label(r: RunInfo) -> str:
+    s = r.summary
+    figure = (f"acc {100 * s['best_val_acc']:.1f}%" if "best_val_acc" in s
+              else f"MSE {s['best_val_loss']:.4f}" if "best_val_loss" in s else r.status)
+    return f"{r.name} · {KIND_LABELS.get(r.kind, r.kind)} · {figure}"
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _cached_model(root: str, run_id: str, stamp: float) -> torch.nn.Module:
+    return Registry(root).load_model(run_id)
+
+
+def load_model(run_id: str) -> torch.nn.Module | None:
+    """A run's model in eval mode (cached until its weights change); shows an error and returns None."""
+    reg = registry()
+    try:
+        stamp = (reg.path(run_id) / "weights.pt").stat().st_mtime
+        return _cached_model(str(reg.root.resolve()), run_id, stamp)
+    except FileNotFoundError:
+        st.error(f"Run {run_id!r} has no weights on disk; pick another run or train it again.")
+    except RunError as e:
+        st.error(str(e))
+    return None
+
+
+def run_picker(label: str, kinds: Iterable[str], key: str, multi: bool = False, max_selections: int | None = None,
+               default: list[str] | str | None = None, help: str | None = None):
+    """A select (or multiselect) of usable runs of the given kinds; returns run ids (or None/[])."""
+    options = {r.run_id: run_label(r) for r in runs(kinds)}
+    if not options:
+        return [] if multi else None
+    if multi:
+        default = [d for d in (default or []) if d in options] or list(options)[:1]
+        return st.multiselect(label, list(options), default=default, format_func=options.get, key=key,
+                              max_selections=max_selections, help=help)
+    index = list(options).index(default) if default in options else 0
+    return st.selectbox(label, list(options), index=index, format_func=options.get, key=key, help=help)
+
+
+def need_runs(kinds: Iterable[str], what: str) -> None:
+    """Guard clause: explain and stop when no usable run of these kinds exists."""
+    if not runs(kinds):
+        st.info(f"No {what} yet. Train one on the **Train** page (a quick one takes a minute with a "
+                "small training fraction), or run `make reference` to rebuild the shipped reference runs.")
+        st.page_link(PAGES["train"], label="Go to Train", icon=":material/model_training:")
+        st.stop()
+
+
+# -- formatting ---------------------------------------------------------------------------
+def fmt_seconds(s: float | None) -> str:
+    if s is None:
+        return "–"
+    s = int(round(s))
+    return f"{s // 3600}h {s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m {s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
+def fmt_pct(v: float | None, digits: int = 2) -> str:
+    return "–" if v is None else f"{100 * v:.{digits}f}%"
+
+
+# -- sidebar ------------------------------------------------------------------------------
+@st.cache_resource
+def _device_line() -> str:
+    return device_description(resolve_device("auto"))
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        st.caption(f"**Device** · {_device_line()}")
+        try:
+            source = _load_dataset().source
+            st.caption(f"**Data** · `{source}`")
+        except DataError:
+            st.caption("**Data** · not found (see the page for how to get it)")
+        _queue_panel()
+
+
+@st.fragment(run_every=2.0)
+def _queue_panel() -> None:
+    q = job_queue()
+    jobs = q.jobs()
+    running = next((j for j in jobs if j.status == "running"), None)
+    queued = [j for j in jobs if j.status == "queued"]
+    if running is None and not queued:
+        st.caption("**Training queue** · idle")
+        return
+    st.caption("**Training queue**")
+    if running is not None:
+        p = running.progress
+        if p is not None:
+            st.progress(min(((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches), 1.0),
+                        text=f"{running.label}: epoch {p.epoch}/{p.epochs} · ETA {fmt_seconds(p.eta)}")
+        else:
+            st.caption(f"{running.label}: starting…")
+    for i, j in enumerate(queued, 1):
+        st.caption(f"{i}. {j.label} (waiting)")
+
+
+# -- small widgets ------------------------------------------------------------------------
+def sample_images(ds: FashionMNIST, per_class: int, seed: int, split: str = "test") -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices and labels of `per_class` random images of each class, class by class."""
+    labels = ds.test_labels if split == "test" else ds.train_labels
+    g = torch.Generator().manual_seed(seed)
+    idx = []
+    for c in range(len(CLASS_NAMES)):
+        pool = (labels == c).nonzero().flatten()
+        idx.append(pool[torch.randperm(len(pool), generator=g)[:per_class]])
+    idx = torch.cat(idx)
+    return idx, labels[idx]
+
+
+def user_error(e: Exception) -> None:
+    """One clear line for a user error (no traceback)."""
+    st.error(str(e))
+
+
+USER_ERRORS = (ConfigError, RunError, DataError, ValueError)
+
+
+def now() -> float:
+    return time.time()
+
+
+# -- training jobs --------------------------------------------------------------------------
+
+
+def estimate_seconds(spec: RunSpec) -> float | None:
+    """Seconds for a spec, scaled from the most recent finished run of the same kind measured here."""
+    for r in runs([spec.model.kind]):
+        spe, n = r.summary.get("seconds_per_epoch"), r.config.get("data", {}).get("n_train")
+        if spe and n:
+            train = r.config.get("train", {})
+            n_new = (spec.train.limit or 60000) * (0.9 if spec.train.validation == "holdout" else 1.0)
+            n_new *= spec.train.train_fraction
+            per_image = spe / (n + r.config.get("data", {}).get("n_val", 10000) * 0.3)
+            scale = 1.0 if train.get("batch_size") == spec.train.batch_size else 1.15
+            return per_image * (n_new + 10000 * 0.3) * spec.train.epochs * scale
+    return None
+
+
+def _history_metrics(h: dict) -> list[tuple[str, str]]:
+    out = [("train loss", f"{h['train_loss']:.4f}"), ("val loss", f"{h['val_loss']:.4f}")]
+    if "val_acc" in h:
+        out += [("train acc", fmt_pct(h["train_acc"])), ("val acc", fmt_pct(h["val_acc"]))]
+    out.append(("s / epoch", f"{h['epoch_seconds']:.1f}"))
+    return out
+
+
+def show_curves(name: str, history: list[dict], key: str) -> None:
+    """Loss (and accuracy) curves of one run, side by side."""
+    has_acc = bool(history) and "val_acc" in history[0]
+    cols = st.columns(2) if has_acc else [st.container()]
+    series = [{"name": name, "history": history}]
+    cols[0].plotly_chart(curves_figure(series, "loss", title="loss"), key=f"{key}_loss")
+    if has_acc:
+        cols[1].plotly_chart(curves_figure(series, "acc", title="accuracy"), key=f"{key}_acc")
+
+
+@st.fragment(run_every=1.0)
+def job_monitor(state_key: str) -> None:
+    """Live view of this session's latest job (or whatever is running): progress, curves, Stop."""
+    q = job_queue()
+    job = q.get(st.session_state.get(state_key, -1)) or q.running()
+    if job is None:
+        st.info("No job yet. Set the options on the left and press **Start training**; the curves appear "
+                "here after the first epoch.")
+        return
+    st.subheader(job.label)
+    if job.status == "queued":
+        st.info(f"Waiting for the job ahead of it: position **{q.position(job.job_id)}** in the queue.")
+        if st.button("Cancel", key=f"cancel_{job.job_id}"):
+            q.stop(job.job_id)
+            st.rerun(scope="fragment")
+    elif job.status == "running":
+        p = job.progress
+        if p is None:
+            st.progress(0.0, text="Preparing data and model…")
+        else:
+            done = ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches)
+            st.progress(min(done, 1.0), text=f"epoch {p.epoch}/{p.epochs} · batch {p.batch}/{p.batches} · "
+                        f"loss {p.loss:.4f} · elapsed {fmt_seconds(p.elapsed)} · ETA {fmt_seconds(p.eta)}")
+        stopping = job.stop_event.is_set()
+        if st.button("Stopping…" if stopping else "Stop", key=f"stop_{job.job_id}", icon=":material/stop:",
+                     disabled=stopping, help="Ends after the current batch; the run keeps its best weights."):
+            q.stop(job.job_id)
+            st.rerun(scope="fragment")
+    elif job.status == "failed":
+        st.error(f"The job failed: {job.error}. The queue goes on; change the settings and start again.")
+    else:
+        verb = {"completed": "finished", "early_stopped": "stopped early (patience reached)",
+                "stopped": "was stopped; its best weights are saved", "cancelled": "was cancelled",
+                "diverged": "diverged (loss not finite); lower the learning rate"}.get(job.status, job.status)
+        (st.warning if job.status in ("diverged", "cancelled") else st.success)(
+            f"Run **{job.run_id or '–'}** {verb}.")
+    if job.history:
+        cols = st.columns(5)
+        for col, (label, value) in zip(cols, _history_metrics(job.history[-1])):
+            col.metric(label, value)
+        show_curves(job.label, job.history, key=f"job{job.job_id}_{len(job.history)}")
+    elif job.status == "running":
+        st.caption("The curves appear after the first epoch.")
+    if job.done and job.run_id:
+        c1, c2, c3 = st.columns(3)
+        c1.page_link(PAGES["compare"], label="Compare with other runs", icon=":material/stacked_line_chart:")
+        target = "reconstructions" if job.spec.model.kind in AUTOENCODERS else "confusion"
+        c2.page_link(PAGES[target], label="Inspect this model", icon=":material/visibility:")
+    others = [j for j in q.jobs() if j.status == "queued" and j.job_id != job.job_id]
+    if others:
+        st.caption("Also queued: " + "; ".join(f"{q.position(j.job_id)}. {j.label}" for j in others))

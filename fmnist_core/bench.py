@@ -1,0 +1,257 @@
+"""`python -m fmnist_core bench`: images per second of fit() against the reports' own training loop.
+
+The reference is report A's model written with plain torch.nn (nn.Dropout where report A puts it)
+and trained the way the reports did it: torchvision's FashionMNIST dataset with ToTensor, a
+DataLoader(batch_size=100, shuffle=True) with the default num_workers=0, Adam 1e-3. The project's
+side is build_model(ConvAEConfig() / ClassifierConfig()) trained by fit() for one epoch on a Split
+of the same first `images` training images.
+
+Fairness: fit() always validates after its epoch, so both sides include the same validation pass,
+over the same first VAL_IMAGES test images (one batch): fit() through evaluate(), the reference
+through a torchvision test-set DataLoader in eval mode under no_grad, as the reports did. Each
+timed pass covers optimizer creation, the training epoch and that validation pass (for fit(): the
+whole call, with its conversion of the images to float and its copy of the best weights); model
+construction and dataset loading are outside the timing on both sides. The two sides alternate
+A B A B after one untimed warm-up of each, with the same torch thread count, and the medians are
+reported.
+"""
+from __future__ import annotations
+
+import gzip
+import math
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from .config import ClassifierConfig, ConvAEConfig, TrainConfig
+from .data import FILES, FashionMNIST, Split, find_data
+from .models import build_model
+from .train import fit
+
+BATCH = 100
+LR = 1e-3
+VAL_IMAGES = 100          # one batch of the test set, validated by both sides after their epoch
+WARMUP_IMAGES = 300       # the untimed warm-up pass of each side
+MODELS = ("autoencoder", "classifier")
+
+
+# --- the reports' model in plain torch.nn (independent of fmnist_core.models) -----------------------
+
+def reference_encoder(n: int = 64, p: float = 0.2) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3), nn.ReLU(), nn.Dropout(p), nn.MaxPool2d(2),     # (B, 16, 13, 13)
+        nn.Conv2d(16, 32, 3), nn.ReLU(), nn.Dropout(p), nn.MaxPool2d(2),    # (B, 32, 5, 5)
+        nn.Flatten(),
+        nn.Linear(800, n), nn.ReLU(), nn.Dropout(p),                        # (B, n)
+    )
+
+
+def reference_autoencoder(n: int = 64, p: float = 0.2) -> nn.Sequential:
+    decoder = nn.Sequential(
+        nn.Linear(n, 800), nn.ReLU(), nn.Dropout(p),
+        nn.Unflatten(1, (32, 5, 5)),
+        nn.ConvTranspose2d(32, 16, 5, stride=2), nn.ReLU(), nn.Dropout(p),             # (B, 16, 13, 13)
+        nn.ConvTranspose2d(16, 1, 3, stride=2, output_padding=1), nn.Sigmoid(),        # (B, 1, 28, 28)
+    )
+    return nn.Sequential(reference_encoder(n, p), decoder)
+
+
+def reference_classifier(n: int = 64, p: float = 0.2) -> nn.Sequential:
+    return nn.Sequential(reference_encoder(n, p), nn.Sequential(nn.Linear(n, 10), nn.ReLU()))
+
+
+# --- the torchvision dataset the reports used ---------------------------------------------------------
+
+def build_torchvision_root(root: Path) -> Path:
+    """Lay the four IDX files out as torchvision expects them: ROOT/FashionMNIST/raw/, un-gzipped."""
+    files = find_data(download=False)
+    raw = root / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for key, stem in FILES.items():
+        src = files[key]
+        if src.suffix == ".gz":
+            with gzip.open(src, "rb") as f_in, open(raw / stem, "wb") as f_out:
+                shutil.copyfileobj(f_in, f_out)
+        else:
+            shutil.copyfile(src, raw / stem)
+    return root
+
+
+def reference_loaders(root: Path, images: int):
+    from torch.utils.data import DataLoader, Subset
+    from torchvision.datasets import FashionMNIST as TVFashionMNIST
+    from torchvision.transforms import ToTensor
+    train = TVFashionMNIST(str(root), train=True, download=False, transform=ToTensor())
+    test = TVFashionMNIST(str(root), train=False, download=False, transform=ToTensor())
+
+    def train_loader(n: int) -> DataLoader:
+        return DataLoader(Subset(train, range(n)), batch_size=BATCH, shuffle=True)
+
+    val_loader = DataLoader(Subset(test, range(VAL_IMAGES)), batch_size=BATCH)
+    return train_loader, val_loader
+
+
+# --- one timed pass of each side ----------------------------------------------------------------------
+
+def reference_pass(kind: str, train_loader, val_loader, seed: int) -> float:
+    """The reports' loop for one epoch plus the validation pass; returns seconds."""
+    torch.manual_seed(seed)
+    model = reference_autoencoder() if kind == "autoencoder" else reference_classifier()
+    recon = kind == "autoencoder"
+    criterion = nn.MSELoss() if recon else nn.CrossEntropyLoss()
+    t0 = time.perf_counter()
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    model.train()
+    running = 0.0
+    for x, y in train_loader:
+        opt.zero_grad()
+        out = model(x)
+        loss = criterion(out, x) if recon else criterion(out, y)
+        loss.backward()
+        opt.step()
+        running += loss.item()
+    model.eval()
+    val = 0.0
+    with torch.no_grad():
+        for x, y in val_loader:
+            out = model(x)
+            val += (criterion(out, x) if recon else criterion(out, y)).item()
+    elapsed = time.perf_counter() - t0
+    if not math.isfinite(running + val):
+        raise RuntimeError(f"the reference {kind} diverged during the benchmark")
+    return elapsed
+
+
+def project_pass(kind: str, split: Split, seed: int) -> float:
+    """fit() for one epoch (its validation pass included); returns seconds."""
+    torch.manual_seed(seed)
+    model = build_model(ConvAEConfig() if kind == "autoencoder" else ClassifierConfig())
+    cfg = TrainConfig(optimizer="adam", lr=LR, batch_size=BATCH, epochs=1, seed=seed, device="cpu")
+    t0 = time.perf_counter()
+    state = fit(model, split, cfg, "cpu")
+    elapsed = time.perf_counter() - t0
+    if state.status != "completed":
+        raise RuntimeError(f"the project's {kind} ended {state.status} during the benchmark")
+    return elapsed
+
+
+# --- FLOPs ----------------------------------------------------------------------------------------------
+
+def matmul_gflops(size: int = 1024, reps: int = 5, trials: int = 3) -> float:
+    """This CPU's float32 matmul rate (best of `trials` runs of `reps` size x size products), GFLOP/s."""
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(size, size, generator=g)
+    b = torch.randn(size, size, generator=g)
+    c = torch.empty(size, size)
+    torch.mm(a, b, out=c)   # warm-up
+    best = math.inf
+    for _ in range(trials):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            torch.mm(a, b, out=c)
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * size ** 3 * reps / best / 1e9
+
+
+def train_flops_per_image(kind: str) -> float:
+    """FLOPs of one training step's forward and backward per image (conv and matmul ops, counted
+    by torch.utils.flop_counter on one batch of the project's model; 1 MAC = 2 FLOPs)."""
+    from torch.utils.flop_counter import FlopCounterMode
+    model = build_model(ConvAEConfig() if kind == "autoencoder" else ClassifierConfig()).train()
+    x = torch.rand(BATCH, 1, 28, 28)
+    y = torch.randint(0, 10, (BATCH,))
+    with FlopCounterMode(display=False) as counter:
+        out = model(x)
+        loss = (nn.functional.mse_loss(out, x) if kind == "autoencoder"
+                else nn.functional.cross_entropy(out, y))
+        loss.backward()
+    return counter.get_total_flops() / BATCH
+
+
+# --- the benchmark ---------------------------------------------------------------------------------------
+
+def _alternate(rounds: int, a: Callable[[int], float], b: Callable[[int], float]) -> tuple[list[float], list[float]]:
+    ta, tb = [], []
+    for r in range(rounds):
+        ta.append(a(r))
+        tb.append(b(r))
+    return ta, tb
+
+
+def run_bench(ds: FashionMNIST, images: int = 6000, rounds: int = 2, which: str = "both",
+              out=None) -> dict[str, Any]:
+    """Time the reference loop (A) and fit() (B) alternately, A B A B; print and return the figures.
+
+    Returns {"threads", "images", "rounds", "matmul_gflops", "validation", and per model:
+    {"reference_img_s", "project_img_s", "ratio", "reference_img_s_runs", "project_img_s_runs",
+    "flops_per_image", "project_gflops", "fraction_of_peak"}}.
+    """
+    out = out or sys.stdout
+    n_train = len(ds.train_labels)
+    if not 1 <= images <= n_train:
+        raise ValueError(f"images must be between 1 and {n_train} (got {images})")
+    if rounds < 1:
+        raise ValueError(f"rounds must be at least 1 (got {rounds})")
+    kinds = MODELS if which == "both" else (which,)
+    for k in kinds:
+        if k not in MODELS:
+            raise ValueError(f"unknown model {k!r}; choose autoencoder, classifier or both")
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(threads)   # one count for both sides, kept for the whole benchmark
+    peak = matmul_gflops()
+    result: dict[str, Any] = {
+        "threads": threads, "images": images, "rounds": rounds, "matmul_gflops": peak,
+        "validation": f"both sides validate on the first {VAL_IMAGES} test images after the epoch; "
+                      "timed: optimizer creation, the epoch and the validation pass",
+    }
+    split = Split(ds.train_images[:images], ds.train_labels[:images],
+                  ds.test_images[:VAL_IMAGES], ds.test_labels[:VAL_IMAGES], "test")
+    warm_n = min(images, WARMUP_IMAGES)
+    warm_split = Split(ds.train_images[:warm_n], ds.train_labels[:warm_n],
+                       ds.test_images[:VAL_IMAGES], ds.test_labels[:VAL_IMAGES], "test")
+    print(f"bench: {images} training images, {rounds} round(s) A B, batch {BATCH}, Adam {LR:g}, "
+          f"{threads} torch thread(s), CPU matmul {peak:.1f} GFLOP/s (1024x1024 float32)", file=out)
+    print(f"  A = reference: plain torch.nn, nn.Dropout, torchvision FashionMNIST + ToTensor + "
+          f"DataLoader(batch_size={BATCH}, shuffle=True); B = project: build_model() + fit()", file=out)
+    print(f"  {result['validation']}", file=out)
+
+    rng_state = torch.get_rng_state()
+    try:
+        with tempfile.TemporaryDirectory(prefix="fmnist-bench-") as tmp:
+            root = build_torchvision_root(Path(tmp))
+            make_train_loader, val_loader = reference_loaders(root, images)
+            train_loader = make_train_loader(images)
+            warm_loader = make_train_loader(warm_n)
+            for kind in kinds:
+                reference_pass(kind, warm_loader, val_loader, seed=0)   # warm-up, untimed
+                project_pass(kind, warm_split, seed=0)
+                t_ref, t_proj = _alternate(rounds,
+                                           lambda r: reference_pass(kind, train_loader, val_loader, seed=r),
+                                           lambda r: project_pass(kind, split, seed=r))
+                ref_runs = [images / t for t in t_ref]
+                proj_runs = [images / t for t in t_proj]
+                ref_ips, proj_ips = statistics.median(ref_runs), statistics.median(proj_runs)
+                flops = train_flops_per_image(kind)
+                achieved = proj_ips * flops / 1e9
+                fig = {"reference_img_s": ref_ips, "project_img_s": proj_ips, "ratio": proj_ips / ref_ips,
+                       "reference_img_s_runs": ref_runs, "project_img_s_runs": proj_runs,
+                       "flops_per_image": flops, "project_gflops": achieved,
+                       "fraction_of_peak": achieved / peak}
+                result[kind] = fig
+                runs = "  ".join(f"A {a:.0f} B {b:.0f}" for a, b in zip(ref_runs, proj_runs))
+                print(f"{kind:11s}  reference {ref_ips:6.0f} img/s  project {proj_ips:6.0f} img/s  "
+                      f"ratio {fig['ratio']:.2f}x  {100 * fig['fraction_of_peak']:.1f}% of matmul peak "
+                      f"({achieved:.2f} of {peak:.1f} GFLOP/s)", file=out)
+                print(f"{'':11s}  {flops / 1e6:.2f} MFLOP/image forward+backward; img/s per round: {runs}",
+                      file=out)
+    finally:
+        torch.set_rng_state(rng_state)
+    return result

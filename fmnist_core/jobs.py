@@ -1,0 +1,193 @@
+"""A process-wide queue that trains jobs one at a time in a worker thread.
+
+Every browser tab (and the CLI's `study`) shares one JobQueue per runs folder, so jobs never
+run side by side on a small CPU. The run folder stays the source of truth: a job only holds
+live progress (batch, ETA) that the folder does not.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .config import RunSpec
+from .data import FashionMNIST
+from .registry import Registry
+from .train import BatchProgress, FitState, train_run
+
+ACTIVE = ("queued", "running")
+
+
+@dataclass
+class Job:
+    job_id: int
+    spec: RunSpec
+    label: str
+    group: str | None = None               # e.g. a study's name
+    status: str = "queued"                 # queued | running | completed | early_stopped | stopped | failed | cancelled | diverged
+    run_id: str | None = None
+    progress: BatchProgress | None = None
+    history: list[dict] = field(default_factory=list)
+    error: str | None = None
+    submitted: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    stop_event: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    @property
+    def key(self) -> str:
+        return json.dumps(self.spec.to_dict(), sort_keys=True)
+
+    @property
+    def done(self) -> bool:
+        return self.status not in ACTIVE
+
+
+class JobQueue:
+    """FIFO of training jobs with one worker thread; safe to use from many threads."""
+
+    def __init__(self, registry: Registry, load_data: Callable[[], FashionMNIST]):
+        self.registry = registry
+        self._load_data = load_data
+        self._jobs: list[Job] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._worker: threading.Thread | None = None
+
+    # -- submitting and stopping ----------------------------------------------------------
+    def submit(self, spec: RunSpec, label: str | None = None, group: str | None = None) -> tuple[Job, bool]:
+        """Queue a job; an identical spec already queued or running is returned instead (double clicks)."""
+        key = json.dumps(spec.to_dict(), sort_keys=True)
+        with self._lock:
+            for job in self._jobs:
+                if job.status in ACTIVE and job.key == key:
+                    return job, False
+            job = Job(next(self._ids), spec, label or spec.name or spec.model.kind, group)
+            self._jobs.append(job)
+            self._ensure_worker()
+            self._wake.notify_all()
+        return job, True
+
+    def stop(self, job_id: int) -> str:
+        """Stop a running job after its current batch, or cancel a queued one; returns what happened."""
+        with self._lock:
+            job = self._find(job_id)
+            if job is None:
+                return "unknown job"
+            if job.status == "queued":
+                job.status, job.finished = "cancelled", time.time()
+                return "cancelled"
+            if job.status == "running":
+                job.stop_event.set()
+                return "stopping"
+            return f"already {job.status}"
+
+    def stop_all(self) -> None:
+        for job in self.jobs():
+            if job.status in ACTIVE:
+                self.stop(job.job_id)
+
+    # -- reading --------------------------------------------------------------------------
+    def jobs(self) -> list[Job]:
+        with self._lock:
+            return list(self._jobs)
+
+    def get(self, job_id: int) -> Job | None:
+        with self._lock:
+            return self._find(job_id)
+
+    def running(self) -> Job | None:
+        with self._lock:
+            return next((j for j in self._jobs if j.status == "running"), None)
+
+    def position(self, job_id: int) -> int:
+        """1 for the next job to run, 2 after it, ...; 0 if not queued."""
+        with self._lock:
+            queued = [j.job_id for j in self._jobs if j.status == "queued"]
+        return queued.index(job_id) + 1 if job_id in queued else 0
+
+    def active_run_ids(self) -> set[str]:
+        with self._lock:
+            return {j.run_id for j in self._jobs if j.status == "running" and j.run_id}
+
+    def wait(self, job_ids: list[int] | None = None, timeout: float | None = None) -> bool:
+        """Block until the given jobs (default all) are done; False on timeout."""
+        end = None if timeout is None else time.time() + timeout
+        with self._lock:
+            while True:
+                pending = [j for j in self._jobs if (job_ids is None or j.job_id in job_ids) and not j.done]
+                if not pending:
+                    return True
+                left = None if end is None else end - time.time()
+                if left is not None and left <= 0:
+                    return False
+                self._wake.wait(0.5 if left is None else min(left, 0.5))
+
+    def clear_finished(self) -> None:
+        with self._lock:
+            self._jobs = [j for j in self._jobs if not j.done]
+
+    # -- the worker -----------------------------------------------------------------------
+    def _find(self, job_id: int) -> Job | None:
+        return next((j for j in self._jobs if j.job_id == job_id), None)
+
+    def _ensure_worker(self) -> None:
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._run_forever, name="fmnist-train-worker", daemon=True)
+            self._worker.start()
+
+    def _next(self) -> Job:
+        with self._lock:
+            while True:
+                job = next((j for j in self._jobs if j.status == "queued"), None)
+                if job is not None:
+                    job.status, job.started = "running", time.time()
+                    return job
+                self._wake.wait()
+
+    def _run_forever(self) -> None:
+        while True:
+            job = self._next()
+            self._run(job)
+            with self._lock:
+                job.finished = time.time()
+                self._wake.notify_all()
+
+    def _run(self, job: Job) -> None:
+        def on_created(run_id: str) -> None:
+            job.run_id = run_id
+
+        def on_batch(p: BatchProgress) -> None:
+            job.progress = p
+
+        def on_epoch(run_id: str, state: FitState) -> None:
+            job.history = list(state.history)
+
+        try:
+            ds = self._load_data()
+            run_id = train_run(job.spec, ds, self.registry, on_batch, on_epoch, job.stop_event, on_created,
+                               command=f"app job: {job.label}")
+            job.status = self.registry.info(run_id).summary.get("status", "completed")
+        except Exception as e:  # a failed job reports and leaves the queue working
+            job.status = "failed"
+            job.error = f"{type(e).__name__}: {e}".splitlines()[0][:300]
+            job.traceback = traceback.format_exc()  # type: ignore[attr-defined]
+
+
+_QUEUES: dict[str, JobQueue] = {}
+_QUEUES_LOCK = threading.Lock()
+
+
+def get_queue(registry: Registry, load_data: Callable[[], FashionMNIST]) -> JobQueue:
+    """The one queue of this process for a runs folder."""
+    key = str(Path(registry.root).resolve())
+    with _QUEUES_LOCK:
+        if key not in _QUEUES:
+            _QUEUES[key] = JobQueue(registry, load_data)
+        return _QUEUES[key]

@@ -1,0 +1,191 @@
+"""Plotly figure builders: data in, go.Figure out. No streamlit here."""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .data import CLASS_NAMES
+
+PALETTE = ("#4f46e5", "#e11d48", "#059669", "#d97706", "#0891b2", "#7c3aed", "#65a30d", "#db2777",
+           "#2563eb", "#ea580c", "#0d9488", "#9333ea")
+METRIC_LABELS = {"loss": "loss", "acc": "accuracy"}
+
+
+def color(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def _layout(fig: go.Figure, title: str | None = None, height: int = 380, **kw) -> go.Figure:
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), hovermode="x unified",
+                      template="plotly_white", **kw)
+    return fig
+
+
+def curves_figure(series: Sequence[dict], metric: str = "loss", log_y: bool = False,
+                  reference_lines: Sequence[tuple[str, float]] = (), title: str | None = None,
+                  show_train: bool = True) -> go.Figure:
+    """Train (dashed) and validation (solid) curves, one colour per run.
+
+    series: dicts with name, history (list of per-epoch dicts) and optional color.
+    metric: "loss" or "acc"; accuracy is shown in percent.
+    """
+    fig = go.Figure()
+    scale = 100.0 if metric == "acc" else 1.0
+    for i, s in enumerate(series):
+        h, c = s["history"], s.get("color", color(i))
+        epochs = [r["epoch"] for r in h]
+        for split, dash in (("val", "solid"), ("train", "dash")):
+            key = f"{split}_{metric}"
+            if (split == "train" and not show_train) or not h or key not in h[0]:
+                continue
+            fig.add_trace(go.Scatter(x=epochs, y=[r[key] * scale for r in h], mode="lines+markers",
+                                     marker=dict(size=4), line=dict(color=c, dash=dash),
+                                     name=f"{s['name']} · {split}", legendgroup=s["name"],
+                                     hovertemplate="%{y:.4f}" if metric == "loss" else "%{y:.2f}%"))
+    for label, value in reference_lines:
+        fig.add_hline(y=value * scale, line=dict(color="#6b7280", dash="dot", width=1),
+                      annotation_text=label, annotation_position="bottom right", annotation_font_size=10)
+    ylabel = "accuracy (%)" if metric == "acc" else "loss"
+    fig.update_xaxes(title="epoch")
+    fig.update_yaxes(title=ylabel, type="log" if log_y else "linear")
+    return _layout(fig, title)
+
+
+def band_figure(groups: Sequence[dict], metric: str = "val_acc", title: str | None = None,
+                log_y: bool = False) -> go.Figure:
+    """Mean line with a ± std band over runs that differ only in seed.
+
+    groups: dicts with name and histories (list of histories); epochs beyond the shortest are dropped.
+    """
+    fig = go.Figure()
+    scale = 100.0 if metric.endswith("acc") else 1.0
+    for i, g in enumerate(groups):
+        hs = [h for h in g["histories"] if h and metric in h[0]]
+        if not hs:
+            continue
+        n = min(len(h) for h in hs)
+        arr = np.array([[r[metric] for r in h[:n]] for h in hs]) * scale   # (runs, epochs)
+        mean, std = arr.mean(0), arr.std(0, ddof=1) if len(hs) > 1 else np.zeros(n)
+        x = list(range(1, n + 1))
+        c = g.get("color", color(i))
+        fig.add_trace(go.Scatter(x=x + x[::-1], y=list(mean + std) + list((mean - std)[::-1]), fill="toself",
+                                 fillcolor=c, opacity=0.18, line=dict(width=0), hoverinfo="skip",
+                                 showlegend=False, legendgroup=g["name"]))
+        fig.add_trace(go.Scatter(x=x, y=mean, mode="lines", line=dict(color=c),
+                                 name=f"{g['name']} (mean ± std of {len(hs)})", legendgroup=g["name"],
+                                 customdata=std, hovertemplate="%{y:.3f} ± %{customdata:.3f}"))
+    fig.update_xaxes(title="epoch")
+    fig.update_yaxes(title=metric.replace("_", " ") + (" (%)" if scale == 100 else ""),
+                     type="log" if log_y else "linear")
+    return _layout(fig, title)
+
+
+def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, cols: int = 10,
+               row_labels: Sequence[str] | None = None, title_colors: Sequence[str] | None = None,
+               cell: int = 92, zmax: float | None = None) -> go.Figure:
+    """A grid of grayscale 28x28 images (N, 28, 28), values in [0, 1] or uint8."""
+    images = np.asarray(images, dtype=np.float32)
+    if images.max(initial=0) > 1.5:
+        images = images / 255.0
+    n = len(images)
+    rows = max(1, math.ceil(n / cols))
+    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.01, vertical_spacing=0.06 if titles else 0.01,
+                        subplot_titles=list(titles) if titles else None)
+    for i, img in enumerate(images):
+        fig.add_trace(go.Heatmap(z=img[::-1], colorscale="gray", zmin=0, zmax=zmax or 1, showscale=False,
+                                 hovertemplate="x %{x}, y %{y}: %{z:.2f}<extra></extra>"),
+                      row=i // cols + 1, col=i % cols + 1)
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
+    for i in range(n):
+        fig.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=i // cols + 1, col=i % cols + 1)
+    if titles:
+        for i, ann in enumerate(fig.layout.annotations):
+            ann.font.size = 11
+            if title_colors:
+                ann.font.color = title_colors[i]
+    if row_labels:
+        for r, label in enumerate(row_labels):
+            fig.add_annotation(text=f"<b>{label}</b>", xref="paper", yref="paper", x=0, xanchor="right",
+                               y=1 - (r + 0.5) / rows, showarrow=False, font=dict(size=11), textangle=-90)
+    height = rows * cell + (24 * rows if titles else 0) + 10
+    fig.update_layout(height=height, margin=dict(l=24 if row_labels else 4, r=4, t=24 if titles else 4, b=4),
+                      template="plotly_white", width=None)
+    return fig
+
+
+def confusion_figure(cm: np.ndarray, normalized: bool = False, title: str | None = None,
+                     diverging: bool = False, names: Sequence[str] = CLASS_NAMES) -> go.Figure:
+    """Heatmap of a confusion matrix: rows true classes, columns predicted classes."""
+    cm = np.asarray(cm, dtype=float)
+    text = [[(f"{v:+.1f}" if diverging else f"{v:.1f}") if normalized else f"{v:+.0f}" if diverging else f"{v:.0f}"
+             for v in row] for row in cm]
+    lim = float(np.abs(cm).max()) or 1.0
+    fig = go.Figure(go.Heatmap(
+        z=cm, x=list(names), y=list(names), text=text, texttemplate="%{text}", textfont=dict(size=10),
+        colorscale="RdBu" if diverging else "Blues", zmid=0 if diverging else None,
+        zmin=-lim if diverging else 0, zmax=lim,
+        hovertemplate="true %{y}<br>predicted %{x}<br>%{z:.2f}" + ("%" if normalized else "") + "<extra></extra>",
+        colorbar=dict(title="%" if normalized else "count", thickness=12)))
+    fig.update_yaxes(autorange="reversed", title="true class")
+    fig.update_xaxes(title="predicted class", tickangle=-35)
+    fig = _layout(fig, title, height=470)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def probability_bars(probs: dict[str, Sequence[float]], names: Sequence[str] = CLASS_NAMES,
+                     title: str | None = None) -> go.Figure:
+    """Horizontal bars of class probabilities, one colour per model."""
+    fig = go.Figure()
+    for i, (label, p) in enumerate(probs.items()):
+        fig.add_trace(go.Bar(y=list(names), x=[100 * float(v) for v in p], name=label, orientation="h",
+                             marker_color=color(i), hovertemplate="%{y}: %{x:.1f}%<extra>" + label + "</extra>"))
+    fig.update_xaxes(title="probability (%)", range=[0, 100])
+    fig.update_yaxes(autorange="reversed")
+    fig = _layout(fig, title, height=360, barmode="group")
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def line_figure(x: Sequence[float], ys: dict[str, Sequence[float]], xlabel: str, ylabel: str,
+                title: str | None = None, dashes: dict[str, str] | None = None, percent: bool = False) -> go.Figure:
+    """Several named lines over a shared x (e.g. MSE against noise level, accuracy against label fraction)."""
+    fig = go.Figure()
+    for i, (name, y) in enumerate(ys.items()):
+        fig.add_trace(go.Scatter(x=list(x), y=[100 * v if percent else v for v in y], mode="lines+markers",
+                                 name=name, line=dict(color=color(i), dash=(dashes or {}).get(name, "solid"))))
+    fig.update_xaxes(title=xlabel)
+    fig.update_yaxes(title=ylabel)
+    return _layout(fig, title)
+
+
+def heatmap_figure(z: np.ndarray, title: str | None = None, colorbar: str = "", height: int = 300) -> go.Figure:
+    """One 28x28 map (e.g. per-pixel mean squared error), row 0 at the top."""
+    fig = go.Figure(go.Heatmap(z=np.asarray(z), colorscale="Inferno", colorbar=dict(title=colorbar, thickness=10),
+                               hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
+    fig.update_xaxes(visible=False)
+    fig = _layout(fig, title, height=height)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def bar_figure(labels: Sequence[str], values: dict[str, Sequence[float]], ylabel: str,
+               title: str | None = None, percent: bool = False, reference: dict[str, Sequence[float | None]] | None = None) -> go.Figure:
+    """Grouped bars (e.g. ours beside the report's)."""
+    fig = go.Figure()
+    for i, (name, vals) in enumerate({**values, **(reference or {})}.items()):
+        is_ref = reference is not None and name in reference
+        fig.add_trace(go.Bar(x=list(labels), y=[None if v is None else (100 * v if percent else v) for v in vals],
+                             name=name, marker_color="#9ca3af" if is_ref else color(i),
+                             marker_pattern_shape="/" if is_ref else None))
+    fig.update_yaxes(title=ylabel)
+    fig = _layout(fig, title, barmode="group")
+    fig.update_layout(hovermode="closest")
+    return fig

@@ -1,0 +1,59 @@
+"""Home: what the lab is, sample images per class, the runs available, where to go next."""
+import streamlit as st
+
+import app_support as ui
+from fmnist_core import CLASS_NAMES
+from fmnist_core.plots import image_grid
+
+st.title("Fashion-MNIST Lab")
+st.markdown(
+    "Train a **convolutional autoencoder**, reuse its encoder in a **classifier**, and see what these small "
+    "networks learn from 60,000 pictures of clothes. The lab reproduces five course reports: autoencoders as "
+    "pre-training (A), dense autoencoders and denoising (B), early stopping (C), a deep CNN against an MLP (D) "
+    "and step-by-step tuning (E) — with live curves, reconstructions, confusion matrices and your own drawings."
+)
+
+ds = ui.dataset()
+c1, c2 = st.columns([3, 2], gap="large")
+with c1:
+    st.subheader("The data")
+    st.caption(f"{len(ds.train_labels):,} training and {len(ds.test_labels):,} test images, 28×28 grayscale, "
+               "10 classes. Three random test images per class:")
+    seed = st.session_state.setdefault("home_seed", 0)
+    idx, labels = ui.sample_images(ds, 3, seed)
+    imgs = ds.test_images[idx, 0].reshape(10, 3, 28, 28).transpose(0, 1).reshape(30, 28, 28).numpy()
+    titles = [CLASS_NAMES[int(c)] for c in labels.reshape(10, 3).T.flatten()]
+    st.plotly_chart(image_grid(imgs, titles, cols=10, cell=86), key="home_gallery")
+    if st.button("New sample", icon=":material/shuffle:"):
+        st.session_state["home_seed"] = seed + 1
+        st.rerun()
+
+with c2:
+    st.subheader("Where to start")
+    st.page_link(ui.PAGES["train"], label="Train a model with live curves", icon=":material/model_training:")
+    st.page_link(ui.PAGES["compare"], label="Compare runs and seeds, pretrained vs random init",
+                 icon=":material/stacked_line_chart:")
+    st.page_link(ui.PAGES["studies"], label="Reproduce the reports' studies", icon=":material/science:")
+    st.page_link(ui.PAGES["reconstructions"], label="Reconstructions and denoising", icon=":material/blur_on:")
+    st.page_link(ui.PAGES["confusion"], label="Confusion matrix and mistakes", icon=":material/grid_on:")
+    st.page_link(ui.PAGES["classify"], label="Draw or upload an image", icon=":material/draw:")
+
+st.subheader("Runs available")
+all_runs = ui.registry().list_runs()
+if not all_runs:
+    st.info("No runs yet in `saved_models/`. Train one on the **Train** page, or run `make reference` "
+            "to rebuild the shipped reference models.")
+else:
+    rows = []
+    for r in all_runs:
+        s = r.summary
+        rows.append({"name": r.name, "kind": ui.KIND_LABELS.get(r.kind, r.kind), "status": r.status,
+                     "epochs": s.get("epochs_done"),
+                     "val MSE": s.get("best_val_loss") if r.kind in ui.AUTOENCODERS else None,
+                     "val accuracy": 100 * s["best_val_acc"] if "best_val_acc" in s else None,
+                     "reference": r.run_id.startswith("ref-"), "problem": r.damaged})
+    st.dataframe(rows, hide_index=True, column_config={
+        "val MSE": st.column_config.NumberColumn(format="%.4f"),
+        "val accuracy": st.column_config.NumberColumn(format="%.2f%%"),
+        "reference": st.column_config.CheckboxColumn("shipped"),
+    })

@@ -1,0 +1,189 @@
+"""Train: pick a model and its hyperparameters, queue a job, watch live curves, stop it."""
+import streamlit as st
+
+import app_support as ui
+from fmnist_core import (ClassifierConfig, CNNConfig, ConfigError, ConvAEConfig, DenseAEConfig, MLPConfig,
+                         RunSpec, TrainConfig)
+from fmnist_core.plots import curves_figure
+from fmnist_core.presets import PRESETS
+
+KINDS = {"conv_ae": "Conv autoencoder", "dense_ae": "Dense autoencoder", "classifier": "Classifier",
+         "cnn": "Deep CNN", "mlp": "MLP"}
+LATENTS = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+DROPOUTS = [0.0, 0.0001, 0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0]
+BATCHES = [16, 32, 64, 100, 128, 256, 500, 1000, 2000, 5000]
+FRACTIONS = [0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0]
+DEFAULTS = {"t_latent": 64, "t_dropout": 0.2, "t_lr": 1e-3, "t_batch": 100, "t_epochs": 20, "t_optimizer": "adam",
+            "t_momentum": 0.0, "t_seed": 0, "t_patience": 0, "t_fraction": 1.0, "t_validation": "test",
+            "t_channels": "16, 32", "t_bn": False, "t_pool": "max", "t_decoder": "output_padding",
+            "t_dmode": "element", "t_freeze": False, "t_head_hidden": 0, "t_final_relu": True, "t_hidden": 256,
+            "t_min_delta": 0.0}
+
+
+def preset_widgets(preset: dict) -> dict:
+    """The widget values that show a preset's model and training configs."""
+    m, t = preset["model"], preset["train"]
+    w = {"t_lr": t.lr, "t_batch": t.batch_size, "t_epochs": t.epochs, "t_optimizer": t.optimizer,
+         "t_momentum": t.momentum, "t_patience": t.patience, "t_validation": t.validation,
+         "t_dropout": m.dropout}
+    if hasattr(m, "latent_dim"):
+        w["t_latent"] = m.latent_dim
+    if hasattr(m, "channels"):
+        w.update(t_channels=", ".join(map(str, m.channels)), t_bn=m.batch_norm, t_pool=m.second_pool,
+                 t_dmode=m.dropout_mode)
+    if hasattr(m, "decoder"):
+        w["t_decoder"] = m.decoder
+    if hasattr(m, "freeze_encoder"):
+        w.update(t_freeze=m.freeze_encoder, t_head_hidden=m.head_hidden, t_final_relu=m.final_relu)
+    if hasattr(m, "hidden"):
+        w["t_hidden"] = m.hidden
+    return w
+
+
+def apply_preset() -> None:
+    """Copy the chosen preset's values into the widgets' session state."""
+    kind = st.session_state["t_kind"]
+    preset = PRESETS[kind].get(st.session_state.get(f"t_preset_{kind}")) or next(iter(PRESETS[kind].values()))
+    st.session_state.update(DEFAULTS)
+    st.session_state.update(preset_widgets(preset))
+
+
+def snap(value, options):
+    return min(options, key=lambda o: abs(o - value))
+
+
+if "t_kind" not in st.session_state:
+    st.session_state["t_kind"] = "conv_ae"
+    apply_preset()
+
+st.title("Train")
+st.caption("Pick a model, set its hyperparameters (or a report's preset) and start. Jobs run one at a time on "
+           f"this machine's {ui._device_line()}; every epoch is saved, so Stop keeps what was learned.")
+
+kind = st.segmented_control("Model", list(KINDS), format_func=KINDS.get, key="t_kind", on_change=apply_preset,
+                            required=True)
+left, right = st.columns([5, 7], gap="large")
+with left:
+    st.selectbox("Preset", list(PRESETS[kind]), key=f"t_preset_{kind}", on_change=apply_preset,
+                 help="Fills the controls below with a configuration from the reports; change anything after.")
+    st.caption(next(iter([p["about"] for n, p in PRESETS[kind].items()
+                          if n == st.session_state.get(f"t_preset_{kind}")]), ""))
+
+    encoder_run, encoder_cfg = "random", None
+    if kind == "classifier":
+        ae_runs = {r.run_id: ui.run_label(r) for r in ui.runs(["conv_ae"])}
+        options = ["random"] + list(ae_runs)
+        if st.session_state.get("t_encoder") not in options:
+            st.session_state["t_encoder"] = options[1] if len(options) > 1 else "random"
+        encoder_run = st.selectbox("Encoder", options, key="t_encoder",
+                                   format_func=lambda r: "random init (no pre-training)" if r == "random" else ae_runs[r],
+                                   help="Copy the encoder weights of an autoencoder run, or start from random weights.")
+        if encoder_run != "random":
+            encoder_cfg = ui.registry().info(encoder_run).spec().model
+            st.session_state["t_latent"] = snap(encoder_cfg.latent_dim, LATENTS) if encoder_cfg.latent_dim in LATENTS \
+                else st.session_state["t_latent"]
+        c1, c2 = st.columns(2)
+        c1.toggle("Freeze the encoder", key="t_freeze", help="Train the head only (report C's C8).")
+        c2.toggle("ReLU before softmax", key="t_final_relu", help="Reports A and C put a ReLU on the logits.")
+
+    if kind in ("conv_ae", "dense_ae", "classifier"):
+        st.select_slider("Latent size n", LATENTS, key="t_latent", disabled=encoder_cfg is not None,
+                         help="Size of the code between encoder and decoder."
+                         + (" Fixed by the chosen encoder." if encoder_cfg is not None else ""))
+    if kind == "mlp":
+        st.select_slider("Hidden units", [32, 64, 128, 256, 512, 1024], key="t_hidden")
+    st.select_slider("Dropout p", DROPOUTS, key="t_dropout",
+                     help="Probability of zeroing each activation after every ReLU during training."
+                     + (" May differ from the encoder's: report A raised it to 0.2 after inheriting." if kind == "classifier" else ""))
+    st.select_slider("Learning rate", LRS, key="t_lr", format_func=lambda v: f"{v:g}", help="Log scale.")
+    c1, c2 = st.columns(2)
+    c1.select_slider("Batch size", BATCHES, key="t_batch")
+    c2.slider("Epochs", 1, 100, key="t_epochs")
+    c1, c2 = st.columns(2)
+    c1.radio("Optimizer", ["adam", "sgd"], key="t_optimizer", horizontal=True,
+             format_func={"adam": "Adam", "sgd": "SGD"}.get)
+    c2.number_input("Seed", 0, 2**31 - 1, key="t_seed", help="Weights, batch order and dropout masks.")
+    c1, c2 = st.columns(2)
+    c1.slider("Early-stopping patience", 0, 20, key="t_patience", help="0 = off. Epochs without a val-loss improvement.")
+    c2.select_slider("Training-set fraction", FRACTIONS, key="t_fraction", format_func=lambda v: f"{100 * v:g}%",
+                     help="Train on a seeded part of the 60,000 images for a quick look.")
+
+    with st.expander("More options"):
+        st.radio("Validate on", ["test", "holdout"], key="t_validation", horizontal=True,
+                 format_func={"test": "official test set (as the reports)", "holdout": "10% held out of train"}.get)
+        if kind in ("conv_ae", "classifier"):
+            dis = encoder_cfg is not None
+            st.selectbox("Conv filters", ["16, 32", "32, 64", "64, 96"], key="t_channels", disabled=dis)
+            c1, c2 = st.columns(2)
+            c1.toggle("BatchNorm before pooling", key="t_bn", disabled=dis)
+            c2.radio("Second pooling", ["max", "avg"], key="t_pool", horizontal=True, disabled=dis)
+            st.radio("Dropout on conv maps", ["element", "channel"], key="t_dmode", horizontal=True,
+                     format_func={"element": "element-wise (the reports)",
+                                  "channel": "channel-wise (Dropout2d: faster, a different model)"}.get)
+        if kind == "conv_ae":
+            st.radio("Decoder's last layer", ["output_padding", "kernel"], key="t_decoder", horizontal=True,
+                     format_func={"output_padding": "kernel 3 + output padding (A)",
+                                  "kernel": "kernel 4, no padding (C's AE 4)"}.get)
+        if kind == "classifier":
+            st.select_slider("Hidden units in the head", [0, 32, 64, 128, 256, 512], key="t_head_hidden",
+                             help="0 = one linear layer n→10 (report A); report E added a hidden layer.")
+        if st.session_state["t_optimizer"] == "sgd":
+            st.slider("SGD momentum", 0.0, 0.99, key="t_momentum")
+        st.number_input("Early-stopping min delta", 0.0, 1.0, key="t_min_delta", format="%.5f", step=0.0001)
+        devices = ["auto", "cpu"] + (["cuda"] if ui.torch.cuda.is_available() else [])
+        st.selectbox("Device", devices, key="t_device", help="auto picks a GPU when there is one.")
+        st.text_input("Run name (optional)", key="t_name", max_chars=80,
+                      help="Letters, digits, '.', '_' and '-'; default: kind and time.")
+
+
+def current_spec() -> RunSpec:
+    s = st.session_state
+    channels = tuple(int(c) for c in s["t_channels"].split(","))
+    if kind == "conv_ae":
+        model = ConvAEConfig(latent_dim=s["t_latent"], dropout=s["t_dropout"], channels=channels,
+                             batch_norm=s["t_bn"], second_pool=s["t_pool"], decoder=s["t_decoder"],
+                             dropout_mode=s["t_dmode"])
+    elif kind == "dense_ae":
+        model = DenseAEConfig(latent_dim=s["t_latent"], dropout=s["t_dropout"])
+    elif kind == "classifier":
+        arch = ({"latent_dim": encoder_cfg.latent_dim, "channels": encoder_cfg.channels,
+                 "batch_norm": encoder_cfg.batch_norm, "second_pool": encoder_cfg.second_pool}
+                if encoder_cfg is not None else
+                {"latent_dim": s["t_latent"], "channels": channels, "batch_norm": s["t_bn"], "second_pool": s["t_pool"]})
+        model = ClassifierConfig(**arch, dropout=s["t_dropout"], dropout_mode=s["t_dmode"], encoder_run=encoder_run,
+                                 freeze_encoder=s["t_freeze"], head_hidden=s["t_head_hidden"],
+                                 final_relu=s["t_final_relu"])
+    elif kind == "cnn":
+        model = CNNConfig(dropout=s["t_dropout"])
+    else:
+        model = MLPConfig(hidden=s["t_hidden"], dropout=s["t_dropout"])
+    train = TrainConfig(optimizer=s["t_optimizer"], lr=s["t_lr"], momentum=s["t_momentum"],
+                        batch_size=s["t_batch"], epochs=s["t_epochs"], seed=int(s["t_seed"]),
+                        patience=s["t_patience"], min_delta=float(s["t_min_delta"]), validation=s["t_validation"],
+                        train_fraction=s["t_fraction"], device=s.get("t_device", "auto"))
+    return RunSpec(model, train, (s.get("t_name") or "").strip() or None)
+
+
+with right:
+    try:
+        spec = current_spec()
+        if spec.name:
+            ui.validate_name(spec.name)
+    except (ConfigError, ui.RunError) as e:
+        spec = None
+        st.error(f"Cannot start: {e}")
+    queue = ui.job_queue()
+    c1, c2 = st.columns([1, 2])
+    if c1.button("Start training", type="primary", icon=":material/play_arrow:", disabled=spec is None,
+                 use_container_width=True):
+        job, new = queue.submit(spec, label=spec.name or f"{KINDS[kind]} (n={getattr(spec.model, 'latent_dim', '–')}, "
+                                f"p={spec.model.dropout:g}, seed {spec.train.seed})")
+        st.session_state["t_job"] = job.job_id
+        if not new:
+            st.toast("That exact job is already in the queue; showing it.", icon=":material/info:")
+    if spec is not None:
+        est = ui.estimate_seconds(spec)
+        c2.caption(f"About **{ui.fmt_seconds(est)}** on this device (from runs measured here)." if est
+                   else "Time per epoch will show after the first epoch.")
+    ui.job_monitor("t_job")
