@@ -272,3 +272,109 @@ def job_monitor(state_key: str) -> None:
     others = [j for j in q.jobs() if j.status == "queued" and j.job_id != job.job_id]
     if others:
         st.caption("Also queued: " + "; ".join(f"{q.position(j.job_id)}. {j.label}" for j in others))
+
+
+# -- inspect pages --
+# Test-set evaluations are cached per (runs folder, run, weights mtime, arguments): a retrained run
+# is re-evaluated, anything else comes back at once. Only small results are cached (no reconstructions).
+def _weights_key(run_id: str) -> tuple[str, float]:
+    reg = registry()
+    return str(reg.root.resolve()), (reg.path(run_id) / "weights.pt").stat().st_mtime
+
+
+def _cached_eval(run_ids: Iterable[str], what: str, fn, *args):
+    """Call a cached evaluation with the weights keys of `run_ids`; one st.error line and None if it fails."""
+    try:
+        keys = [_weights_key(r) for r in run_ids]
+        with st.spinner(what):
+            return fn(keys[0][0], *[k[1] for k in keys], *args)
+    except FileNotFoundError:
+        st.error(f"Run(s) {', '.join(run_ids)} have no weights on disk; pick another run or train it again.")
+    except (RunError, DataError, ValueError) as e:
+        st.error(str(e))
+    return None
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _ae_figures(root: str, stamp: float, run_id: str, noise: str | None, level: float, seed: int, n: int) -> dict:
+    from fmnist_core.evaluate import autoencoder_figures
+    model = _cached_model(root, run_id, stamp)
+    return autoencoder_figures(model, _load_dataset().test_images[:n], noise, level, seed)
+
+
+def ae_figures(run_id: str, noise: str | None = None, level: float = 0.0, seed: int = 0, n: int = 10000) -> dict | None:
+    """MSE, PSNR, per-image MSE and the per-pixel error map of an autoencoder on the first n test images."""
+    return _cached_eval([run_id], f"Reconstructing {n:,} test images with {run_id}…",
+                        lambda root, stamp: _ae_figures(root, stamp, run_id, noise, level, seed, n))
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _noise_sweep(root: str, stamp: float, run_id: str, noise: str, levels: tuple, seed: int, n: int) -> list:
+    from fmnist_core.evaluate import noise_sweep as sweep
+    return sweep(_cached_model(root, run_id, stamp), _load_dataset().test_images[:n], noise, list(levels), seed)
+
+
+def noise_sweep(run_id: str, noise: str, levels: Iterable[float], seed: int, n: int) -> list[dict] | None:
+    """MSE/PSNR of an autoencoder at each noise level (cached)."""
+    levels = tuple(round(float(v), 6) for v in levels)
+    return _cached_eval([run_id], f"Sweeping {len(levels)} noise levels with {run_id}…",
+                        lambda root, stamp: _noise_sweep(root, stamp, run_id, noise, levels, seed, n))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _denoise_sweep(root: str, clf_stamp: float, ae_stamp: float, clf_id: str, ae_id: str, noise: str,
+                   levels: tuple, seed: int, n: int) -> list:
+    from fmnist_core.evaluate import denoise_classify_sweep
+    ds = _load_dataset()
+    return denoise_classify_sweep(_cached_model(root, clf_id, clf_stamp), _cached_model(root, ae_id, ae_stamp),
+                                  ds.test_images[:n], ds.test_labels[:n], noise, list(levels), seed)
+
+
+def denoise_sweep(clf_id: str, ae_id: str, noise: str, levels: Iterable[float], seed: int, n: int) -> list[dict] | None:
+    """A classifier's accuracy on noisy images, raw and denoised by an autoencoder first (cached)."""
+    levels = tuple(round(float(v), 6) for v in levels)
+    return _cached_eval([clf_id, ae_id], f"Classifying noisy and denoised images ({len(levels)} levels)…",
+                        lambda root, s1, s2: _denoise_sweep(root, s1, s2, clf_id, ae_id, noise, levels, seed, n))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _classifier_eval(root: str, stamp: float, run_id: str, n: int) -> dict:
+    from fmnist_core.evaluate import evaluate_classifier
+    ds = _load_dataset()
+    r = evaluate_classifier(_cached_model(root, run_id, stamp), ds.test_images[:n], ds.test_labels[:n])
+    return {"accuracy": r["accuracy"], "correct": r["correct"], "n": r["n"], "report": r["report"],
+            "confusion_matrix": r["confusion_matrix"].numpy(), "probs": r["probs"].numpy(),
+            "pred": r["pred"].numpy(), "labels": ds.test_labels[:n].numpy()}
+
+
+def classifier_eval(run_id: str, n: int = 10000) -> dict | None:
+    """Accuracy, confusion matrix, report and probabilities of a classifier on the first n test images."""
+    return _cached_eval([run_id], f"Classifying {n:,} test images with {run_id}…",
+                        lambda root, stamp: _classifier_eval(root, stamp, run_id, n))
+
+
+def partner_run(run_id: str) -> str | None:
+    """The run to compare with: the same classifier with the other encoder init if there is one,
+    else another run of the same kind, else any other classifier."""
+    all_runs = runs(CLASSIFIERS)
+    this = next((r for r in all_runs if r.run_id == run_id), None)
+    others = [r for r in all_runs if r.run_id != run_id]
+    if this is None or not others:
+        return others[0].run_id if others else None
+
+    def strip(r: RunInfo) -> dict:
+        return {k: v for k, v in r.config.get("model", {}).items() if k != "encoder_run"}
+    same = [r for r in others if r.kind == this.kind and strip(r) == strip(this)
+            and (r.encoder_run is None) != (this.encoder_run is None)]
+    kind = [r for r in others if r.kind == this.kind]
+    return (same or kind or others)[0].run_id
+
+
+def canvas_image(rgba, background: tuple[int, int, int] = (0, 0, 0)):
+    """A drawing canvas's RGBA array (H, W, 4) uint8 -> an RGB PIL image flattened onto `background`."""
+    import numpy as np
+    from PIL import Image
+    a = np.asarray(rgba, dtype=np.float32)
+    alpha = a[..., 3:4] / 255.0
+    rgb = a[..., :3] * alpha + np.asarray(background, dtype=np.float32) * (1.0 - alpha)
+    return Image.fromarray(rgb.round().clip(0, 255).astype(np.uint8), "RGB")

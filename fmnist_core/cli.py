@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .config import ClassifierConfig, CNNConfig, ConfigError, ConvAEConfig, DenseAEConfig, MLPConfig, RunSpec, TrainConfig
 from .data import CLASS_NAMES, NOISE_KINDS, DataError, load_fashion_mnist
+from .compare import run_rows
 from .preprocess import ImageError
 from .registry import Registry, RunError
 
@@ -219,25 +220,9 @@ def cmd_train(a) -> int:
     return 0
 
 
-def run_rows(registry: Registry) -> list[dict]:
-    rows = []
-    for r in registry.list_runs():
-        m, t, s = r.config.get("model", {}), r.config.get("train", {}), r.summary
-        rows.append({"run_id": r.run_id, "name": r.name, "kind": r.kind, "status": r.status,
-                     "latent_dim": m.get("latent_dim"), "dropout": m.get("dropout"),
-                     "encoder_run": m.get("encoder_run"), "optimizer": t.get("optimizer"), "lr": t.get("lr"),
-                     "batch_size": t.get("batch_size"), "seed": t.get("seed"),
-                     "epochs_done": s.get("epochs_done"), "best_epoch": s.get("best_epoch"),
-                     "best_val_loss": s.get("best_val_loss"), "final_val_loss": s.get("final_val_loss"),
-                     "best_val_acc": s.get("best_val_acc"), "final_val_acc": s.get("final_val_acc"),
-                     "seconds_per_epoch": s.get("seconds_per_epoch"), "created": r.config.get("created"),
-                     "damaged": r.damaged})
-    return rows
-
-
 def cmd_runs(a) -> int:
     registry = Registry(a.runs_dir)
-    rows = run_rows(registry)
+    rows = run_rows(registry.list_runs())
     if a.json:
         print(json.dumps(rows, indent=1))
         return 0

@@ -20,15 +20,21 @@ def color(i: int) -> str:
 
 
 def _layout(fig: go.Figure, title: str | None = None, height: int = 380, **kw) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), hovermode="x unified",
-                      template="plotly_white", **kw)
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left", font=dict(size=14)), height=height,
+                      margin=dict(l=10, r=10, t=36 if title else 10, b=10),
+                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, font=dict(size=11)),
+                      hovermode="x unified", template="plotly_white", **kw)
     return fig
+
+
+def _epoch_axis(fig: go.Figure, epochs: int) -> None:
+    """Whole-number epoch ticks."""
+    fig.update_xaxes(title="epoch", dtick=1 if epochs <= 12 else None, tickformat="d")
 
 
 def curves_figure(series: Sequence[dict], metric: str = "loss", log_y: bool = False,
                   reference_lines: Sequence[tuple[str, float]] = (), title: str | None = None,
-                  show_train: bool = True) -> go.Figure:
+                  show_train: bool = True, height: int = 400) -> go.Figure:
     """Train (dashed) and validation (solid) curves, one colour per run.
 
     series: dicts with name, history (list of per-epoch dicts) and optional color.
@@ -51,9 +57,9 @@ def curves_figure(series: Sequence[dict], metric: str = "loss", log_y: bool = Fa
         fig.add_hline(y=value * scale, line=dict(color="#6b7280", dash="dot", width=1),
                       annotation_text=label, annotation_position="bottom right", annotation_font_size=10)
     ylabel = "accuracy (%)" if metric == "acc" else "loss"
-    fig.update_xaxes(title="epoch")
+    _epoch_axis(fig, max((len(s["history"]) for s in series), default=1))
     fig.update_yaxes(title=ylabel, type="log" if log_y else "linear")
-    return _layout(fig, title)
+    return _layout(fig, title, height=height + 22 * len(series))
 
 
 def band_figure(groups: Sequence[dict], metric: str = "val_acc", title: str | None = None,
@@ -79,7 +85,7 @@ def band_figure(groups: Sequence[dict], metric: str = "val_acc", title: str | No
         fig.add_trace(go.Scatter(x=x, y=mean, mode="lines", line=dict(color=c),
                                  name=f"{g['name']} (mean ± std of {len(hs)})", legendgroup=g["name"],
                                  customdata=std, hovertemplate="%{y:.3f} ± %{customdata:.3f}"))
-    fig.update_xaxes(title="epoch")
+    _epoch_axis(fig, max((min(len(h) for h in g["histories"]) for g in groups if g["histories"]), default=1))
     fig.update_yaxes(title=metric.replace("_", " ") + (" (%)" if scale == 100 else ""),
                      type="log" if log_y else "linear")
     return _layout(fig, title)
@@ -154,12 +160,15 @@ def probability_bars(probs: dict[str, Sequence[float]], names: Sequence[str] = C
 
 
 def line_figure(x: Sequence[float], ys: dict[str, Sequence[float]], xlabel: str, ylabel: str,
-                title: str | None = None, dashes: dict[str, str] | None = None, percent: bool = False) -> go.Figure:
+                title: str | None = None, dashes: dict[str, str] | None = None, percent: bool = False,
+                zero_line: bool = False) -> go.Figure:
     """Several named lines over a shared x (e.g. MSE against noise level, accuracy against label fraction)."""
     fig = go.Figure()
     for i, (name, y) in enumerate(ys.items()):
         fig.add_trace(go.Scatter(x=list(x), y=[100 * v if percent else v for v in y], mode="lines+markers",
                                  name=name, line=dict(color=color(i), dash=(dashes or {}).get(name, "solid"))))
+    if zero_line:
+        fig.add_hline(y=0, line=dict(color="#6b7280", width=1))
     fig.update_xaxes(title=xlabel)
     fig.update_yaxes(title=ylabel)
     return _layout(fig, title)
@@ -188,4 +197,99 @@ def bar_figure(labels: Sequence[str], values: dict[str, Sequence[float]], ylabel
     fig.update_yaxes(title=ylabel)
     fig = _layout(fig, title, barmode="group")
     fig.update_layout(hovermode="closest")
+    return fig
+
+
+# -- inspect pages: galleries with captions, distributions ----------------------------------
+def gallery_figure(images: np.ndarray, captions: Sequence[str], cols: int = 8, cell: int = 96,
+                   caption_colors: Sequence[str] | None = None, zmax: float | None = None) -> go.Figure:
+    """Grayscale 28x28 images (N, 28, 28) with a caption of one or more lines ("<br>") above each."""
+    images = np.asarray(images, dtype=np.float32)
+    if images.max(initial=0) > 1.5:
+        images = images / 255.0
+    n = len(images)
+    cols = max(1, min(cols, n))
+    rows = max(1, math.ceil(n / cols))
+    lines = max([c.count("<br>") + 1 for c in captions] or [1])
+    cap = 14 * lines + 8                                  # px of caption above each image
+    top, bottom = 6, 6
+    height = rows * (cell + cap) + top + bottom
+    fig = go.Figure()
+    for i, img in enumerate(images):
+        r, c = divmod(i, cols)
+        y_top = 1 - (top + r * (cell + cap) + cap) / height
+        y_bot = y_top - cell / height
+        ax = "" if i == 0 else str(i + 1)
+        fig.add_trace(go.Heatmap(z=img[::-1], colorscale="gray", zmin=0, zmax=zmax or 1, showscale=False,
+                                 xaxis=f"x{ax}", yaxis=f"y{ax}",
+                                 hovertemplate="x %{x}, y %{y}: %{z:.2f}<extra></extra>"))
+        x0, x1 = c / cols + 0.004, (c + 1) / cols - 0.004
+        fig.layout[f"xaxis{ax}"] = dict(domain=[x0, x1], visible=False, constrain="domain", anchor=f"y{ax}")
+        fig.layout[f"yaxis{ax}"] = dict(domain=[max(y_bot, 0), y_top], visible=False, anchor=f"x{ax}",
+                                        scaleanchor=f"x{ax}", constrain="domain", constraintoward="top")
+        if i < len(captions):
+            fig.add_annotation(text=captions[i], xref="paper", yref="paper", x=(x0 + x1) / 2, y=y_top,
+                               xanchor="center", yanchor="bottom", showarrow=False, align="center",
+                               font=dict(size=11, color=caption_colors[i] if caption_colors else None))
+    fig.update_layout(height=height, margin=dict(l=4, r=4, t=top, b=bottom), template="plotly_white",
+                      hovermode="closest")
+    return fig
+
+
+def histogram_figure(values: Sequence[float], xlabel: str, marker: float | None = None,
+                     marker_label: str = "", title: str | None = None, log_x: bool = False,
+                     height: int = 260) -> go.Figure:
+    """Distribution of one figure (e.g. test images' reconstruction MSE) with a marked value."""
+    v = np.asarray(values, dtype=float)
+    if log_x:
+        v = np.log10(np.clip(v, 1e-8, None))
+    fig = go.Figure(go.Histogram(x=v, nbinsx=60, marker_color="#9ca3af", name="test images",
+                                 hovertemplate="%{y} images<extra></extra>"))
+    if marker is not None:
+        m = math.log10(max(marker, 1e-8)) if log_x else marker
+        fig.add_vline(x=m, line=dict(color=color(1), width=2),
+                      annotation_text=marker_label, annotation_position="top right",
+                      annotation_font=dict(color=color(1), size=11))
+    fig.update_xaxes(title=f"log10 {xlabel}" if log_x else xlabel)
+    fig.update_yaxes(title="images")
+    fig = _layout(fig, title, height=height, showlegend=False)
+    fig.update_layout(hovermode="closest", bargap=0.02)
+    return fig
+
+
+# -- studies --
+def sweep_figure(x: Sequence, series: Sequence[dict], xlabel: str, ylabel: str, title: str | None = None,
+                 log_x: bool = False, percent: bool = False, categorical: bool = False,
+                 height: int = 380) -> go.Figure:
+    """A metric against a swept value: ours (mean ± std over seeds), the report's points, baselines.
+
+    x: the shared x values; categorical=True keeps them as labels in the given order (e.g. dropout p).
+    series: dicts with name, y (None where there is no value), optional err (std per point, None allowed),
+    style ("ours" | "report" | "baseline") and color.
+    """
+    fig = go.Figure()
+    scale = 100.0 if percent else 1.0
+    xs = [str(v) for v in x] if categorical else list(x)
+    fmt = "%{y:.2f}%" if percent else "%{y:.4f}"
+    for i, s in enumerate(series):
+        style, c = s.get("style", "ours"), s.get("color")
+        ys = [None if v is None else v * scale for v in s["y"]]
+        if style == "report":
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name=s["name"], hovertemplate=fmt,
+                                     marker=dict(symbol="diamond-open", size=11, line=dict(width=2),
+                                                 color=c or "#374151")))
+        elif style == "baseline":
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=s["name"], hovertemplate=fmt,
+                                     line=dict(color=c or "#6b7280", dash="dot", width=2)))
+        else:
+            err = s.get("err")
+            error_y = (dict(type="data", array=[0 if e is None else e * scale for e in err], visible=True,
+                            thickness=1.2, width=4) if err and any(e for e in err) else None)
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=s["name"], hovertemplate=fmt,
+                                     error_y=error_y, connectgaps=True, marker=dict(size=7),
+                                     line=dict(color=c or color(i), dash=s.get("dash", "solid"))))
+    fig.update_xaxes(title=xlabel, type="category" if categorical else ("log" if log_x else None))
+    fig.update_yaxes(title=ylabel + (" (%)" if percent else ""))
+    fig = _layout(fig, title, height=height)
+    fig.update_layout(hovermode="x unified")
     return fig

@@ -67,3 +67,12 @@ PRESETS: dict[str, dict[str, dict]] = {
                            MLPConfig(hidden=256, dropout=0.2), epochs=10, validation="holdout"),
     },
 }
+
+# Published accuracy reference points (REPORTS.md), drawn on accuracy charts.
+REFERENCE_ACCURACY: list[tuple[str, float]] = [
+    ("A: base classifier, 30 epochs (91.1%)", 0.911),
+    ("D: deep CNN (89.78%)", 0.8978),
+    ("Zalando: best scikit-learn, SVC (89.7%)", 0.897),
+    ("D: MLP (87.99%)", 0.8799),
+    ("human (83.5%)", 0.835),
+]

@@ -1,3 +1,171 @@
+"""Compare runs: a table of every run, overlaid curves, seed groups, pretrained vs random init."""
+import pandas as pd
 import streamlit as st
-st.title("compare")
-st.info("This page is being built.")
+
+import app_support as ui
+from fmnist_core import RunSpec
+from fmnist_core.compare import random_init_twins, run_rows, seed_groups
+from fmnist_core.plots import band_figure, curves_figure, line_figure
+from fmnist_core.presets import REFERENCE_ACCURACY
+
+st.title("Compare runs")
+all_runs = ui.registry().list_runs()
+if not all_runs:
+    st.info("No runs yet. Train one on the **Train** page or run `make reference` to rebuild the shipped ones.")
+    st.page_link(ui.PAGES["train"], label="Go to Train", icon=":material/model_training:")
+    st.stop()
+
+# -- the table ------------------------------------------------------------------------------
+c1, c2, c3 = st.columns([3, 3, 2])
+kinds = sorted({r.kind for r in all_runs})
+chosen_kinds = c1.multiselect("Kinds", kinds, default=kinds, format_func=lambda k: ui.KIND_LABELS.get(k, k))
+text = c2.text_input("Filter by name", placeholder="e.g. ref-a or seed")
+hide_bad = c3.toggle("Hide damaged and failed", value=True)
+shown = [r for r in all_runs if r.kind in chosen_kinds and text.lower() in r.name.lower()
+         and not (hide_bad and r.status in ("damaged", "failed"))]
+rows = run_rows(shown)
+
+
+def pm(v, pct=False):
+    if not v:
+        return None
+    m, s = v
+    return f"{100 * m:.2f} ± {100 * s:.2f}%" if pct else f"{m:.4f} ± {s:.4f}"
+
+
+table = pd.DataFrame([{
+    "name": r["name"], "kind": ui.KIND_LABELS.get(r["kind"], r["kind"]), "status": r["status"],
+    "n": r["latent_dim"], "p": r["dropout"], "encoder": (r["encoder_run"] or "") + (" (frozen)" if r["freeze_encoder"] else ""),
+    "optimizer": r["optimizer"], "lr": r["lr"], "batch": r["batch_size"], "seed": r["seed"],
+    "train images": r["n_train"], "epochs": r["epochs_done"], "best epoch": r["best_epoch"],
+    "best val loss": r["best_val_loss"], "final val loss": r["final_val_loss"],
+    "best val acc %": None if r["best_val_acc"] is None else 100 * r["best_val_acc"],
+    "final val acc %": None if r["final_val_acc"] is None else 100 * r["final_val_acc"],
+    "seeds": r["seeds_in_group"], "val acc over seeds": pm(r["group_val_acc"], True),
+    "val loss over seeds": pm(r["group_val_loss"]),
+    "s / epoch": r["seconds_per_epoch"], "created": r["created"], "problem": r["damaged"]} for r in rows])
+st.caption(f"{len(rows)} of {len(all_runs)} runs. Click column headers to sort; tick rows to plot them "
+           "(the first two are ticked when nothing is).")
+selection = st.dataframe(
+    table, hide_index=True, on_select="rerun", selection_mode="multi-row", key="cmp_table", height=min(36 * (len(table) + 1) + 4, 400),
+    column_config={"best val loss": st.column_config.NumberColumn(format="%.4f"),
+                   "final val loss": st.column_config.NumberColumn(format="%.4f"),
+                   "best val acc %": st.column_config.NumberColumn(format="%.2f"),
+                   "final val acc %": st.column_config.NumberColumn(format="%.2f"),
+                   "s / epoch": st.column_config.NumberColumn(format="%.1f"),
+                   "lr": st.column_config.NumberColumn(format="%g")})
+picked = [shown[i] for i in selection.selection.rows] if selection.selection.rows else shown[:2]
+picked = [r for r in picked if r.history]
+
+# -- curves ---------------------------------------------------------------------------------
+st.subheader("Curves")
+if not picked:
+    st.info("The selected runs have no finished epoch yet.")
+else:
+    c1, c2, c3 = st.columns([2, 2, 3])
+    log_y = c1.toggle("Log-scale loss", value=False)
+    show_train = c2.toggle("Show training curves (dashed)", value=True)
+    series = [{"name": r.name, "history": r.history} for r in picked]
+    has_acc = any("val_acc" in r.history[0] for r in picked)
+    cols = st.columns(2) if has_acc else [st.container()]
+    cols[0].plotly_chart(curves_figure(series, "loss", log_y=log_y, title="loss (solid: validation)",
+                                       show_train=show_train), key="cmp_loss")
+    if has_acc:
+        refs = c3.multiselect("Reference lines", [label for label, _ in REFERENCE_ACCURACY],
+                              default=[REFERENCE_ACCURACY[0][0]])
+        lines = [(label, v) for label, v in REFERENCE_ACCURACY if label in refs]
+        cols[1].plotly_chart(curves_figure([s for s, r in zip(series, picked) if "val_acc" in r.history[0]], "acc",
+                                           reference_lines=lines, title="accuracy (solid: validation)",
+                                           show_train=show_train), key="cmp_acc")
+
+# -- seed groups ----------------------------------------------------------------------------
+st.subheader("Seeds")
+groups = seed_groups(all_runs)
+if not groups:
+    st.caption("Runs that differ only in their seed are grouped here with a mean line and a ± std band. "
+               "Train the same configuration with two or more seeds (or the Studies page's multi-seed study A4) "
+               "to see one.")
+else:
+    labels = [f"{g[0].name.rsplit('-s', 1)[0]} · {ui.KIND_LABELS.get(g[0].kind, g[0].kind)} · {len(g)} seeds"
+              for g in groups]
+    chosen = st.multiselect("Seed groups", range(len(groups)), default=[0], format_func=labels.__getitem__)
+    metric = st.radio("Metric", ["val_acc", "val_loss", "train_loss"], horizontal=True,
+                      format_func=lambda m: m.replace("_", " "))
+    st.plotly_chart(band_figure([{"name": labels[i], "histories": [r.history for r in groups[i]]} for i in chosen],
+                                metric), key="cmp_band")
+
+# -- pretrained vs random init ----------------------------------------------------------------
+st.subheader("Pretrained vs random init")
+pretrained = [r for r in all_runs if r.kind == "classifier" and r.encoder_run and r.history and not r.damaged]
+if not pretrained:
+    st.caption("Needs a classifier whose encoder was copied from an autoencoder run.")
+else:
+    run = pretrained[[r.run_id for r in pretrained].index(st.selectbox(
+        "Classifier with a pretrained encoder", [r.run_id for r in pretrained],
+        format_func=lambda i: next(ui.run_label(r) for r in pretrained if r.run_id == i)))]
+    twins = random_init_twins(run, all_runs)
+    same_seed = [t for t in twins if t.config["train"]["seed"] == run.config["train"]["seed"]]
+    twin = (same_seed or twins or [None])[0]
+    if twin is None:
+        st.info("No random-init twin of this run yet: the same classifier, data order and seed, but with the "
+                "encoder starting from random weights.")
+        spec = RunSpec.from_dict({"model": {**run.config["model"], "encoder_run": "random"},
+                                  "train": run.config["train"]})
+        if st.button("Train the random-init twin", icon=":material/play_arrow:"):
+            job, new = ui.job_queue().submit(spec, label=f"random-init twin of {run.name}")
+            st.session_state["t_job"] = job.job_id
+            st.success("Queued: watch it on the Train page." if new else "Already queued.")
+            st.page_link(ui.PAGES["train"], label="Watch it train", icon=":material/model_training:")
+    else:
+        n = min(len(run.history), len(twin.history))
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(curves_figure([{"name": f"pretrained ({run.name})", "history": run.history},
+                                       {"name": f"random init ({twin.name})", "history": twin.history}], "acc",
+                                      title="accuracy"), key="cmp_twin_acc")
+        diff = [100 * (run.history[i]["val_acc"] - twin.history[i]["val_acc"]) for i in range(n)]
+        c2.plotly_chart(line_figure(list(range(1, n + 1)), {"pretrained − random init": diff}, "epoch",
+                                    "val accuracy difference (points)", title="advantage of pre-training",
+                                    zero_line=True),
+                        key="cmp_twin_diff")
+        def lead(d):
+            return f"ahead by {d:.2f} points" if d >= 0 else f"behind by {-d:.2f} points"
+        st.caption(f"After epoch 1 the pretrained network is {lead(diff[0])}; after epoch {n}, {lead(diff[-1])}. "
+                   "Report A found that the random-init network starts lower but catches up to the same accuracy.")
+
+# -- manage ---------------------------------------------------------------------------------
+st.subheader("Manage a run")
+target = st.selectbox("Run", [r.run_id for r in all_runs], format_func=lambda i: next(
+    f"{r.name} ({r.status})" for r in all_runs if r.run_id == i), key="cmp_manage")
+info = next(r for r in all_runs if r.run_id == target)
+c1, c2, c3 = st.columns(3)
+with c1:
+    new_name = st.text_input("Display name", value=info.name, max_chars=80, key=f"cmp_name_{target}")
+    if st.button("Rename", disabled=new_name.strip() == info.name):
+        try:
+            ui.registry().rename(target, new_name)
+            st.rerun()
+        except ui.RunError as e:
+            st.error(str(e))
+with c2:
+    if info.damaged:
+        st.caption(f"Damaged: {info.damaged}")
+    else:
+        try:
+            st.download_button("Download (config, history CSV, weights)", ui.registry().export_zip(target),
+                               file_name=f"{target}.zip", mime="application/zip", icon=":material/download:",
+                               on_click="ignore")
+        except ui.RunError as e:
+            st.caption(str(e))
+with c3:
+    deps = ui.registry().dependents(target)
+    if deps:
+        st.warning(f"{len(deps)} classifier run(s) took their encoder from this run: {', '.join(deps)}. "
+                   "They keep their own weights, but lose the link.")
+    sure = st.checkbox("I understand this deletes the run folder", key=f"cmp_sure_{target}")
+    if st.button("Delete", type="primary", disabled=not sure, icon=":material/delete:"):
+        try:
+            ui.registry().delete(target, force=True)
+            st.toast(f"Deleted {target}")
+            st.rerun()
+        except ui.RunError as e:
+            st.error(str(e))

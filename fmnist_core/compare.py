@@ -1,0 +1,71 @@
+"""Tables and groupings over runs: one row per run, seed groups, pretrained/random-init twins."""
+from __future__ import annotations
+
+import json
+import statistics
+from typing import Iterable
+
+from .registry import RunInfo
+
+# Keys that do not make two runs different experiments.
+_NOT_CONFIG = {("train", "seed"), ("train", "device")}
+
+
+def config_key(info: RunInfo, ignore: Iterable[tuple[str, str]] = _NOT_CONFIG) -> str:
+    """The run's model + train config as a canonical string, without the ignored (section, key)s."""
+    ignore = set(ignore)
+    parts = {sec: {k: v for k, v in info.config.get(sec, {}).items() if (sec, k) not in ignore}
+             for sec in ("model", "train")}
+    return json.dumps(parts, sort_keys=True)
+
+
+def seed_groups(runs: Iterable[RunInfo]) -> list[list[RunInfo]]:
+    """Runs that differ only in seed, groups of two or more, largest first."""
+    groups: dict[str, list[RunInfo]] = {}
+    for r in runs:
+        if not r.damaged and r.history:
+            groups.setdefault(config_key(r), []).append(r)
+    return sorted((g for g in groups.values() if len(g) > 1), key=len, reverse=True)
+
+
+def random_init_twins(run: RunInfo, runs: Iterable[RunInfo]) -> list[RunInfo]:
+    """Classifier runs identical to `run` except that their encoder starts from random weights."""
+    if run.kind != "classifier" or run.encoder_run is None:
+        return []
+    ignore = _NOT_CONFIG | {("model", "encoder_run")}
+    key = config_key(run, ignore)
+    return [r for r in runs if r.kind == "classifier" and r.encoder_run is None and not r.damaged
+            and config_key(r, ignore) == key]
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def run_rows(runs: Iterable[RunInfo]) -> list[dict]:
+    """One flat row per run with the same metric keys as history and summary."""
+    runs = list(runs)
+    group_of = {r.run_id: g for g in seed_groups(runs) for r in g}
+    rows = []
+    for r in runs:
+        m, t, s = r.config.get("model", {}), r.config.get("train", {}), r.summary
+        row = {"run_id": r.run_id, "name": r.name, "kind": r.kind, "status": r.status,
+               "latent_dim": m.get("latent_dim"), "dropout": m.get("dropout"),
+               "encoder_run": m.get("encoder_run"), "freeze_encoder": m.get("freeze_encoder"),
+               "optimizer": t.get("optimizer"), "lr": t.get("lr"), "batch_size": t.get("batch_size"),
+               "seed": t.get("seed"), "train_fraction": t.get("train_fraction"),
+               "n_train": r.config.get("data", {}).get("n_train"),
+               "epochs_done": s.get("epochs_done"), "best_epoch": s.get("best_epoch"),
+               "best_val_loss": s.get("best_val_loss"), "final_val_loss": s.get("final_val_loss"),
+               "best_val_acc": s.get("best_val_acc"), "final_val_acc": s.get("final_val_acc"),
+               "seconds_per_epoch": s.get("seconds_per_epoch"), "created": r.config.get("created"),
+               "seeds_in_group": 1, "group_val_loss": None, "group_val_acc": None, "damaged": r.damaged}
+        group = group_of.get(r.run_id)
+        if group:
+            row["seeds_in_group"] = len(group)
+            losses = [g.summary["final_val_loss"] for g in group if "final_val_loss" in g.summary]
+            accs = [g.summary["final_val_acc"] for g in group if "final_val_acc" in g.summary]
+            row["group_val_loss"] = mean_std(losses) if losses else None
+            row["group_val_acc"] = mean_std(accs) if accs else None
+        rows.append(row)
+    return rows
