@@ -18,8 +18,8 @@ train() {  # train NAME KIND ARGS...
 
 # Report A: baseline autoencoder, its classifier, the random-init twin
 train ref-a-ae-base      autoencoder --latent 64 --dropout 0.2 --epochs 20
-train ref-a-clf-base     classifier --encoder ref-a-ae-base --latent 64 --dropout 0.2 --epochs 30
-train ref-a-clf-random   classifier --encoder random --latent 64 --dropout 0.2 --epochs 30
+train ref-a-clf-base     classifier --encoder ref-a-ae-base --latent 64 --dropout 0.2 --epochs 20
+train ref-a-clf-random   classifier --encoder random --latent 64 --dropout 0.2 --epochs 20
 # Report D: deep CNN and MLP, with a held-out validation split
 train ref-d-mlp          mlp --epochs 10 --validation holdout
 train ref-d-cnn          cnn --epochs 10 --validation holdout
