@@ -258,9 +258,9 @@ def job_monitor(state_key: str) -> None:
         (st.warning if job.status in ("diverged", "cancelled") else st.success)(
             f"Run **{job.run_id or '–'}** {verb}.")
     if job.history:
-        cols = st.columns(5)
-        for col, (label, value) in zip(cols, _history_metrics(job.history[-1])):
-            col.metric(label, value)
+        last = job.history[-1]
+        st.markdown(f"**Epoch {last['epoch']}** · " + " · ".join(f"{label} **{value}**"
+                                                                for label, value in _history_metrics(last)))
         show_curves(job.label, job.history, key=f"job{job.job_id}_{len(job.history)}")
     elif job.status == "running":
         st.caption("The curves appear after the first epoch.")
@@ -378,3 +378,82 @@ def canvas_image(rgba, background: tuple[int, int, int] = (0, 0, 0)):
     alpha = a[..., 3:4] / 255.0
     rgb = a[..., :3] * alpha + np.asarray(background, dtype=np.float32) * (1.0 - alpha)
     return Image.fromarray(rgb.round().clip(0, 255).astype(np.uint8), "RGB")
+
+
+# -- studies page --
+# A study's plan is re-read from the registry and the job queue on every call (cheap); the extras a
+# view needs (PCA baselines, test-set reports, denoising curves) are cached per run and weights mtime.
+@st.cache_data(show_spinner="Fitting the PCA baselines on the 60,000 training images…")
+def _pca_baselines(ns: tuple[int, ...]) -> dict[int, float]:
+    from fmnist_core.studies import pca_baseline_mses
+    return pca_baseline_mses(_load_dataset(), ns)
+
+
+@st.cache_data(max_entries=64, show_spinner="Evaluating on the test set…")
+def _study_test_figures(root: str, run_id: str, stamp: float) -> dict:
+    from fmnist_core.studies import test_figures
+    return test_figures(Registry(root), run_id, _load_dataset())
+
+
+@st.cache_data(max_entries=64, show_spinner="Denoising test images…")
+def _study_denoise(root: str, run_id: str | None, stamp: float) -> list[float]:
+    from fmnist_core.studies import denoise_curve
+    return denoise_curve(Registry(root), run_id, _load_dataset())
+
+
+def study_plan(study, seeds: int | None = None, epochs: int | None = None, limit: int = 0):
+    """The study's runs as they stand now in the registry and this app's job queue."""
+    from fmnist_core.studies import plan_study
+    return plan_study(study, registry(), seeds, epochs, limit, job_queue())
+
+
+def study_extras(study, plan):
+    """PCA baselines, test-set reports and denoising curves for the study's view (cached); what cannot
+    be computed (no data, damaged weights) is left out with a caption."""
+    from fmnist_core.studies import Extras, extras_needed
+    need, ex, reg = extras_needed(study, plan), Extras(), registry()
+    root = str(reg.root.resolve())
+    try:
+        if need["pca"]:
+            ex.pca = _pca_baselines(tuple(need["pca"]))
+        if need["denoise"]:
+            ex.denoise["noisy input"] = _study_denoise(root, None, 0.0)
+        for run_id in need["tests"] + need["denoise"]:
+            stamp = (reg.path(run_id) / "weights.pt").stat().st_mtime
+            if run_id in need["tests"]:
+                ex.tests[run_id] = _study_test_figures(root, run_id, stamp)
+            else:
+                ex.denoise[run_id] = _study_denoise(root, run_id, stamp)
+    except (DataError, RunError, FileNotFoundError) as e:
+        st.caption(f"Some figures are left out: {e}")
+    return ex
+
+
+def study_estimate(plan) -> tuple[float, list[str]]:
+    """Seconds to train the plan's missing and blocked runs and finish its running ones on this device,
+    and the kinds with no measured run to estimate from."""
+    total, unknown = 0.0, []
+    for r in plan.runs:
+        if r.status in ("missing", "blocked"):
+            est = estimate_seconds(r.spec)
+            if est is None:
+                unknown.append(KIND_LABELS.get(r.spec.model.kind, r.spec.model.kind))
+            else:
+                total += est
+        elif r.status == "running" and r.info is not None:
+            spe = r.info.summary.get("seconds_per_epoch")
+            if spe:
+                total += spe * max(r.spec.train.epochs - r.epochs_done, 0)
+    return total, sorted(set(unknown))
+
+
+def queue_study(plan) -> int:
+    """Queue the plan's missing runs (encoders first) in the app's job queue; returns how many."""
+    from fmnist_core.studies import submit_missing
+    return len(submit_missing(plan, job_queue()))
+
+
+def study_job(name: str):
+    """The running job of a study, if any."""
+    job = job_queue().running()
+    return job if job is not None and job.group == name else None

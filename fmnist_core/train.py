@@ -39,7 +39,8 @@ def device_description(device: torch.device) -> str:
         return f"GPU: {torch.cuda.get_device_name(device)}"
     if device.type == "mps":
         return "Apple GPU (mps)"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    n = torch.get_num_threads()
+    return f"CPU ({n} thread{'s' if n != 1 else ''})"
 
 
 @dataclass
@@ -169,8 +170,10 @@ def fit(model: nn.Module, split: Split, cfg: TrainConfig, device: torch.device |
                 correct += int((out.argmax(1) == y).sum())
             if on_batch is not None:
                 elapsed_epoch = time.perf_counter() - t_epoch
+                # before the first epoch ends: the batches so far, plus validation at about a third of
+                # the training cost per image (forward only)
                 per_epoch = (sum(step_times) / len(step_times) if step_times
-                             else elapsed_epoch / (b + 1) * batches * 1.1)
+                             else elapsed_epoch / (b + 1) * (batches + len(split.y_val) / bs / 3))
                 eta = max(per_epoch - elapsed_epoch, 0.0) + per_epoch * (cfg.epochs - epoch)
                 on_batch(BatchProgress(epoch, cfg.epochs, b + 1, batches, batch_loss,
                                        time.perf_counter() - t0, eta))

@@ -138,7 +138,8 @@ with left:
 
 
 def current_spec() -> RunSpec:
-    s = st.session_state
+    # widgets not shown this run lose their state: fall back to the defaults
+    s = {**DEFAULTS, "t_device": "auto", "t_name": "", **st.session_state.to_dict()}
     channels = tuple(int(c) for c in s["t_channels"].split(","))
     if kind == "conv_ae":
         model = ConvAEConfig(latent_dim=s["t_latent"], dropout=s["t_dropout"], channels=channels,

@@ -1,0 +1,133 @@
+"""AppTest for the app shell, Home, Train and Compare pages: real runs, real training."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import app_support as ui
+from fmnist_core import Registry
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+SHIPPED = ROOT / "saved_models"
+
+
+def page_run(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page(ui.PAGES[page])
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture
+def empty_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("FMNIST_RUNS_DIR", str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+@pytest.fixture
+def shipped_runs(tmp_path, monkeypatch):
+    """A copy of the shipped reference runs, so tests never touch saved_models/."""
+    dst = tmp_path / "runs"
+    dst.mkdir()
+    for p in SHIPPED.glob("ref-*"):
+        shutil.copytree(p, dst / p.name)
+    monkeypatch.setenv("FMNIST_RUNS_DIR", str(dst))
+    return dst
+
+
+@pytest.mark.parametrize("page", ["home", "train", "compare"])
+def test_pages_render_without_runs(empty_runs, page):
+    at = page_run(page)
+    text = " ".join(e.value for e in at.info) + " ".join(e.value for e in at.markdown)
+    if page != "train":
+        assert "No runs yet" in text
+
+
+@pytest.mark.parametrize("page", ["home", "train", "compare"])
+def test_pages_render_with_shipped_runs(shipped_runs, page):
+    if not any(shipped_runs.iterdir()):
+        pytest.fail("no shipped reference runs in saved_models/ (run `make reference`)")
+    at = page_run(page)
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_home_lists_runs(shipped_runs):
+    at = page_run("home")
+    assert at.dataframe, "the runs table is missing"
+    assert len(at.dataframe[0].value) == len(list(shipped_runs.glob("ref-*")))
+
+
+def test_train_presets_fill_the_controls(empty_runs):
+    at = page_run("train")
+    at.selectbox(key="t_preset_conv_ae").set_value("Report A improved (n=128, p=0.01)").run()
+    assert at.select_slider(key="t_latent").value == 128
+    assert at.select_slider(key="t_dropout").value == 0.01
+    at.segmented_control(key="t_kind").set_value("dense_ae").run()
+    assert at.select_slider(key="t_latent").value == 512
+    assert at.select_slider(key="t_batch").value == 1000
+    assert not at.exception
+
+
+def test_bad_run_name_is_refused(empty_runs):
+    at = page_run("train")
+    at.text_input(key="t_name").input("../escape").run()
+    assert any("invalid run id" in e.value for e in at.error)
+    start = next(b for b in at.button if b.label == "Start training")
+    assert start.disabled
+
+
+def test_start_a_tiny_job_and_see_it_finish(empty_runs):
+    at = page_run("train")
+    at.segmented_control(key="t_kind").set_value("mlp").run()
+    at.select_slider(key="t_fraction").set_value(0.01).run()
+    at.slider(key="t_epochs").set_value(2).run()
+    at.text_input(key="t_name").input("tiny-mlp").run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    # a double click queues nothing new
+    next(b for b in at.button if b.label == "Start training").click().run()
+    q = ui.job_queue()
+    assert len([j for j in q.jobs() if j.spec.name == "tiny-mlp"]) == 1
+    assert q.wait(timeout=300)
+    at.run()
+    assert not at.exception
+    assert any("tiny-mlp" in s.value and "finished" in s.value for s in at.success), [s.value for s in at.success]
+    info = Registry(empty_runs).get("tiny-mlp")
+    assert info.status == "completed" and len(info.history) == 2
+    assert info.config["data"]["n_train"] == 540   # 1% of the 54,000 left after the 10% holdout (MLP preset)
+    # the new run is in Compare's table
+    at = page_run("compare")
+    assert "tiny-mlp" in list(at.dataframe[0].value["name"])
+
+
+def test_compare_deletes_after_confirmation(shipped_runs):
+    reg = Registry(shipped_runs)
+    victim = next((r.run_id for r in reg.list_runs()
+                   if not reg.dependents(r.run_id) and r.status != "running"), None)
+    assert victim, "needs a shipped run nothing depends on"
+    at = page_run("compare")
+    at.selectbox(key="cmp_manage").set_value(victim).run()
+    delete = next(b for b in at.button if b.label == "Delete")
+    assert delete.disabled  # not before the checkbox
+    at.checkbox(key=f"cmp_sure_{victim}").check().run()
+    next(b for b in at.button if b.label == "Delete").click().run()
+    assert not at.exception
+    assert victim not in [r.run_id for r in reg.list_runs()]
+
+
+def test_damaged_run_is_listed_not_fatal(shipped_runs):
+    bad = shipped_runs / "broken-run"
+    bad.mkdir()
+    (bad / "config.json").write_text("{not json")
+    at = page_run("compare")
+    assert "broken-run" not in list(at.dataframe[0].value["name"])   # hidden by default
+    at.toggle[0].set_value(False).run()
+    table = at.dataframe[0].value
+    assert "broken-run" in list(table["name"])
+    assert "not valid JSON" in table.set_index("name").loc["broken-run", "problem"]
+    at = page_run("home")
+    assert "broken-run" in list(at.dataframe[0].value["name"])
