@@ -27,6 +27,18 @@ def _check_latent(n: int) -> None:
     _check(1 <= n <= 4096, f"latent size n must be between 1 and 4096 (got {n})")
 
 
+def _typed(kind: str, name: str, value: Any, default: Any) -> Any:
+    """Check a value read from JSON against the type of the field's default (a hand-edited file)."""
+    ok = {bool: lambda v: isinstance(v, bool),
+          int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+          float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+          str: lambda v: isinstance(v, str),
+          tuple: lambda v: isinstance(v, (list, tuple)) and all(isinstance(x, int) and not isinstance(x, bool)
+                                                              for x in v)}[type(default)]
+    _check(ok(value), f"{kind} config: {name} must be a {type(default).__name__} like {default!r} (got {value!r})")
+    return tuple(value) if isinstance(default, tuple) else float(value) if isinstance(default, float) else value
+
+
 class _Base:
     kind: ClassVar[str]
 
@@ -42,11 +54,11 @@ class _Base:
         names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
         unknown = sorted(set(d) - names)
         _check(not unknown, f"unknown {cls.kind} config keys: {', '.join(unknown)}")
+        defaults = cls()
         for f in fields(cls):  # type: ignore[arg-type]
-            if f.name in d and isinstance(d[f.name], list):
-                d[f.name] = tuple(d[f.name])
-        obj = cls(**d)
-        return obj
+            if f.name in d:
+                d[f.name] = _typed(cls.kind, f.name, d[f.name], getattr(defaults, f.name))
+        return cls(**d)
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]

@@ -30,8 +30,10 @@ def keep_mask(x: torch.Tensor, p: float) -> torch.Tensor:
     """
     n = x.numel()
     words = torch.empty((n + 3) // 4, dtype=torch.int64, device=x.device).random_()   # 63 random bits each
-    bits = words.view(torch.int16)[:n].view(x.shape) & 0x7FFF                         # (x.shape) in [0, 32768)
-    return bits >= round(p * 32768)
+    bits = words.view(torch.int16)[:n]
+    # lay the mask out in x's own memory order (x may be channels_last), so the multiply streams
+    bits = bits.view(x.shape) if x.is_contiguous() else bits.as_strided(x.shape, x.stride())
+    return (bits & 0x7FFF) >= round(p * 32768)                                        # (x.shape) uniform in [0, 32768)
 
 
 class Dropout(nn.Module):

@@ -138,6 +138,9 @@ def fit(model: nn.Module, split: Split, cfg: TrainConfig, device: torch.device |
     """
     device = torch.device(device)
     model.to(device).train()
+    if any(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in model.modules()):
+        # NHWC: max-pooling and the convolutions run ~1.3x faster per step on the CPU (see bench)
+        model.to(memory_format=torch.channels_last)
     recon = is_reconstruction(model)
     x_all = to_float(split.x_train).to(device)                  # (N, 1, 28, 28) float in [0, 1]
     y_all = split.y_train.to(device)                            # (N,)
