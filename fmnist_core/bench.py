@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import shutil
 import statistics
 import sys
@@ -84,7 +85,7 @@ def build_torchvision_root(root: Path) -> Path:
     return root
 
 
-def reference_loaders(root: Path, images: int):
+def reference_loaders(root: Path):
     from torch.utils.data import DataLoader, Subset
     from torchvision.datasets import FashionMNIST as TVFashionMNIST
     from torchvision.transforms import ToTensor
@@ -185,12 +186,20 @@ def _alternate(rounds: int, a: Callable[[int], float], b: Callable[[int], float]
     return ta, tb
 
 
+def _load_average() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
 def run_bench(ds: FashionMNIST, images: int = 6000, rounds: int = 2, which: str = "both",
-              out=None) -> dict[str, Any]:
+              out=None, threads: int | None = None) -> dict[str, Any]:
     """Time the reference loop (A) and fit() (B) alternately, A B A B; print and return the figures.
 
-    Returns {"threads", "images", "rounds", "matmul_gflops", "validation", and per model:
-    {"reference_img_s", "project_img_s", "ratio", "reference_img_s_runs", "project_img_s_runs",
+    threads: torch's intra-op thread count for both sides (default: the current one); restored after.
+    Returns {"threads", "images", "rounds", "matmul_gflops", "validation", "load_average", and per
+    model: {"reference_img_s", "project_img_s", "ratio", "reference_img_s_runs", "project_img_s_runs",
     "flops_per_image", "project_gflops", "fraction_of_peak"}}.
     """
     out = out or sys.stdout
@@ -204,11 +213,22 @@ def run_bench(ds: FashionMNIST, images: int = 6000, rounds: int = 2, which: str 
         if k not in MODELS:
             raise ValueError(f"unknown model {k!r}; choose autoencoder, classifier or both")
 
-    threads = torch.get_num_threads()
+    old_threads = torch.get_num_threads()
+    threads = threads or old_threads
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1 (got {threads})")
     torch.set_num_threads(threads)   # one count for both sides, kept for the whole benchmark
+    try:
+        return _run(ds, images, rounds, kinds, out, threads)
+    finally:
+        torch.set_num_threads(old_threads)
+
+
+def _run(ds: FashionMNIST, images: int, rounds: int, kinds: tuple[str, ...], out, threads: int) -> dict[str, Any]:
+    load = _load_average()
     peak = matmul_gflops()
     result: dict[str, Any] = {
-        "threads": threads, "images": images, "rounds": rounds, "matmul_gflops": peak,
+        "threads": threads, "images": images, "rounds": rounds, "matmul_gflops": peak, "load_average": load,
         "validation": f"both sides validate on the first {VAL_IMAGES} test images after the epoch; "
                       "timed: optimizer creation, the epoch and the validation pass",
     }
@@ -222,12 +242,16 @@ def run_bench(ds: FashionMNIST, images: int = 6000, rounds: int = 2, which: str 
     print(f"  A = reference: plain torch.nn, nn.Dropout, torchvision FashionMNIST + ToTensor + "
           f"DataLoader(batch_size={BATCH}, shuffle=True); B = project: build_model() + fit()", file=out)
     print(f"  {result['validation']}", file=out)
+    cpus = os.cpu_count() or 1
+    if load is not None and load > 0.5:
+        print(f"  note: load average {load:.1f} on {cpus} CPU(s) at the start; other processes compete for "
+              "the cores, so absolute figures are low and noisy", file=out)
 
     rng_state = torch.get_rng_state()
     try:
         with tempfile.TemporaryDirectory(prefix="fmnist-bench-") as tmp:
             root = build_torchvision_root(Path(tmp))
-            make_train_loader, val_loader = reference_loaders(root, images)
+            make_train_loader, val_loader = reference_loaders(root)
             train_loader = make_train_loader(images)
             warm_loader = make_train_loader(warm_n)
             for kind in kinds:

@@ -51,7 +51,9 @@ def open_image(data: bytes) -> tuple[Image.Image, list[str]]:
             img.load()
     except ImageError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"the image has too many pixels; upload one under {MAX_PIXELS // 1_000_000} megapixels") from None
+    except UnidentifiedImageError:
         raise ImageError(f"this file is not an image we can read; upload a {SUPPORTED} file") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise ImageError(f"the image is damaged or truncated ({str(e)[:60]}); upload another file") from None
@@ -65,9 +67,12 @@ def to_gray(img: Image.Image) -> np.ndarray:
         lo, hi = float(a.min()), float(a.max())
         return (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-        rgba = img.convert("RGBA")
-        bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        img = Image.alpha_composite(bg, rgba)
+        rgba = np.asarray(img.convert("RGBA"), dtype=np.float64) / 255.0
+        lum, alpha = rgba[..., :3] @ np.array([0.299, 0.587, 0.114]), rgba[..., 3]
+        # flatten onto the backdrop that contrasts with what is visible: a light object (white strokes
+        # on a clear canvas) goes on black, a dark one on white
+        backdrop = 0.0 if (lum * alpha).sum() > 0.5 * alpha.sum() else 1.0
+        return lum * alpha + backdrop * (1.0 - alpha)
     return np.asarray(img.convert("L"), dtype=np.float64) / 255.0
 
 

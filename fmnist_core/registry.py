@@ -110,6 +110,33 @@ class RunInfo:
         return RunSpec.from_dict({k: self.config[k] for k in ("model", "train")})
 
 
+_WEIGHTS_CHECKED: dict[tuple, str | None] = {}
+
+
+def _weights_problem(path: Path, model_config: dict) -> str | None:
+    """Why a weights file cannot serve its config, or None; cheap (mmap, meta device) and cached."""
+    from .models import build_model
+    try:
+        st = path.stat()
+    except OSError:
+        return "weights.pt cannot be read"
+    key = (str(path), st.st_mtime_ns, st.st_size, json.dumps(model_config, sort_keys=True))
+    if key not in _WEIGHTS_CHECKED:
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+            if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+                problem = "weights.pt does not hold a state dict"
+            else:
+                with torch.device("meta"):
+                    expected = build_model(model_config_from_dict(model_config)).state_dict()
+                fits = {k: tuple(v.shape) for k, v in expected.items()} == {k: tuple(v.shape) for k, v in state.items()}
+                problem = None if fits else "weights.pt does not fit the run's config"
+        except Exception as e:  # unpickling and zip errors come in many types
+            problem = f"weights.pt cannot be read ({e.__class__.__name__})"
+        _WEIGHTS_CHECKED[key] = problem
+    return _WEIGHTS_CHECKED[key]
+
+
 class Registry:
     """A folder of run folders."""
 
@@ -192,6 +219,8 @@ class Registry:
             info.meta = {}
         if not info.damaged and not (p / "weights.pt").exists() and info.summary.get("epochs_done", 0) > 0:
             info.damaged = "weights.pt is missing"
+        if not info.damaged and (p / "weights.pt").exists():
+            info.damaged = _weights_problem(p / "weights.pt", info.config["model"])
         return info
 
     def list_runs(self) -> list[RunInfo]:
@@ -230,8 +259,9 @@ class Registry:
         from .models import build_model
         info = self.get(run_id)
         model = build_model(info.spec().model)
+        state = self.load_state(run_id)
         try:
-            model.load_state_dict(self.load_state(run_id))
+            model.load_state_dict(state)
         except RuntimeError as e:
             raise RunError(f"the weights of run {run_id!r} do not fit its config "
                            f"({str(e).splitlines()[0]}); train it again") from None

@@ -134,7 +134,8 @@ def fit(model: nn.Module, split: Split, cfg: TrainConfig, device: torch.device |
 
     Batches are slices of the training tensor, moved to the device once and permuted per epoch
     with a generator seeded by cfg.seed. A set stop_event ends training after the current batch;
-    the epoch in progress is discarded and the best weights so far are kept.
+    the epoch in progress is left out of the history and the best weights so far are kept (if no
+    epoch has finished, the weights as they are, so the run still loads).
     """
     device = torch.device(device)
     model.to(device).train()

@@ -1,0 +1,39 @@
+"""`python -m fmnist_core bench` on a tiny size: it runs both loops and returns sane figures (no timing
+thresholds). `ds` is conftest's session-wide dataset."""
+import io
+import math
+
+import pytest
+import torch
+
+
+def test_bench_tiny_autoencoder(ds):
+    from fmnist_core.bench import run_bench
+    threads = torch.get_num_threads()
+    out = io.StringIO()
+    r = run_bench(ds, images=300, rounds=1, which="autoencoder", out=out)
+    assert torch.get_num_threads() == threads
+    fig = r["autoencoder"]
+    assert fig["reference_img_s"] > 0 and fig["project_img_s"] > 0
+    assert math.isfinite(fig["ratio"]) and fig["ratio"] > 0
+    assert fig["flops_per_image"] > 0 and 0 < fig["fraction_of_peak"] < 1
+    assert r["matmul_gflops"] > 0 and "classifier" not in r
+    text = out.getvalue()
+    assert "autoencoder" in text and "ratio" in text and "of matmul peak" in text
+
+
+def test_reference_models_match_report_a():
+    from fmnist_core.bench import reference_autoencoder, reference_classifier
+    x = torch.rand(2, 1, 28, 28)
+    ae, clf = reference_autoencoder().eval(), reference_classifier().eval()
+    assert ae(x).shape == (2, 1, 28, 28)
+    assert clf(x).shape == (2, 10)
+    assert sum(isinstance(m, torch.nn.Dropout) for m in ae.modules()) == 5
+
+
+def test_bench_rejects_bad_arguments(ds):
+    from fmnist_core.bench import run_bench
+    with pytest.raises(ValueError):
+        run_bench(ds, images=0)
+    with pytest.raises(ValueError):
+        run_bench(ds, images=300, which="cnn")
