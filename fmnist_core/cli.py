@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--images", type=int, default=6000, help="training images per timed pass (default %(default)s)")
     s.add_argument("--rounds", type=int, default=2, help="A B rounds (default %(default)s)")
     s.add_argument("--model", choices=("autoencoder", "classifier", "both"), default="both")
+    s.add_argument("--threads", type=int, help="torch threads for both sides (default: torch's own choice)")
     s = sub.add_parser("study", help="run a study's missing runs, then print its table")
     _common(s)
     s.add_argument("name", nargs="?", help="study name; omit to list them")
@@ -281,7 +282,9 @@ def cmd_predict(a) -> int:
 
 def cmd_bench(a) -> int:
     from .bench import run_bench
-    run_bench(load_fashion_mnist(a.data_dir), images=a.images, rounds=a.rounds, which=a.model)
+    if a.threads is not None and a.threads < 1:
+        raise CLIError(f"--threads must be at least 1 (got {a.threads})")
+    run_bench(load_fashion_mnist(a.data_dir), images=a.images, rounds=a.rounds, which=a.model, threads=a.threads)
     return 0
 
 
