@@ -79,3 +79,71 @@ def evaluate_run(registry: Registry, run_id: str, ds: FashionMNIST, noise: str |
                               for name in CLASS_NAMES},
                    confusion_matrix=r["confusion_matrix"].tolist())
     return out
+
+
+# -- looking inside: noise sweeps, error maps, galleries (the inspect pages) ---------------
+def autoencoder_figures(model: nn.Module, clean: torch.Tensor, noise: str | None = None, level: float = 0.0,
+                        seed: int = 0) -> dict[str, Any]:
+    """Reconstruct clean uint8 images (N, 1, 28, 28) from (optionally noisy) inputs; small results only.
+
+    mse/psnr: reconstruction against the clean image; input_mse/input_psnr: the noisy input itself
+    against the clean image (what doing nothing scores); pixel_mse: (28, 28) mean squared error of
+    each pixel over the images (decoder artefacts such as report C's edge stripes show up here).
+    """
+    x = to_float(clean) if clean.dtype == torch.uint8 else clean.float()
+    inputs = add_noise(x, noise, level, seed) if noise and level else x
+    r = evaluate_autoencoder(model, x, inputs)
+    return {"mse": r["mse"], "psnr": r["psnr"], "n": r["n"],
+            "input_mse": metrics.mse(inputs, x), "input_psnr": metrics.psnr(inputs, x),
+            "mse_per_image": r["mse_per_image"].numpy(),
+            "pixel_mse": ((r["recon"] - x) ** 2).mean(0)[0].numpy()}        # (28, 28)
+
+
+def noise_sweep(model: nn.Module, clean: torch.Tensor, noise: str, levels: list[float],
+                seed: int = 0) -> list[dict[str, float]]:
+    """MSE and PSNR of reconstructing the clean images from inputs at each noise level."""
+    out = []
+    for level in levels:
+        r = autoencoder_figures(model, clean, noise, level, seed)
+        out.append({"level": float(level), "mse": r["mse"], "psnr": r["psnr"], "input_mse": r["input_mse"]})
+    return out
+
+
+def denoise_classify_sweep(classifier: nn.Module, autoencoder: nn.Module, images: torch.Tensor,
+                           labels: torch.Tensor, noise: str, levels: list[float],
+                           seed: int = 0) -> list[dict[str, float]]:
+    """Accuracy on noisy images, raw and after passing them through the autoencoder first."""
+    x = to_float(images) if images.dtype == torch.uint8 else images.float()
+    out = []
+    for level in levels:
+        noisy = add_noise(x, noise, level, seed) if level else x
+        raw = predict_proba(classifier, noisy).argmax(1)
+        denoised = predict_proba(classifier, reconstruct(autoencoder, noisy)).argmax(1)
+        out.append({"level": float(level), "raw_acc": metrics.accuracy(raw, labels),
+                    "denoised_acc": metrics.accuracy(denoised, labels)})
+    return out
+
+
+def pair_examples(probs: torch.Tensor, labels: torch.Tensor, true_class: int, pred_class: int,
+                  k: int = 20) -> torch.Tensor:
+    """Indices of images of `true_class` predicted as `pred_class`, the telling ones first.
+
+    Off the diagonal: the most confident mistakes first; on it: the least confident correct ones.
+    """
+    pred = probs.argmax(1)
+    idx = ((labels == true_class) & (pred == pred_class)).nonzero().flatten()
+    conf = probs[idx, pred_class]
+    order = conf.argsort(descending=true_class != pred_class)
+    return idx[order[:k]]
+
+
+def top_k(probs: torch.Tensor, k: int = 3) -> list[tuple[str, float]]:
+    """The k most probable classes of one probability vector (10,), as (name, probability)."""
+    values, idx = probs.topk(k)
+    return [(CLASS_NAMES[int(i)], float(v)) for v, i in zip(values, idx)]
+
+
+def percentile_of(value: float, reference: Any) -> float:
+    """Percent of the reference values (e.g. test images' reconstruction MSE) below `value`."""
+    ref = torch.as_tensor(reference, dtype=torch.float64).flatten()
+    return 100.0 * float((ref < value).double().mean()) if len(ref) else float("nan")

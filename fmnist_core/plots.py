@@ -250,7 +250,12 @@ def histogram_figure(values: Sequence[float], xlabel: str, marker: float | None 
         fig.add_vline(x=m, line=dict(color=color(1), width=2),
                       annotation_text=marker_label, annotation_position="top right",
                       annotation_font=dict(color=color(1), size=11))
-    fig.update_xaxes(title=f"log10 {xlabel}" if log_x else xlabel)
+    if log_x:   # ticks at 1-2-5 steps, labelled with the values themselves
+        shown = np.append(v, m) if marker is not None else v
+        lo, hi = (float(shown.min()), float(shown.max())) if len(shown) else (-3.0, 0.0)
+        ticks = [d * 10.0 ** e for e in range(math.floor(lo) - 1, math.ceil(hi) + 2) for d in (1, 2, 5)]
+        fig.update_xaxes(tickvals=[math.log10(t) for t in ticks], ticktext=[f"{t:g}" for t in ticks])
+    fig.update_xaxes(title=f"{xlabel} (log scale)" if log_x else xlabel)
     fig.update_yaxes(title="images")
     fig = _layout(fig, title, height=height, showlegend=False)
     fig.update_layout(hovermode="closest", bargap=0.02)
@@ -289,7 +294,38 @@ def sweep_figure(x: Sequence, series: Sequence[dict], xlabel: str, ylabel: str, 
                                      error_y=error_y, connectgaps=True, marker=dict(size=7),
                                      line=dict(color=c or color(i), dash=s.get("dash", "solid"))))
     fig.update_xaxes(title=xlabel, type="category" if categorical else ("log" if log_x else None))
+    if log_x and not categorical:   # ticks at the swept values only (plotly's log ticks crowd a short range)
+        fig.update_xaxes(tickvals=xs, ticktext=[f"{v:g}" for v in xs])
     fig.update_yaxes(title=ylabel + (" (%)" if percent else ""))
     fig = _layout(fig, title, height=height)
     fig.update_layout(hovermode="x unified")
+    return fig
+
+
+def with_cell_picker(fig: go.Figure, names: Sequence[str] = CLASS_NAMES, size: int = 28) -> go.Figure:
+    """Overlay invisible square markers on a confusion heatmap so a click selects a cell.
+
+    Plotly heatmaps emit no selection events; a scatter point per cell does (x = predicted, y = true).
+    The heatmap keeps its colours; hover moves to the markers; a selected cell is tinted.
+    """
+    heat = fig.data[0]
+    text = np.asarray(heat.text, dtype=object).flatten()
+    unit = "%" if "%<extra>" in (heat.hovertemplate or "") else " images"
+    xs = [x for _ in names for x in names]
+    ys = [y for y in names for _ in names]
+    fig.add_trace(go.Scatter(
+        x=xs, y=ys, mode="markers", customdata=text, showlegend=False, name="cells",
+        marker=dict(symbol="square", size=size, color="rgba(0,0,0,0)"),
+        selected=dict(marker=dict(color="rgba(225,29,72,0.35)")), unselected=dict(marker=dict(opacity=0)),
+        hovertemplate="true %{y}<br>predicted %{x}<br>%{customdata}" + unit + "<br>click to see them<extra></extra>"))
+    heat.hoverinfo = "skip"
+    heat.hovertemplate = None
+    return fig
+
+
+def error_map_figure(z: np.ndarray, title: str | None = None, colorbar: str = "MSE", height: int = 320) -> go.Figure:
+    """heatmap_figure safe to show in Streamlit: Inferno's darkest stop "#000004" is one of the
+    placeholder colours Streamlit's chart theme rewrites (it would paint the lowest errors pink)."""
+    fig = heatmap_figure(z, title=title, colorbar=colorbar, height=height)
+    fig.data[0].colorscale = [(p, "#000000" if c.lower() == "#000004" else c) for p, c in fig.data[0].colorscale]
     return fig

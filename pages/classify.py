@@ -1,3 +1,128 @@
+"""Classify your image: draw, upload or pick a test image; see the 28x28 input the models receive (the CLI's
+predict preprocessing), every classifier's probabilities, and whether the autoencoder finds it familiar."""
+import numpy as np
 import streamlit as st
-st.title("classify")
-st.info("This page is being built.")
+from streamlit_drawable_canvas import st_canvas
+
+import app_support as ui
+from fmnist_core import CLASS_NAMES, ImageError, prepare_image, to_float
+from fmnist_core.evaluate import percentile_of, predict_proba, reconstruct
+from fmnist_core.metrics import mse
+from fmnist_core.plots import histogram_figure, image_grid, probability_bars
+from fmnist_core.preprocess import MAX_BYTES, SUPPORTED
+
+SOURCES = ("Draw", "Upload", "Test image")
+FILE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
+REFERENCE_IMAGES = 2000     # test images whose reconstruction error the input is ranked against
+
+
+def random_index(n: int) -> None:
+    st.session_state["cl_index"] = int(np.random.default_rng().integers(n))
+
+
+st.title("Classify your image")
+st.caption("Draw a piece of clothing, upload a picture or pick a test image. The models see a 28×28 grayscale image, "
+           "light on black, cropped and centred like Fashion-MNIST; the autoencoder tells how unlike the data it is.")
+ui.need_runs(ui.CLASSIFIERS, "classifier runs")
+ds = ui.dataset()
+
+left, right = st.columns([5, 7], gap="large")
+with left:
+    source = st.segmented_control("Input", SOURCES, default="Draw", key="cl_source", required=True)
+    prepared, error, true_label = None, None, None
+    if source == "Draw":
+        st.space(28)                                   # room for the canvas toolbar, which sits above it
+        canvas = st_canvas(stroke_width=st.session_state.get("cl_brush", 22), stroke_color="#FFFFFF",
+                           background_color="#000000", height=280, width=280, drawing_mode="freedraw",
+                           return_image_data=True, key="cl_canvas")
+        st.slider("Brush width", 4, 48, 22, key="cl_brush", help="Applies to the next strokes.")
+        st.caption("Draw white on black, like the data. Undo, redo and clear are in the toolbar above the canvas.")
+        objects = (canvas.json_data or {}).get("objects", [])
+        if objects and canvas.image_data is not None:
+            try:
+                prepared = prepare_image(ui.canvas_image(canvas.image_data))
+            except ImageError:
+                pass                                   # strokes too faint to stand out: treated as empty
+    elif source == "Upload":
+        upload = st.file_uploader(f"An image ({SUPPORTED}, up to {MAX_BYTES // 2**20} MB)", type=FILE_TYPES,
+                                  key="cl_upload", help="Any size; transparency is flattened onto white, a light "
+                                  "background is inverted, an animated GIF gives its first frame.")
+        if upload is not None:
+            try:
+                prepared = prepare_image(upload.getvalue())
+            except ImageError as e:
+                error = f"{upload.name}: {e}."
+    else:
+        i1, i2 = st.columns([3, 2], vertical_alignment="bottom")
+        index = i1.number_input("Test image index", 0, len(ds.test_labels) - 1, 0, key="cl_index")
+        i2.button("Random", icon=":material/shuffle:", key="cl_random", on_click=random_index,
+                  args=(len(ds.test_labels),))
+        true_label = CLASS_NAMES[int(ds.test_labels[index])]
+    clf_ids = ui.run_picker("Classifiers", ui.CLASSIFIERS, key="cl_runs", multi=True, max_selections=4,
+                            default=[r.run_id for r in ui.runs(ui.CLASSIFIERS)][:2])
+    ae_id = ui.run_picker("Autoencoder for the familiarity check", ui.AUTOENCODERS, key="cl_ae")
+
+with right:
+    if source == "Test image":
+        image28 = ds.test_images[index, 0].numpy()
+        x = to_float(ds.test_images[index:index + 1])                        # (1, 1, 28, 28)
+        original, notes = None, [f"test image #{index}, true class **{true_label}**; used as it is"]
+    elif error:
+        st.error(error)
+        st.stop()
+    elif prepared is None:
+        st.info("Draw a piece of clothing on the black canvas (a shoe, a shirt, a bag…)." if source == "Draw" else
+                f"Upload an image: a photo or drawing of one piece of clothing ({SUPPORTED}).")
+        st.stop()
+    else:
+        image28, x, original, notes = prepared.image28, prepared.tensor, prepared.original, prepared.notes
+    if not clf_ids:
+        st.info("Pick at least one classifier on the left.")
+        st.stop()
+    models = {r: ui.load_model(r) for r in clf_ids}
+    ae = ui.load_model(ae_id) if ae_id else None
+    if any(m is None for m in models.values()):
+        st.stop()
+
+    probs = {r: predict_proba(m, x)[0] for r, m in models.items()}
+    recon = reconstruct(ae, x) if ae is not None else None
+    slots = iter(st.columns(3))
+    if original is not None:
+        col = next(slots)
+        col.image(original, width="stretch")
+        col.caption(f"Your image, {original.width}×{original.height}")
+    col = next(slots)
+    col.plotly_chart(image_grid(image28[None], cols=1, cell=150), key="cl_input28")
+    col.caption("What the models receive, 28×28")
+    if recon is not None:
+        col = next(slots)
+        col.plotly_chart(image_grid(recon[:, 0].numpy(), cols=1, cell=150), key="cl_recon")
+        col.caption(f"Reconstruction by {ae_id}")
+    for note in notes:   # an animated file is worth a visible line: only its first frame is used
+        (st.info if note.startswith("animated") else st.caption)(
+            f"Preprocessing: {note}" if original is not None else note[0].upper() + note[1:])
+
+    for run_id, p in probs.items():
+        best = int(p.argmax())
+        mark = ("" if true_label is None else " ✓" if CLASS_NAMES[best] == true_label
+                   else f" ✗ (it is a {true_label})")
+        st.markdown(f"**{run_id}** says **{CLASS_NAMES[best]}** ({100 * float(p[best]):.1f}%){mark}")
+    if len(probs) > 1 and len({int(p.argmax()) for p in probs.values()}) > 1:
+        st.caption("The classifiers disagree: the input is ambiguous for them.")
+    st.plotly_chart(probability_bars(probs), key="cl_probs")
+
+    if recon is None:
+        st.caption("Train an autoencoder to see how familiar the input looks to it.")
+    else:
+        ref = ui.ae_figures(ae_id, n=REFERENCE_IMAGES)
+        if ref is not None:
+            err = mse(recon, x)
+            pct = percentile_of(err, ref["mse_per_image"])
+            verdict = ("looks like Fashion-MNIST to it" if pct <= 90 else "is unusual for it" if pct <= 99
+                       else "looks nothing like Fashion-MNIST to it")
+            (st.warning if pct > 99 else st.success if pct <= 90 else st.info)(
+                f"Reconstruction MSE **{err:.4f}**: higher than {pct:.1f}% of {REFERENCE_IMAGES:,} test images. "
+                f"The input {verdict}" + (", so the classifiers' answer means little." if pct > 99 else "."))
+            st.plotly_chart(histogram_figure(ref["mse_per_image"], "reconstruction MSE", marker=err,
+                                             marker_label="this input", log_x=True,
+                                             title=f"{ae_id}: reconstruction error of test images"), key="cl_hist")

@@ -1,3 +1,173 @@
+"""Reconstructions & denoising: originals, noisy inputs and each autoencoder's output; test-set MSE and
+PSNR against noise; denoise-then-classify; per-pixel error maps (report C's edge stripes)."""
+import numpy as np
 import streamlit as st
-st.title("reconstructions")
-st.info("This page is being built.")
+import torch
+
+import app_support as ui
+from fmnist_core import CLASS_NAMES, NOISE_KINDS, add_noise, to_float
+from fmnist_core.evaluate import reconstruct
+from fmnist_core.metrics import mse_per_image
+from fmnist_core.plots import error_map_figure, image_grid, line_figure
+
+# kind -> (label, what the level means, slider max, step, default level)
+NOISE_UI = {
+    "gaussian": ("Gaussian", "σ", 1.0, 0.05, 0.3),
+    "gaussian_image": ("Gaussian, the image's own mean and std (report B)", "intensity", 2.0, 0.05, 0.5),
+    "salt_pepper": ("Salt and pepper", "fraction of pixels", 0.5, 0.01, 0.1),
+    "mask": ("Masking (a blank square)", "fraction of the area", 0.5, 0.01, 0.15),
+}
+PICKS = ("one per class", "one class", "by index")
+PICK_LABELS = {"one per class": "per class", "one class": "one class", "by index": "by index"}
+SIZES = [500, 1000, 2000, 5000, 10000]
+
+st.title("Reconstructions & denoising")
+st.caption("Each autoencoder gets a (noisy) test image and tries to give back the clean one. Compare models image by "
+           "image, then on the test set: error against noise, accuracy of a classifier with and without denoising, "
+           "and where in the frame the errors sit.")
+ui.need_runs(ui.AUTOENCODERS, "autoencoder runs")
+ds = ui.dataset()
+
+# -- inputs -------------------------------------------------------------------------------
+ae_runs = ui.runs(ui.AUTOENCODERS)
+default = [next(r.run_id for r in ae_runs if r.kind == k) for k in ui.AUTOENCODERS if any(r.kind == k for r in ae_runs)]
+left, right = st.columns([2, 1], gap="large")
+with left:
+    run_ids = ui.run_picker("Autoencoders (up to three)", ui.AUTOENCODERS, key="rc_runs", multi=True,
+                            max_selections=3, default=default)
+    c1, c2 = st.columns(2, vertical_alignment="bottom")
+    pick = c1.segmented_control("Test images", PICKS, default=PICKS[0], key="rc_pick", required=True,
+                                format_func=PICK_LABELS.get, help="Random images, one of each class or ten of one "
+                                "class, or the test images you name by index.")
+    seed = st.session_state.setdefault("rc_sample", 0)
+    if pick == "one class":
+        cls = c2.selectbox("Class", range(10), format_func=lambda c: CLASS_NAMES[c], key="rc_class")
+    elif pick == "by index":
+        text = c2.text_input("Indices (0–9,999, up to 12)", "0, 1, 2, 3, 4, 5, 6, 7, 8, 9", key="rc_idx",
+                             help="Whole numbers separated by commas or spaces.")
+with right:
+    noise = st.selectbox("Noise", list(NOISE_UI), format_func=lambda k: NOISE_UI[k][0], key="rc_noise",
+                         help="; ".join(f"{NOISE_UI[k][0]}: {v}" for k, v in NOISE_KINDS.items()))
+    label, unit, top, step, level0 = NOISE_UI[noise]
+    n1, n2 = st.columns([3, 2], vertical_alignment="bottom")
+    level = n1.slider(f"Level ({unit})", 0.0, top, level0, step, key=f"rc_level_{noise}")
+    noise_seed = n2.number_input("Seed", 0, 10_000, 0, key="rc_noise_seed", help="The same seed gives the same noise.")
+
+if not run_ids:
+    st.info("Pick at least one autoencoder above.")
+    st.stop()
+models = {r: ui.load_model(r) for r in run_ids}
+if any(m is None for m in models.values()):
+    st.stop()
+
+# -- image by image -----------------------------------------------------------------------
+if pick == "one per class":
+    idx, _ = ui.sample_images(ds, 1, seed)
+elif pick == "one class":
+    pool = (ds.test_labels == cls).nonzero().flatten()
+    idx = pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(seed))[:10]]
+else:
+    tokens = text.replace(",", " ").split()
+    if not tokens or not all(t.isdigit() and int(t) < len(ds.test_labels) for t in tokens):
+        st.warning("Give test image indices as whole numbers from 0 to 9,999, separated by commas, e.g. `0, 7, 42`.")
+        st.stop()
+    idx = torch.tensor([int(t) for t in tokens[:12]])
+
+clean = to_float(ds.test_images[idx])                                   # (k, 1, 28, 28)
+noisy = add_noise(clean, noise, level, int(noise_seed))
+rows, titles, labels = [clean], [CLASS_NAMES[int(c)] for c in ds.test_labels[idx]], ["original"]
+if level > 0:
+    rows.append(noisy)
+    titles += [f"in MSE {v:.3f}" for v in mse_per_image(noisy, clean)]
+    labels.append(f"noisy {level:g}")
+for run_id, model in models.items():
+    recon = reconstruct(model, noisy)
+    rows.append(recon)
+    titles += [f"MSE {v:.4f}" for v in mse_per_image(recon, clean)]
+    labels.append(run_id if len(run_id) <= 14 else run_id[:13] + "…")      # a row label is one cell high
+g1, g2 = st.columns([5, 1], vertical_alignment="bottom")
+g1.subheader("Image by image")
+if pick != "by index" and g2.button("New sample", icon=":material/shuffle:", key="rc_new"):
+    st.session_state["rc_sample"] = seed + 1
+    st.rerun()
+st.caption("Top row: test images; then the input the models get (when the noise level is above 0); then each "
+           "model's reconstruction, titled with its MSE against the clean original. Hover for pixel values.")
+st.plotly_chart(image_grid(torch.cat(rows)[:, 0].numpy(), titles, cols=len(idx), row_labels=labels, cell=84),
+                key="rc_gallery")
+
+# -- on the test set ----------------------------------------------------------------------
+st.subheader("On the test set")
+with st.expander("Evaluation settings", icon=":material/tune:"):
+    e1, e2 = st.columns(2)
+    n = e1.select_slider("Test images for the table and error maps", SIZES, value=10000, key="rc_n",
+                         format_func="{:,}".format)
+    n_sweep = e2.select_slider("Test images per point of the noise sweeps", SIZES, value=1000, key="rc_n_sweep",
+                               format_func="{:,}".format,
+                               help="The sweeps run every model at six noise levels; fewer images keep them quick.")
+
+table = []
+for run_id in run_ids:
+    base, at = ui.ae_figures(run_id, n=n), ui.ae_figures(run_id, noise, level, int(noise_seed), n)
+    if base is None or at is None:
+        st.stop()
+    table.append({"model": run_id, "kind": ui.KIND_LABELS[models[run_id].cfg.kind], "MSE clean in": base["mse"],
+                  "PSNR clean in": base["psnr"], "MSE noisy in": at["mse"], "PSNR noisy in": at["psnr"],
+                  "pixel_mse": base["pixel_mse"]})
+table.append({"model": "noisy input itself", "kind": "no model", "MSE clean in": 0.0, "PSNR clean in": None,
+              "MSE noisy in": at["input_mse"], "PSNR noisy in": at["input_psnr"]})
+st.caption(f"Reconstruction of the clean image, averaged over the first {n:,} test images: from the clean image and "
+           f"from the noisy one ({label.lower()}, {unit} {level:g}). The last row is the noisy input compared "
+           "with the clean image: a model denoises when it scores below it. PSNR is in dB (higher is better).")
+st.dataframe([{k: v for k, v in r.items() if k != "pixel_mse"} for r in table], hide_index=True,
+             column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("MSE clean in", "MSE noisy in")}
+             | {c: st.column_config.NumberColumn(format="%.2f") for c in ("PSNR clean in", "PSNR noisy in")})
+
+levels = np.round(np.linspace(0.0, top, 6), 4)
+left, right = st.columns(2, gap="large")
+with left:
+    curves = {}
+    for run_id in run_ids:
+        sweep = ui.noise_sweep(run_id, noise, levels, int(noise_seed), n_sweep)
+        if sweep is None:
+            st.stop()
+        curves[run_id] = [p["mse"] for p in sweep]
+    curves["noisy input itself"] = [p["input_mse"] for p in sweep]
+    st.plotly_chart(line_figure(levels, curves, f"noise level ({unit})", "MSE against the clean image",
+                                title=f"MSE against noise: {label.lower()}", dashes={"noisy input itself": "dot"}),
+                    key="rc_sweep")
+    st.caption(f"First {n_sweep:,} test images at each level. Where a model's line is under the dotted one it "
+               "removes noise; above it, the model does worse than passing the input through.")
+with right:
+    clf_ids = [r.run_id for r in ui.runs(ui.CLASSIFIERS)]
+    if not clf_ids:
+        st.info("Denoise-then-classify needs a classifier run; train one on the **Train** page.")
+    else:
+        d1, d2 = st.columns(2)
+        with d1:
+            clf = ui.run_picker("Classifier", ui.CLASSIFIERS, key="rc_clf")
+        with d2:
+            ae = st.selectbox("Denoise with", run_ids, key="rc_denoiser")
+        if ui.load_model(clf) is None:
+            st.stop()
+        dc = ui.denoise_sweep(clf, ae, noise, levels, int(noise_seed), n_sweep)
+        if dc is None:
+            st.stop()
+        st.plotly_chart(line_figure(levels, {"noisy images": [p["raw_acc"] for p in dc],
+                                             f"denoised by {ae}": [p["denoised_acc"] for p in dc]},
+                                    f"noise level ({unit})", "accuracy (%)", percent=True,
+                                    title="Denoise, then classify", dashes={"noisy images": "dot"}),
+                        key="rc_denoise")
+        st.caption(f"Accuracy of {clf} on the first {n_sweep:,} noisy test images, fed as they are or through the "
+                   "autoencoder first. At level 0 the gap is what the reconstruction alone costs.")
+
+st.markdown("**Where the error sits**: mean squared error of each pixel over the test set, reconstructing clean "
+            "inputs. Bright bands along the bottom and right edges are report C's stripes, which it traced to the last "
+            "transposed convolution's output padding; its AE 4, with a larger kernel instead, removed them.")
+cols = st.columns(max(len(table) - 1, 2))
+for col, row in zip(cols, table[:-1]):
+    pm = row["pixel_mse"]
+    far = float(np.concatenate([pm[-2:].ravel(), pm[:-2, -2:].ravel()]).mean())     # bottom and right border
+    near = float(np.concatenate([pm[:2].ravel(), pm[2:, :2].ravel()]).mean())        # top and left border
+    col.plotly_chart(error_map_figure(pm, title=row["model"]), key=f"rc_map_{row['model']}")
+    col.caption(f"Mean error on the two-pixel bottom/right border {far:.4f}, top/left {near:.4f} "
+                f"(ratio {far / max(near, 1e-9):.1f}; stripes make it large).")
