@@ -6,6 +6,7 @@ from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import sequential as _sequential
 from plotly.subplots import make_subplots
 
 from .data import CLASS_NAMES
@@ -175,8 +176,14 @@ def line_figure(x: Sequence[float], ys: dict[str, Sequence[float]], xlabel: str,
 
 
 def heatmap_figure(z: np.ndarray, title: str | None = None, colorbar: str = "", height: int = 300) -> go.Figure:
-    """One 28x28 map (e.g. per-pixel mean squared error), row 0 at the top."""
-    fig = go.Figure(go.Heatmap(z=np.asarray(z), colorscale="Inferno", colorbar=dict(title=colorbar, thickness=10),
+    """One 28x28 map (e.g. per-pixel mean squared error), row 0 at the top.
+
+    Inferno with its darkest stop "#000004" made pure black: Streamlit's chart theme treats that
+    colour as a placeholder and would paint the lowest values pink.
+    """
+    stops = _sequential.Inferno
+    inferno = [[i / (len(stops) - 1), "#000000" if c.lower() == "#000004" else c] for i, c in enumerate(stops)]
+    fig = go.Figure(go.Heatmap(z=np.asarray(z), colorscale=inferno, colorbar=dict(title=colorbar, thickness=10),
                                hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
     fig.update_xaxes(visible=False)
@@ -320,12 +327,4 @@ def with_cell_picker(fig: go.Figure, names: Sequence[str] = CLASS_NAMES, size: i
         hovertemplate="true %{y}<br>predicted %{x}<br>%{customdata}" + unit + "<br>click to see them<extra></extra>"))
     heat.hoverinfo = "skip"
     heat.hovertemplate = None
-    return fig
-
-
-def error_map_figure(z: np.ndarray, title: str | None = None, colorbar: str = "MSE", height: int = 320) -> go.Figure:
-    """heatmap_figure safe to show in Streamlit: Inferno's darkest stop "#000004" is one of the
-    placeholder colours Streamlit's chart theme rewrites (it would paint the lowest errors pink)."""
-    fig = heatmap_figure(z, title=title, colorbar=colorbar, height=height)
-    fig.data[0].colorscale = [(p, "#000000" if c.lower() == "#000004" else c) for p, c in fig.data[0].colorscale]
     return fig

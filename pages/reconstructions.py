@@ -8,7 +8,7 @@ import app_support as ui
 from fmnist_core import CLASS_NAMES, NOISE_KINDS, add_noise, to_float
 from fmnist_core.evaluate import reconstruct
 from fmnist_core.metrics import mse_per_image
-from fmnist_core.plots import error_map_figure, image_grid, line_figure
+from fmnist_core.plots import heatmap_figure, image_grid, line_figure
 
 # kind -> (label, what the level means, slider max, step, default level)
 NOISE_UI = {
@@ -168,6 +168,6 @@ for col, row in zip(cols, table[:-1]):
     pm = row["pixel_mse"]
     far = float(np.concatenate([pm[-2:].ravel(), pm[:-2, -2:].ravel()]).mean())     # bottom and right border
     near = float(np.concatenate([pm[:2].ravel(), pm[2:, :2].ravel()]).mean())        # top and left border
-    col.plotly_chart(error_map_figure(pm, title=row["model"]), key=f"rc_map_{row['model']}")
+    col.plotly_chart(heatmap_figure(pm, title=row["model"], colorbar="MSE", height=320), key=f"rc_map_{row['model']}")
     col.caption(f"Mean error on the two-pixel bottom/right border {far:.4f}, top/left {near:.4f} "
                 f"(ratio {far / max(near, 1e-9):.1f}; stripes make it large).")

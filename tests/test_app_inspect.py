@@ -22,7 +22,7 @@ import app_support as ui
 from fmnist_core import (ClassifierConfig, ConvAEConfig, DenseAEConfig, ImageError, MLPConfig, Registry, RunSpec,
                          TrainConfig, prepare_image, train_run)
 from fmnist_core.evaluate import pair_examples, percentile_of, top_k
-from fmnist_core.plots import (confusion_figure, error_map_figure, gallery_figure, histogram_figure,
+from fmnist_core.plots import (confusion_figure, heatmap_figure, gallery_figure, histogram_figure,
                                with_cell_picker)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -290,4 +290,4 @@ def test_pair_examples_order_and_helpers():
     assert len(gallery_figure(np.zeros((3, 28, 28)), ["a<br>b", "c", "d"], cols=2).data) == 3
     assert histogram_figure([0.01, 0.02], "MSE", marker=0.05, log_x=True).layout.xaxis.ticktext
     # Streamlit's chart theme rewrites "#000004" (Inferno's first stop) into a theme colour
-    assert "#000004" not in error_map_figure(np.random.rand(28, 28)).to_json()
+    assert "#000004" not in heatmap_figure(np.random.rand(28, 28)).to_json()
