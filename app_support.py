@@ -434,16 +434,15 @@ def study_estimate(plan) -> tuple[float, list[str]]:
     and the kinds with no measured run to estimate from."""
     total, unknown = 0.0, []
     for r in plan.runs:
-        if r.status in ("missing", "blocked"):
+        spe = r.info.summary.get("seconds_per_epoch") if r.status == "running" and r.info is not None else None
+        if spe:
+            total += spe * max(r.spec.train.epochs - r.epochs_done, 0)
+        elif r.status != "done":
             est = estimate_seconds(r.spec)
             if est is None:
                 unknown.append(KIND_LABELS.get(r.spec.model.kind, r.spec.model.kind))
             else:
-                total += est
-        elif r.status == "running" and r.info is not None:
-            spe = r.info.summary.get("seconds_per_epoch")
-            if spe:
-                total += spe * max(r.spec.train.epochs - r.epochs_done, 0)
+                total += est * (1 - r.epochs_done / r.spec.train.epochs)
     return total, sorted(set(unknown))
 
 

@@ -1,0 +1,383 @@
+"""Studies: definitions, planning and reuse of existing runs, the views, the CLI end to end on a tiny
+subset, the Studies page, and the shipped reference runs against their summaries."""
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fmnist_core import Registry, build_model, evaluate_run, load_fashion_mnist  # noqa: E402
+from fmnist_core.cli import build_parser, spec_from_args  # noqa: E402
+from fmnist_core.config import ConfigError, RunSpec  # noqa: E402
+from fmnist_core.data import FashionMNIST  # noqa: E402
+from fmnist_core.registry import validate_run_id  # noqa: E402
+from fmnist_core.studies import (DENOISE_LEVELS, DONE, STUDIES, Extras, build_view, check_study,  # noqa: E402
+                                 extras_needed, get_study, pca_baseline_mse, pca_baseline_mses, plan_study,
+                                 runs_table, spec_key, text_table)
+
+PY = ROOT / ".venv" / "bin" / "python"
+PYTHON = str(PY) if PY.exists() else sys.executable
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def fake_history(kind: str, epochs: int, seed: int = 0) -> list[dict]:
+    h = []
+    for e in range(1, epochs + 1):
+        r = {"epoch": e, "train_loss": 0.05 / e + 0.001 * seed, "val_loss": 0.04 / e + 0.01 + 0.001 * seed}
+        if kind not in ("conv_ae", "dense_ae"):
+            r = {"epoch": e, "train_loss": 1.0 / e, "train_acc": 0.8 + 0.01 * e, "val_loss": 0.9 / e + 0.2,
+                 "val_acc": 0.78 + 0.01 * e + 0.002 * seed}
+        r["epoch_seconds"] = 1.0
+        h.append(r)
+    return h
+
+
+def fake_run(reg: Registry, spec: RunSpec, name: str, status: str = "completed", epochs: int | None = None,
+             pid: int | None = None) -> str:
+    """A run folder as train_run leaves it, without training: config, history, summary, a weights file."""
+    epochs = spec.train.epochs if epochs is None else epochs
+    run_id = reg.create(spec, {"data": {"source": "fake", "validation": spec.train.validation,
+                                        "n_train": 60000, "n_val": 10000}}, name)
+    h = fake_history(spec.model.kind, epochs, spec.train.seed)
+    best = min(range(len(h)), key=lambda i: h[i]["val_loss"]) + 1 if h else 0
+    summary = {"status": status, "epochs_done": len(h), "best_epoch": best, "weights_epoch": best,
+               "seconds_per_epoch": 1.0}
+    for k in ("train_loss", "val_loss", "train_acc", "val_acc"):
+        if h and k in h[-1]:
+            summary[f"final_{k}"], summary[f"best_{k}"] = h[-1][k], h[best - 1][k]
+    reg.save_epoch(run_id, h, summary, build_model(spec.model).state_dict())   # untrained weights that fit
+    if pid is not None:  # pretend another live process is training it
+        import json
+        path = reg.path(run_id) / "summary.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "pid": pid}))
+    return run_id
+
+
+def reference_specs() -> dict[str, RunSpec]:
+    """The runs scripts/reference.sh trains, parsed with the CLI's own parser."""
+    text = (ROOT / "scripts" / "reference.sh").read_text().replace("\\\n", " ")
+    specs = {}
+    for line in text.splitlines():
+        m = re.match(r"^train\s+(ref-\S+)\s+(.*)$", line.strip())
+        if m:
+            name, rest = m.groups()
+            specs[name] = spec_from_args(build_parser().parse_args(["train", *shlex.split(rest), "--name", name,
+                                                                    "--seed", "0"]))
+    assert specs, "no train lines found in scripts/reference.sh"
+    return specs
+
+
+def fill_study(reg: Registry, name: str, seeds: int = 2, **kw) -> None:
+    """Fake every run of a study under its planned name (encoders first, so classifiers can name them)."""
+    for _ in range(3):   # each pass resolves one more level of dependencies
+        plan = plan_study(get_study(name), reg, seeds, **kw)
+        for r in plan.missing:
+            fake_run(reg, r.spec, r.spec.name)
+
+
+def fake_extras(study, plan) -> Extras:
+    need = extras_needed(study, plan)
+    ex = Extras(pca={n: 0.01 * 64 / n for n in need["pca"]})
+    names = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+    for i, run_id in enumerate(need["tests"]):
+        ex.tests[run_id] = {"test_accuracy": 0.88 + 0.01 * i, "macro_precision": 0.88, "macro_recall": 0.88,
+                            "macro_f1": 0.87, "per_class": {n: {"precision": 0.9, "recall": 0.8, "f1": 0.85,
+                                                                 "support": 1000} for n in names}}
+    if need["denoise"]:
+        ex.denoise["noisy input"] = [0.01 * (1 + i) for i in range(len(DENOISE_LEVELS))]
+        for j, run_id in enumerate(need["denoise"]):
+            ex.denoise[run_id] = [0.005 * (1 + i) + 0.001 * j for i in range(len(DENOISE_LEVELS))]
+    return ex
+
+
+# -- definitions --------------------------------------------------------------------------------
+def test_the_issue_studies_are_defined():
+    assert {"a1", "a2", "a3", "a4", "a5", "b", "c", "d", "e", "label"} <= set(STUDIES)
+    assert [t.params["n"] for t in STUDIES["a1"].runs] == [64, 128, 256, 512]
+    assert [t.params["p"] for t in STUDIES["a2"].runs] == [0.2, 0.05, 0.01, 0.0001]
+    assert STUDIES["a4"].seeds == 15
+    fractions = {t.params["fraction"] for t in STUDIES["label"].runs if "fraction" in t.params}
+    assert fractions == {0.01, 0.05, 0.1, 0.5, 1.0}
+    with pytest.raises(ConfigError, match="unknown study"):
+        get_study("nope")
+
+
+@pytest.mark.parametrize("name", list(STUDIES))
+def test_every_study_definition_is_valid(name, tmp_path):
+    study = STUDIES[name]
+    check_study(study)
+    assert study.question.endswith("?") or study.question.endswith(".")
+    plan = plan_study(study, Registry(tmp_path), seeds=max(study.seeds, 2), epochs=3, limit=300)
+    ids = [r.run_id for r in plan.runs]
+    assert len(set(ids)) == len(ids), "planned run ids collide"
+    keys = [spec_key(r.spec) for r in plan.runs]
+    assert len(set(keys)) == len(keys), "two planned runs have the same config"
+    for r in plan.runs:
+        validate_run_id(r.run_id)
+        assert RunSpec.from_dict(r.spec.to_dict()) == r.spec          # every config valid, round-trips
+        assert r.status == "missing"
+        assert r.spec.train.epochs == 3 and r.spec.train.limit == 300
+        if r.template.encoder:   # the dependency resolves to a run of the same plan, planned before it
+            dep = r.depends_on
+            assert dep is not None and r.spec.model.encoder_run == dep.run_id
+            assert plan.runs.index(dep) < plan.runs.index(r)
+            assert dep.spec.model.kind == "conv_ae"
+        elif r.spec.model.kind == "classifier":
+            assert r.spec.model.encoder_run == "random"
+
+
+def test_check_study_rejects_a_dangling_dependency():
+    from dataclasses import replace
+    study = STUDIES["a5"]
+    bad = replace(study, runs=study.runs[1:])      # the classifier's encoder is gone
+    with pytest.raises(ConfigError, match="not an earlier run"):
+        check_study(bad)
+
+
+# -- planning and reuse ------------------------------------------------------------------------
+def test_reference_runs_are_reused_by_config(tmp_path):
+    reg = Registry(tmp_path)
+    for name, spec in reference_specs().items():
+        fake_run(reg, spec, name)
+    used: dict[str, set] = {}
+    for study in STUDIES.values():
+        for r in plan_study(study, reg).runs:
+            if r.run_id.startswith("ref-"):
+                assert r.status == "done" and r.note == f"reuses {r.run_id}"
+                used.setdefault(r.run_id, set()).add(study.name)
+    # every shipped run is used by a study, except report C's simplified C8 (frozen encoder on AE 1:
+    # study C follows the report, which froze AE 4)
+    assert set(reference_specs()) - set(used) <= {"ref-c-clf-frozen"}
+    plan = plan_study(STUDIES["a5"], reg)
+    assert [r.run_id for r in plan.runs] == ["ref-a-ae-base", "ref-a-clf-base", "ref-a-clf-random"]
+    assert not plan.missing
+    # the same study with overrides is a different set of runs
+    quick = plan_study(STUDIES["a5"], reg, epochs=1, limit=300)
+    assert [r.status for r in quick.runs] == ["missing"] * 3
+    assert quick.runs[1].spec.model.encoder_run == quick.runs[0].run_id == "study-a5-ae-base-s0-e1-l300"
+
+
+def test_plan_dependencies_blocking_and_names(tmp_path):
+    reg = Registry(tmp_path)
+    study = STUDIES["a5"]
+    plan = plan_study(study, reg)
+    ae, pre, rnd = plan.runs
+    assert (ae.run_id, pre.run_id, rnd.run_id) == ("study-a5-ae-base-s0", "study-a5-clf-pretrained-s0",
+                                                   "study-a5-clf-random-s0")
+    assert pre.spec.model.encoder_run == "study-a5-ae-base-s0" and pre.status == "missing"
+    # the encoder is being trained by another live process: its dependents wait
+    fake_run(reg, ae.spec, "ae-elsewhere", status="running", epochs=2, pid=os.getpid())
+    plan = plan_study(study, reg)
+    assert plan.runs[0].status == "running" and plan.runs[0].run_id == "ae-elsewhere"
+    assert plan.runs[1].status == "blocked" and "ae-elsewhere" in plan.runs[1].note
+    assert plan.runs[2].status == "missing"
+    # finished: the classifier names it as its encoder
+    reg.write_summary("ae-elsewhere", {**reg.info("ae-elsewhere").summary, "status": "completed"})
+    # a stopped run with the classifier's config is not reused; a folder holding the planned name
+    # with another config pushes the new run to a free name
+    fake_run(reg, RunSpec(rnd.spec.model, rnd.spec.train), "stopped-random", status="stopped", epochs=3)
+    fake_run(reg, RunSpec(rnd.spec.model, rnd.spec.train.replace(epochs=3)), "study-a5-clf-random-s0")
+    plan = plan_study(study, reg)
+    assert plan.runs[1].status == "missing" and plan.runs[1].spec.model.encoder_run == "ae-elsewhere"
+    assert plan.runs[2].status == "missing" and plan.runs[2].run_id == "study-a5-clf-random-s0-2"
+    assert "stopped-random" in plan.runs[2].note
+    # more seeds: the encoder is shared, the classifiers repeat
+    plan = plan_study(study, reg, seeds=3)
+    assert len(plan.runs) == 1 + 2 * 3
+    assert {r.spec.model.encoder_run for r in plan.by("clf-pretrained")} == {"ae-elsewhere"}
+    assert [r.spec.train.seed for r in plan.by("clf-random")] == [0, 1, 2]
+    with pytest.raises(ConfigError):
+        plan_study(study, reg, seeds=0)
+
+
+def test_plan_sees_the_job_queue(tmp_path):
+    from fmnist_core.jobs import JobQueue
+    reg = Registry(tmp_path)
+    from fmnist_core.studies import submit_missing
+    q = JobQueue(reg, load_fashion_mnist)
+    q._ensure_worker = lambda: None            # keep the jobs queued: no worker thread
+    plan = plan_study(STUDIES["a5"], reg, queue=q)
+    jobs = submit_missing(plan, q)
+    assert [j.spec.name for j in jobs] == [r.run_id for r in plan.runs]
+    assert all(j.group == "a5" for j in jobs)
+    again = plan_study(STUDIES["a5"], reg, queue=q)
+    assert [r.status for r in again.runs] == ["queued"] * 3 and not again.missing
+    assert again.runs[1].spec.model.encoder_run == again.runs[0].run_id
+
+
+# -- views ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(STUDIES))
+def test_views_with_and_without_runs(name, tmp_path):
+    study = STUDIES[name]
+    reg = Registry(tmp_path)
+    empty = plan_study(study, reg, seeds=2)
+    view = build_view(study, empty, fake_extras(study, empty))
+    assert view.tables and view.reading
+    fill_study(reg, name, seeds=2)
+    plan = plan_study(study, reg, seeds=2)
+    assert plan.count("done") == len(plan.runs)
+    view = build_view(study, plan, fake_extras(study, plan))
+    assert view.figures and view.tables and len(view.reading) >= 1
+    for t in view.tables:
+        assert t.rows and text_table(t.rows)
+    assert "No finished runs" not in " ".join(view.reading)
+    for _, fig in view.figures:
+        fig.to_dict()
+    assert len(runs_table(plan)) == len(plan.runs)
+
+
+def test_a2_reading_explains_the_gap_to_pca(tmp_path):
+    study, reg = STUDIES["a2"], Registry(tmp_path)
+    plan = plan_study(study, reg)
+    for r, mse in zip(plan.runs, (0.037, 0.025, 0.02, 0.015)):   # p = 0.2 ... 0.0001
+        fake_run(reg, r.spec, r.run_id)
+        h = [{"epoch": 1, "train_loss": mse, "val_loss": mse, "epoch_seconds": 1.0}]
+        reg.save_epoch(r.run_id, h, {"status": "completed", "epochs_done": 1, "best_epoch": 1, "weights_epoch": 1}, None)
+    plan = plan_study(study, reg)
+    text = " ".join(build_view(study, plan, Extras(pca={64: 0.0098})).reading)
+    assert "PCA with 64 components reaches 0.0098" in text
+    assert "closes 81% of the gap to PCA-64" in text          # (0.037-0.015)/(0.037-0.0098)
+    assert "falling (or level) at each step as in the report" in text
+    assert "accounts for most of this autoencoder's distance from the linear baseline" in text
+
+
+# -- the linear baseline ---------------------------------------------------------------------------
+def test_pca_baseline_on_synthetic_data():
+    g = torch.Generator().manual_seed(0)
+    basis = torch.rand(8, 784, generator=g)
+    def images(n):   # rank-8 images in [0, 255]
+        w = torch.rand(n, 8, generator=g)
+        return (w @ basis / 8 * 255).clamp(0, 255).to(torch.uint8).reshape(n, 1, 28, 28)
+    no_labels = torch.zeros(400, dtype=torch.long)
+    ds = FashionMNIST(images(400), no_labels, images(100), no_labels[:100], "synthetic")
+    mses = pca_baseline_mses(ds, [1, 2, 4, 8, 16])
+    values = [mses[n] for n in (1, 2, 4, 8, 16)]
+    assert all(b <= a + 1e-9 for a, b in zip(values, values[1:]))
+    assert mses[8] < 1e-4 < mses[1]                 # eight components hold rank-8 data (up to uint8 rounding)
+    assert pca_baseline_mse(ds, 4) == pytest.approx(mses[4])
+
+
+# -- the command line, end to end on a tiny subset --------------------------------------------------
+def _cli(args: list[str], runs_dir: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "FMNIST_RUNS_DIR": str(runs_dir), "OMP_NUM_THREADS": "1"}
+    return subprocess.run([PYTHON, "-m", "fmnist_core", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_study_cli_end_to_end(tmp_path):
+    runs = tmp_path / "runs"
+    listing = _cli(["study"], runs)
+    assert listing.returncode == 0 and "a5" in listing.stdout and "label" in listing.stdout
+    bad = _cli(["study", "nope"], runs)
+    assert bad.returncode == 2 and "unknown study" in bad.stderr
+    args = ["study", "a5", "--limit", "300", "--epochs", "1", "--seeds", "1"]
+    first = _cli(args, runs)
+    assert first.returncode == 0, first.stderr[-2000:]
+    names = sorted(p.name for p in runs.iterdir() if not p.name.startswith("."))
+    assert names == ["study-a5-ae-base-s0-e1-l300", "study-a5-clf-pretrained-s0-e1-l300",
+                     "study-a5-clf-random-s0-e1-l300"]
+    assert "completed -> study-a5-clf-random-s0-e1-l300" in first.stderr
+    assert "## runs" in first.stdout and "## reading" in first.stdout
+    reg = Registry(runs)
+    assert reg.get("study-a5-clf-pretrained-s0-e1-l300").encoder_run == "study-a5-ae-base-s0-e1-l300"
+    stamps = {n: (runs / n / "weights.pt").stat().st_mtime_ns for n in names}
+    second = _cli(args, runs)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "nothing to train" in second.stderr and "epoch 1/1" not in second.stderr
+    assert sorted(p.name for p in runs.iterdir() if not p.name.startswith(".")) == names
+    assert {n: (runs / n / "weights.pt").stat().st_mtime_ns for n in names} == stamps
+    dry = _cli(args[:2] + ["--seeds", "2", "--limit", "300", "--epochs", "1", "--dry-run"], runs)
+    assert dry.returncode == 0 and "missing" in dry.stdout and "study-a5-clf-random-s1-e1-l300" in dry.stdout
+
+
+# -- the page ----------------------------------------------------------------------------------------
+def _page(runs_dir: Path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("FMNIST_RUNS_DIR", str(runs_dir))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page("pages/studies.py")
+    at.run(timeout=120)
+    return at
+
+
+@pytest.mark.timeout(900)
+def test_studies_page_renders_without_runs(tmp_path, monkeypatch):
+    at = _page(tmp_path / "empty", monkeypatch)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Studies"
+    for name in STUDIES:
+        at.selectbox(key="s_study").set_value(name).run(timeout=120)
+        assert not at.exception, (name, [e.value for e in at.exception])
+        assert any("No finished runs" in m.value for m in at.markdown), name
+        assert any(b.label.startswith("Train ") and not b.disabled for b in at.button), name
+
+
+@pytest.mark.timeout(900)
+def test_studies_page_renders_with_runs(tmp_path, monkeypatch):
+    reg = Registry(tmp_path / "runs")
+    for name in STUDIES:
+        fill_study(reg, name, seeds=STUDIES[name].seeds if name != "a4" else 3)
+    at = _page(reg.root, monkeypatch)
+    for name in STUDIES:
+        at.selectbox(key="s_study").set_value(name).run(timeout=120)
+        if name == "a4":
+            at.number_input(key="s_seeds_a4").set_value(3).run(timeout=120)
+        assert not at.exception, (name, [e.value for e in at.exception])
+        assert not any("No finished runs" in m.value for m in at.markdown), name
+        assert any(b.label == "Nothing to train" and b.disabled for b in at.button), name
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_studies_page_queues_the_missing_runs(tmp_path, monkeypatch):
+    from fmnist_core.jobs import get_queue
+    runs = tmp_path / "runs"
+    at = _page(runs, monkeypatch)
+    at.selectbox(key="s_study").set_value("a5").run()
+    at.number_input(key="s_epochs").set_value(1).run()
+    at.selectbox(key="s_limit").set_value(300).run()
+    button = next(b for b in at.button if b.label == "Train 3 missing runs")
+    button.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    queue = get_queue(Registry(runs), load_fashion_mnist)
+    jobs = [j for j in queue.jobs() if j.group == "a5"]
+    assert len(jobs) == 3
+    assert queue.wait([j.job_id for j in jobs], timeout=600)
+    assert [j.status for j in jobs] == ["completed"] * 3, [j.error for j in jobs]
+    at.run()
+    assert any(b.label == "Nothing to train" for b in at.button)
+
+
+# -- the shipped reference runs -------------------------------------------------------------------------
+def test_reference_runs_match_summary():
+    """Each finished ref-* classifier validated on the test set scores, re-evaluated, what its summary claims."""
+    reg = Registry(ROOT / "saved_models")
+    refs = [r for r in reg.list_runs()
+            if r.run_id.startswith("ref-") and r.kind in ("classifier", "cnn", "mlp") and not r.damaged
+            and r.config.get("data", {}).get("validation") == "test" and r.status in DONE]
+    if not refs:
+        msg = "no finished ref-* classifier validated on the test set in saved_models/ (run `make reference`)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    ds = load_fashion_mnist()
+    for r in refs:
+        s = r.summary
+        assert s["weights_epoch"] == s["best_epoch"], f"{r.run_id}: saved weights are not the best epoch's"
+        best = r.history[s["best_epoch"] - 1]
+        assert best["epoch"] == s["best_epoch"] and best["val_acc"] == pytest.approx(s["best_val_acc"], abs=1e-12)
+        n_val = r.config["data"]["n_val"]
+        out = evaluate_run(reg, r.run_id, ds, limit=n_val if n_val < len(ds.test_labels) else 0)
+        assert abs(out["test_accuracy"] - s["best_val_acc"]) <= 1e-6, \
+            f"{r.run_id}: test accuracy {out['test_accuracy']:.6f} but summary says {s['best_val_acc']:.6f}"
