@@ -21,9 +21,9 @@ KIND_LABELS = {"conv_ae": "conv autoencoder", "dense_ae": "dense autoencoder", "
                "cnn": "deep CNN", "mlp": "MLP"}
 AUTOENCODERS = ("conv_ae", "dense_ae")
 CLASSIFIERS = ("classifier", "cnn", "mlp")
-PAGES = {"home": "pages/home.py", "train": "pages/train.py", "compare": "pages/compare.py",
-         "studies": "pages/studies.py", "reconstructions": "pages/reconstructions.py",
-         "confusion": "pages/confusion.py", "classify": "pages/classify.py"}
+PAGES = {"home": "views/home.py", "train": "views/train.py", "compare": "views/compare.py",
+         "studies": "views/studies.py", "reconstructions": "views/reconstructions.py",
+         "confusion": "views/confusion.py", "classify": "views/classify.py"}
 
 
 # -- data, runs, models -------------------------------------------------------------------

@@ -15,6 +15,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import app_support as ui  # noqa: E402
 from fmnist_core import Registry, build_model, evaluate_run, load_fashion_mnist  # noqa: E402
 from fmnist_core.cli import build_parser, spec_from_args  # noqa: E402
 from fmnist_core.config import ConfigError, RunSpec  # noqa: E402
@@ -306,7 +307,7 @@ def _page(runs_dir: Path, monkeypatch):
     from streamlit.testing.v1 import AppTest
     monkeypatch.setenv("FMNIST_RUNS_DIR", str(runs_dir))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.switch_page("pages/studies.py")
+    at.switch_page(ui.PAGES["studies"])
     at.run(timeout=120)
     return at
 
