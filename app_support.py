@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Iterable
 
+import pandas  # noqa: F401  imported here, once, before any page: plotly imports it lazily and two
+#                sessions doing so at once can see a half-initialised module ("no attribute 'Series'")
 import streamlit as st
 import torch
 
@@ -59,8 +61,9 @@ def runs(kinds: Iterable[str] | None = None, usable: bool = True) -> list[RunInf
         if usable and (r.damaged or r.summary.get("epochs_done", 0) < 1 or r.status == "failed"):
             continue
         out.append(r)
-    # the shipped reference runs first, then the user's own, newest first
-    return sorted(out, key=lambda r: not r.run_id.startswith("ref-"))
+    # the shipped reference runs first, in report order (ref-a-… before ref-b-…), then the user's own, newest first
+    refs = sorted((r for r in out if r.run_id.startswith("ref-")), key=lambda r: r.run_id)
+    return refs + [r for r in out if not r.run_id.startswith("ref-")]
 
 
 def run_label(r: RunInfo) -> str:
