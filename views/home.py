@@ -31,7 +31,7 @@ with c1:
 with c2:
     st.subheader("Where to start")
     st.page_link(ui.PAGES["train"], label="Train a model with live curves", icon=":material/model_training:")
-    st.page_link(ui.PAGES["compare"], label="Compare runs and seeds, pretrained vs random init",
+    st.page_link(ui.PAGES["compare"], label="Compare runs, seeds, pretraining",
                  icon=":material/stacked_line_chart:")
     st.page_link(ui.PAGES["studies"], label="Reproduce the reports' studies", icon=":material/science:")
     st.page_link(ui.PAGES["reconstructions"], label="Reconstructions and denoising", icon=":material/blur_on:")
@@ -51,7 +51,7 @@ else:
                      "epochs": s.get("epochs_done"),
                      "val MSE": s.get("best_val_loss") if r.kind in ui.AUTOENCODERS else None,
                      "val accuracy": 100 * s["best_val_acc"] if "best_val_acc" in s else None,
-                     "reference": r.run_id.startswith("ref-"), "problem": r.damaged})
+                     "reference": r.run_id.startswith("ref-"), "problem": r.damaged or ""})
     st.dataframe(rows, hide_index=True, column_config={
         "val MSE": st.column_config.NumberColumn(format="%.4f"),
         "val accuracy": st.column_config.NumberColumn(format="%.2f%%"),
