@@ -2,7 +2,6 @@
 the shared sidebar and widget groups that return config dataclasses."""
 from __future__ import annotations
 
-import time
 from typing import Iterable
 
 import pandas  # noqa: F401  imported here, once, before any page: plotly imports it lazily and two
@@ -184,9 +183,6 @@ def user_error(e: Exception) -> None:
 
 USER_ERRORS = (ConfigError, RunError, DataError, ValueError)
 
-
-def now() -> float:
-    return time.time()
 
 
 # -- training jobs --------------------------------------------------------------------------
