@@ -264,8 +264,8 @@ def job_monitor(state_key: str) -> None:
     elif job.status == "running":
         st.caption("The curves appear after the first epoch.")
     if job.done and job.run_id:
-        c1, c2, c3 = st.columns(3)
-        c1.page_link(PAGES["compare"], label="Compare with other runs", icon=":material/stacked_line_chart:")
+        c1, c2 = st.columns(2)
+        c1.page_link(PAGES["compare"], label="Compare runs", icon=":material/stacked_line_chart:")
         target = "reconstructions" if job.spec.model.kind in AUTOENCODERS else "confusion"
         c2.page_link(PAGES[target], label="Inspect this model", icon=":material/visibility:")
     others = [j for j in q.jobs() if j.status == "queued" and j.job_id != job.job_id]

@@ -97,6 +97,7 @@ else:
 # -- pretrained vs random init ----------------------------------------------------------------
 st.subheader("Pretrained vs random init")
 pretrained = [r for r in all_runs if r.kind == "classifier" and r.encoder_run and r.history and not r.damaged]
+pretrained.sort(key=lambda r: not random_init_twins(r, all_runs))   # those with a twin first
 if not pretrained:
     st.caption("Needs a classifier whose encoder was copied from an autoencoder run.")
 else:
