@@ -355,18 +355,14 @@ def classifier_eval(run_id: str, n: int = 10000) -> dict | None:
 def partner_run(run_id: str) -> str | None:
     """The run to compare with: the same classifier with the other encoder init if there is one,
     else another run of the same kind, else any other classifier."""
+    from fmnist_core.compare import encoder_twins
     all_runs = runs(CLASSIFIERS)
     this = next((r for r in all_runs if r.run_id == run_id), None)
     others = [r for r in all_runs if r.run_id != run_id]
     if this is None or not others:
         return others[0].run_id if others else None
-
-    def strip(r: RunInfo) -> dict:
-        return {k: v for k, v in r.config.get("model", {}).items() if k != "encoder_run"}
-    same = [r for r in others if r.kind == this.kind and strip(r) == strip(this)
-            and (r.encoder_run is None) != (this.encoder_run is None)]
     kind = [r for r in others if r.kind == this.kind]
-    return (same or kind or others)[0].run_id
+    return (encoder_twins(this, others) or kind or others)[0].run_id
 
 
 def canvas_image(rgba, background: tuple[int, int, int] = (0, 0, 0)):

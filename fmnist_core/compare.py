@@ -28,14 +28,21 @@ def seed_groups(runs: Iterable[RunInfo]) -> list[list[RunInfo]]:
     return sorted((g for g in groups.values() if len(g) > 1), key=len, reverse=True)
 
 
-def random_init_twins(run: RunInfo, runs: Iterable[RunInfo]) -> list[RunInfo]:
-    """Classifier runs identical to `run` except that their encoder starts from random weights."""
-    if run.kind != "classifier" or run.encoder_run is None:
+def encoder_twins(run: RunInfo, runs: Iterable[RunInfo]) -> list[RunInfo]:
+    """Classifier runs identical to `run` except for the encoder's start: random init for a pretrained
+    run, pretrained for a random-init one (the pretrained-vs-random comparison)."""
+    if run.kind != "classifier":
         return []
     ignore = _NOT_CONFIG | {("model", "encoder_run")}
     key = config_key(run, ignore)
-    return [r for r in runs if r.kind == "classifier" and r.encoder_run is None and not r.damaged
-            and config_key(r, ignore) == key]
+    pretrained = run.encoder_run is not None
+    return [r for r in runs if r.kind == "classifier" and (r.encoder_run is None) == pretrained
+            and not r.damaged and r.run_id != run.run_id and config_key(r, ignore) == key]
+
+
+def random_init_twins(run: RunInfo, runs: Iterable[RunInfo]) -> list[RunInfo]:
+    """Classifier runs identical to a pretrained `run` except that their encoder starts from random weights."""
+    return encoder_twins(run, runs) if run.encoder_run is not None else []
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:

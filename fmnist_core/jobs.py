@@ -88,11 +88,6 @@ class JobQueue:
                 return "stopping"
             return f"already {job.status}"
 
-    def stop_all(self) -> None:
-        for job in self.jobs():
-            if job.status in ACTIVE:
-                self.stop(job.job_id)
-
     # -- reading --------------------------------------------------------------------------
     def jobs(self) -> list[Job]:
         with self._lock:
@@ -112,10 +107,6 @@ class JobQueue:
             queued = [j.job_id for j in self._jobs if j.status == "queued"]
         return queued.index(job_id) + 1 if job_id in queued else 0
 
-    def active_run_ids(self) -> set[str]:
-        with self._lock:
-            return {j.run_id for j in self._jobs if j.status == "running" and j.run_id}
-
     def wait(self, job_ids: list[int] | None = None, timeout: float | None = None) -> bool:
         """Block until the given jobs (default all) are done; False on timeout."""
         end = None if timeout is None else time.time() + timeout
@@ -128,10 +119,6 @@ class JobQueue:
                 if left is not None and left <= 0:
                     return False
                 self._wake.wait(0.5 if left is None else min(left, 0.5))
-
-    def clear_finished(self) -> None:
-        with self._lock:
-            self._jobs = [j for j in self._jobs if not j.done]
 
     # -- the worker -----------------------------------------------------------------------
     def _find(self, job_id: int) -> Job | None:

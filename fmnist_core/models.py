@@ -202,8 +202,3 @@ _BUILDERS = {"conv_ae": ConvAutoencoder, "dense_ae": DenseAutoencoder, "classifi
 def build_model(cfg: ModelConfig) -> nn.Module:
     """The network for a config (random init; load weights separately)."""
     return _BUILDERS[cfg.kind](cfg)
-
-
-def is_autoencoder(model_or_cfg) -> bool:
-    cfg = getattr(model_or_cfg, "cfg", model_or_cfg)
-    return cfg.kind in ("conv_ae", "dense_ae")
