@@ -12,6 +12,7 @@ import torch
 from fmnist_core import (CLASS_NAMES, ConfigError, DataError, FashionMNIST, Registry, RunError, RunInfo,
                          load_fashion_mnist)
 from fmnist_core.config import RunSpec
+from fmnist_core.evalcache import EvalCache
 from fmnist_core.jobs import JobQueue, get_queue
 from fmnist_core.plots import curves_figure
 from fmnist_core.registry import default_runs_dir
@@ -31,6 +32,24 @@ PAGES = {"home": "views/home.py", "train": "views/train.py", "compare": "views/c
 @st.cache_resource(show_spinner="Loading Fashion-MNIST…")
 def _load_dataset() -> FashionMNIST:
     return load_fashion_mnist()
+
+
+def warm_up() -> None:
+    """What the first page needs, done ahead (scripts/serve.py calls it as the server starts)."""
+    import logging
+    log = logging.getLogger("streamlit")
+    level = log.level
+    log.setLevel(logging.ERROR)        # no "missing ScriptRunContext" warnings outside a page
+    try:
+        _load_dataset()
+        runs()
+        import pyarrow  # noqa: F401  (st.dataframe's first use)
+        from fmnist_core.plots import image_grid
+        image_grid(torch.zeros(1, 28, 28).numpy(), ["warm-up"], cols=1)
+    except DataError:
+        pass     # the page says what is missing
+    finally:
+        log.setLevel(level)
 
 
 def dataset() -> FashionMNIST:
@@ -189,17 +208,12 @@ USER_ERRORS = (ConfigError, RunError, DataError, ValueError)
 
 
 def estimate_seconds(spec: RunSpec) -> float | None:
-    """Seconds for a spec, scaled from the most recent finished run of the same kind measured here."""
-    for r in runs([spec.model.kind]):
-        spe, n = r.summary.get("seconds_per_epoch"), r.config.get("data", {}).get("n_train")
-        if spe and n:
-            train = r.config.get("train", {})
-            n_new = (spec.train.limit or 60000) * (0.9 if spec.train.validation == "holdout" else 1.0)
-            n_new *= spec.train.train_fraction
-            per_image = spe / (n + r.config.get("data", {}).get("n_val", 10000) * 0.3)
-            scale = 1.0 if train.get("batch_size") == spec.train.batch_size else 1.15
-            return per_image * (n_new + 10000 * 0.3) * spec.train.epochs * scale
-    return None
+    """Seconds to train a spec on this device, from a short calibration of its model (None without data)."""
+    from fmnist_core.estimate import estimate_seconds as estimate
+    try:
+        return estimate(spec, _load_dataset())
+    except (DataError, RunError, ConfigError, RuntimeError):
+        return None
 
 
 def _history_metrics(h: dict) -> list[tuple[str, str]]:
@@ -274,82 +288,64 @@ def job_monitor(state_key: str) -> None:
 
 
 # -- inspect pages --
-# Test-set evaluations are cached per (runs folder, run, weights mtime, arguments): a retrained run
-# is re-evaluated, anything else comes back at once. Only small results are cached (no reconstructions).
-def _weights_key(run_id: str) -> tuple[str, float]:
+# What a page shows about a run on the test set lives in the run folder's evaluation cache
+# (fmnist_core.evalcache): computed when the run finishes, or here once, with a progress bar.
+def eval_cache() -> EvalCache:
     reg = registry()
-    return str(reg.root.resolve()), (reg.path(run_id) / "weights.pt").stat().st_mtime
+    root = str(reg.root.resolve())
+
+    def model(run_id: str) -> torch.nn.Module:
+        return _cached_model(root, run_id, (reg.path(run_id) / "weights.pt").stat().st_mtime)
+    return EvalCache(reg, _load_dataset, model)
 
 
-def _cached_eval(run_ids: Iterable[str], what: str, fn, *args):
-    """Call a cached evaluation with the weights keys of `run_ids`; one st.error line and None if it fails."""
+def cached_eval(method: str, *args):
+    """eval_cache().<method>(*args), with a progress bar only if it has to compute; one st.error line
+    and None if it fails."""
+    bar = None
+
+    def progress(done: float, what: str) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = st.progress(0.0)
+        bar.progress(min(max(done, 0.0), 1.0), text=f"Computing once, then kept with the run: {what}…")
     try:
-        keys = [_weights_key(r) for r in run_ids]
-        with st.spinner(what):
-            return fn(keys[0][0], *[k[1] for k in keys], *args)
+        return getattr(eval_cache(), method)(*args, progress=progress)
     except FileNotFoundError:
-        st.error(f"Run(s) {', '.join(run_ids)} have no weights on disk; pick another run or train it again.")
+        st.error(f"Run(s) {', '.join(a for a in args if isinstance(a, str))} have no weights on disk; "
+                 "pick another run or train it again.")
     except (RunError, DataError, ValueError) as e:
         st.error(str(e))
+    finally:
+        if bar is not None:
+            bar.empty()
     return None
 
 
+def classifier_summary(run_id: str, n: int = 10000) -> dict | None:
+    """Accuracy, confusion matrix, report, probabilities and labels of a classifier on the first n test
+    images, from its cached test entry."""
+    from fmnist_core.evalcache import summarize_test
+    entry = cached_eval("test", run_id)
+    if entry is None:
+        return None
+    entry = {k: v[:n] for k, v in entry.items()}
+    labels = _load_dataset().test_labels[:n]
+    return {**summarize_test(entry, labels), "probs": entry["probs"], "labels": labels.numpy()}
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
-def _ae_figures(root: str, stamp: float, run_id: str, noise: str | None, level: float, seed: int, n: int) -> dict:
+def _ae_figures_now(root: str, stamp: float, run_id: str, noise: str, level: float, seed: int, n: int) -> dict:
     from fmnist_core.evaluate import autoencoder_figures
-    model = _cached_model(root, run_id, stamp)
-    return autoencoder_figures(model, _load_dataset().test_images[:n], noise, level, seed)
+    r = autoencoder_figures(_cached_model(root, run_id, stamp), _load_dataset().test_images[:n], noise, level, seed)
+    return {k: r[k] for k in ("mse", "psnr", "input_mse", "input_psnr")}
 
 
-def ae_figures(run_id: str, noise: str | None = None, level: float = 0.0, seed: int = 0, n: int = 10000) -> dict | None:
-    """MSE, PSNR, per-image MSE and the per-pixel error map of an autoencoder on the first n test images."""
-    return _cached_eval([run_id], f"Reconstructing {n:,} test images with {run_id}…",
-                        lambda root, stamp: _ae_figures(root, stamp, run_id, noise, level, seed, n))
-
-
-@st.cache_data(max_entries=128, show_spinner=False)
-def _noise_sweep(root: str, stamp: float, run_id: str, noise: str, levels: tuple, seed: int, n: int) -> list:
-    from fmnist_core.evaluate import noise_sweep as sweep
-    return sweep(_cached_model(root, run_id, stamp), _load_dataset().test_images[:n], noise, list(levels), seed)
-
-
-def noise_sweep(run_id: str, noise: str, levels: Iterable[float], seed: int, n: int) -> list[dict] | None:
-    """MSE/PSNR of an autoencoder at each noise level (cached)."""
-    levels = tuple(round(float(v), 6) for v in levels)
-    return _cached_eval([run_id], f"Sweeping {len(levels)} noise levels with {run_id}…",
-                        lambda root, stamp: _noise_sweep(root, stamp, run_id, noise, levels, seed, n))
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _denoise_sweep(root: str, clf_stamp: float, ae_stamp: float, clf_id: str, ae_id: str, noise: str,
-                   levels: tuple, seed: int, n: int) -> list:
-    from fmnist_core.evaluate import denoise_classify_sweep
-    ds = _load_dataset()
-    return denoise_classify_sweep(_cached_model(root, clf_id, clf_stamp), _cached_model(root, ae_id, ae_stamp),
-                                  ds.test_images[:n], ds.test_labels[:n], noise, list(levels), seed)
-
-
-def denoise_sweep(clf_id: str, ae_id: str, noise: str, levels: Iterable[float], seed: int, n: int) -> list[dict] | None:
-    """A classifier's accuracy on noisy images, raw and denoised by an autoencoder first (cached)."""
-    levels = tuple(round(float(v), 6) for v in levels)
-    return _cached_eval([clf_id, ae_id], f"Classifying noisy and denoised images ({len(levels)} levels)…",
-                        lambda root, s1, s2: _denoise_sweep(root, s1, s2, clf_id, ae_id, noise, levels, seed, n))
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _classifier_eval(root: str, stamp: float, run_id: str, n: int) -> dict:
-    from fmnist_core.evaluate import evaluate_classifier
-    ds = _load_dataset()
-    r = evaluate_classifier(_cached_model(root, run_id, stamp), ds.test_images[:n], ds.test_labels[:n])
-    return {"accuracy": r["accuracy"], "correct": r["correct"], "n": r["n"], "report": r["report"],
-            "confusion_matrix": r["confusion_matrix"].numpy(), "probs": r["probs"].numpy(),
-            "pred": r["pred"].numpy(), "labels": ds.test_labels[:n].numpy()}
-
-
-def classifier_eval(run_id: str, n: int = 10000) -> dict | None:
-    """Accuracy, confusion matrix, report and probabilities of a classifier on the first n test images."""
-    return _cached_eval([run_id], f"Classifying {n:,} test images with {run_id}…",
-                        lambda root, stamp: _classifier_eval(root, stamp, run_id, n))
+def ae_figures_now(run_id: str, noise: str, level: float, seed: int, n: int) -> dict:
+    """An autoencoder's figures at a noise setting the cache does not hold (the first n test images)."""
+    reg = registry()
+    return _ae_figures_now(str(reg.root.resolve()), (reg.path(run_id) / "weights.pt").stat().st_mtime,
+                           run_id, noise, level, seed, n)
 
 
 def partner_run(run_id: str) -> str | None:

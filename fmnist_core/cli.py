@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import shlex
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
-from .config import ClassifierConfig, CNNConfig, ConfigError, ConvAEConfig, DenseAEConfig, MLPConfig, RunSpec, TrainConfig
+from .config import AUTOENCODER_KINDS, CLASSIFIER_KINDS, ClassifierConfig, CNNConfig, ConfigError, ConvAEConfig, DenseAEConfig, MLPConfig, RunSpec, TrainConfig
 from .data import CLASS_NAMES, NOISE_KINDS, DataError, load_fashion_mnist
 from .compare import run_rows
+from .evalcache import EvalCache
 from .preprocess import ImageError
 from .registry import Registry, RunError
 
@@ -115,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rounds", type=int, default=2, help="A B rounds (default %(default)s)")
     s.add_argument("--model", choices=("autoencoder", "classifier", "both"), default="both")
     s.add_argument("--threads", type=int, help="torch threads for both sides (default: torch's own choice)")
+    s = sub.add_parser("cache", help="compute the test-set evaluations the app's pages read (every run "
+                       "does this when it finishes; this fills in older runs)")
+    _common(s)
+    s.add_argument("run_ids", nargs="*", help="runs to evaluate (default: every usable run)")
+    s.add_argument("--denoise-with", metavar="RUN_ID",
+                   help="also each autoencoder's denoise-then-classify curves with this classifier")
     s = sub.add_parser("study", help="run a study's missing runs, then print its table")
     _common(s)
     s.add_argument("name", nargs="?", help="study name; omit to list them")
@@ -217,7 +226,29 @@ def cmd_train(a) -> int:
     if "best_val_acc" in s:
         line += f", val_acc {_fmt(s.get('best_val_acc'), pct=True)}"
     print(line, file=sys.stderr)
+    if info.summary.get("epochs_done", 0) > 0:
+        print("evaluating on the test set for the app's pages...", file=sys.stderr)
+        EvalCache(registry, lambda: ds).precompute(run_id)
     print(run_id)
+    return 0
+
+
+def cmd_cache(a) -> int:
+    registry = Registry(a.runs_dir)
+    ids = a.run_ids or [r.run_id for r in registry.list_runs()
+                        if not r.damaged and r.summary.get("epochs_done", 0) > 0 and r.status != "running"]
+    for run_id in ids:
+        registry.get(run_id)
+    if a.denoise_with and registry.get(a.denoise_with).kind not in CLASSIFIER_KINDS:
+        raise CLIError(f"--denoise-with needs a classifier run, not {registry.get(a.denoise_with).kind}")
+    cache = EvalCache(registry, functools.cache(lambda: load_fashion_mnist(a.data_dir)))
+    for run_id in ids:
+        t = time.perf_counter()
+        cache.precompute(run_id)
+        if a.denoise_with and registry.get(run_id).kind in AUTOENCODER_KINDS:
+            for kind in NOISE_KINDS:
+                cache.denoise(a.denoise_with, run_id, kind)
+        print(f"{run_id}: {time.perf_counter() - t:.1f}s", file=sys.stderr)
     return 0
 
 
@@ -294,7 +325,7 @@ def cmd_study(a) -> int:
 
 
 COMMANDS = {"data": cmd_data, "train": cmd_train, "runs": cmd_runs, "evaluate": cmd_evaluate,
-            "predict": cmd_predict, "bench": cmd_bench, "study": cmd_study}
+            "predict": cmd_predict, "bench": cmd_bench, "study": cmd_study, "cache": cmd_cache}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -188,6 +188,8 @@ class TrainConfig(_Base):
     val_fraction: float = 0.1      # holdout only: fraction of the training set kept for validation
     limit: int = 0                 # train on the first N training images; 0 = all
     train_fraction: float = 1.0    # use a seeded fraction of the (limited) training set (label efficiency)
+    val_images: int = 0            # validation images per epoch; 0 = auto: the whole set, or for a fraction of
+                                   # the training set a seeded sample in proportion (at least 1,000)
     device: str = "auto"           # "auto" | "cpu" | "cuda" | "mps"
 
     def __post_init__(self):
@@ -204,6 +206,7 @@ class TrainConfig(_Base):
         _check(0 < self.val_fraction < 1, f"val_fraction must be in (0, 1) (got {self.val_fraction})")
         _check(0 <= self.limit <= 60000, f"limit must be between 0 (all) and 60000 (got {self.limit})")
         _check(0 < self.train_fraction <= 1, f"train_fraction must be in (0, 1] (got {self.train_fraction})")
+        _check(0 <= self.val_images <= 60000, f"val_images must be between 0 (auto) and 60000 (got {self.val_images})")
         _check(self.device in ("auto", "cpu", "cuda", "mps") or self.device.startswith("cuda:"),
                f"device must be auto, cpu, cuda or mps (got {self.device!r})")
 

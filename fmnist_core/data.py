@@ -145,17 +145,31 @@ class Split:
     x_val: torch.Tensor
     y_val: torch.Tensor
     validation: str   # "test" | "holdout"
+    val_of: int = 0   # the size of the validation set the sample was drawn from (0: not a sample)
 
     def describe(self) -> dict:
-        return {"validation": self.validation, "n_train": len(self.y_train), "n_val": len(self.y_val)}
+        d = {"validation": self.validation, "n_train": len(self.y_train), "n_val": len(self.y_val)}
+        if self.val_of:
+            d["n_val_of"] = self.val_of
+        return d
+
+
+MIN_VAL_SAMPLE = 1000    # validation images of a run on a fraction of the data (its loss still reads to ~1%)
+
+
+def _sample(n: int, k: int, seed: int) -> torch.Tensor:
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:k].sort().values
 
 
 def make_split(ds: FashionMNIST, validation: str = "test", val_fraction: float = 0.1, seed: int = 0,
-               limit: int = 0, train_fraction: float = 1.0) -> Split:
+               limit: int = 0, train_fraction: float = 1.0, val_images: int = 0) -> Split:
     """Validation on the official test set (as the reports did) or on a seeded held-out part of train.
 
     limit keeps the first N training images (and at most N validation images, for quick looks);
     train_fraction then keeps a seeded random fraction of the training images.
+    val_images: validate on a seeded sample of that many images; 0 = the whole validation set, except
+    for a fraction of the data, which validates on a sample in proportion (at least MIN_VAL_SAMPLE):
+    a 1% run then spends its epoch training, not validating on 10,000 images.
     """
     x, y = ds.train_images, ds.train_labels
     if validation == "holdout":
@@ -170,8 +184,14 @@ def make_split(ds: FashionMNIST, validation: str = "test", val_fraction: float =
         x_val, y_val = x_val[:max(limit, 200)], y_val[:max(limit, 200)]
     if train_fraction < 1.0:
         keep = max(10, int(round(len(y) * train_fraction)))
-        idx = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed + 104729))[:keep].sort().values
+        idx = _sample(len(y), keep, seed + 104729)
         x, y = x[idx], y[idx]
+        if not val_images:
+            val_images = max(MIN_VAL_SAMPLE, round(len(y_val) * train_fraction))
+    if 0 < val_images < len(y_val):
+        of = len(y_val)
+        idx = _sample(of, val_images, seed + 15485863)
+        return Split(x, y, x_val[idx], y_val[idx], validation, val_of=of)
     return Split(x, y, x_val, y_val, validation)
 
 

@@ -17,6 +17,7 @@ from typing import Callable
 
 from .config import RunSpec
 from .data import FashionMNIST
+from .evalcache import EvalCache
 from .registry import Registry
 from .train import BatchProgress, FitState, train_run
 
@@ -29,6 +30,7 @@ class Job:
     spec: RunSpec
     label: str
     group: str | None = None               # e.g. a study's name
+    command: str | None = None             # what the run folder records as its origin
     status: str = "queued"                 # queued | running | completed | early_stopped | stopped | failed | cancelled | diverged
     run_id: str | None = None
     progress: BatchProgress | None = None
@@ -37,6 +39,7 @@ class Job:
     submitted: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
+    evaluating: bool = False               # done, and its test-set evaluations for the pages are being computed
     stop_event: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
@@ -61,14 +64,15 @@ class JobQueue:
         self._worker: threading.Thread | None = None
 
     # -- submitting and stopping ----------------------------------------------------------
-    def submit(self, spec: RunSpec, label: str | None = None, group: str | None = None) -> tuple[Job, bool]:
+    def submit(self, spec: RunSpec, label: str | None = None, group: str | None = None,
+               command: str | None = None) -> tuple[Job, bool]:
         """Queue a job; an identical spec already queued or running is returned instead (double clicks)."""
         key = json.dumps(spec.to_dict(), sort_keys=True)
         with self._lock:
             for job in self._jobs:
                 if job.status in ACTIVE and job.key == key:
                     return job, False
-            job = Job(next(self._ids), spec, label or spec.name or spec.model.kind, group)
+            job = Job(next(self._ids), spec, label or spec.name or spec.model.kind, group, command=command)
             self._jobs.append(job)
             self._ensure_worker()
             self._wake.notify_all()
@@ -107,12 +111,13 @@ class JobQueue:
             queued = [j.job_id for j in self._jobs if j.status == "queued"]
         return queued.index(job_id) + 1 if job_id in queued else 0
 
-    def wait(self, job_ids: list[int] | None = None, timeout: float | None = None) -> bool:
-        """Block until the given jobs (default all) are done; False on timeout."""
+    def wait(self, job_ids: list[int] | None = None, timeout: float | None = None, evaluated: bool = False) -> bool:
+        """Block until the given jobs (default all) are done (and evaluated, if asked); False on timeout."""
         end = None if timeout is None else time.time() + timeout
         with self._lock:
             while True:
-                pending = [j for j in self._jobs if (job_ids is None or j.job_id in job_ids) and not j.done]
+                pending = [j for j in self._jobs if (job_ids is None or j.job_id in job_ids)
+                           and (not j.done or (evaluated and j.evaluating))]
                 if not pending:
                     return True
                 left = None if end is None else end - time.time()
@@ -144,7 +149,20 @@ class JobQueue:
             self._run(job)
             with self._lock:
                 job.finished = time.time()
+                job.evaluating = job.run_id is not None and job.status not in ("failed", "cancelled")
                 self._wake.notify_all()
+            if job.evaluating:
+                self._evaluate(job)
+                with self._lock:
+                    job.evaluating = False
+                    self._wake.notify_all()
+
+    def _evaluate(self, job: Job) -> None:
+        """What the pages read about the finished run, computed now (the job already shows as done)."""
+        try:
+            EvalCache(self.registry, self._load_data).precompute(job.run_id)
+        except Exception:  # a page computes what is missing itself; never stop the queue over it
+            pass
 
     def _run(self, job: Job) -> None:
         def on_created(run_id: str) -> None:
@@ -159,7 +177,7 @@ class JobQueue:
         try:
             ds = self._load_data()
             run_id = train_run(job.spec, ds, self.registry, on_batch, on_epoch, job.stop_event, on_created,
-                               command=f"app job: {job.label}")
+                               command=job.command or f"app job: {job.label}")
             job.status = self.registry.info(run_id).summary.get("status", "completed")
         except Exception as e:  # a failed job reports and leaves the queue working
             job.status = "failed"

@@ -24,6 +24,17 @@ def psnr(recon: torch.Tensor, target: torch.Tensor, max_value: float = 1.0) -> f
     return math.inf if m == 0 else 10.0 * math.log10(max_value ** 2 / m)
 
 
+def edge_errors(pixel_mse, width: int = 2) -> tuple[float, float]:
+    """Mean of a (28, 28) per-pixel error map on the bottom/right border and on the top/left one.
+
+    Report C's decoder stripes sit on the bottom and right edges; a ratio far above 1 shows them.
+    """
+    pm = torch.as_tensor(pixel_mse, dtype=torch.float64)
+    far = torch.cat([pm[-width:].flatten(), pm[:-width, -width:].flatten()]).mean()
+    near = torch.cat([pm[:width].flatten(), pm[width:, :width].flatten()]).mean()
+    return float(far), float(near)
+
+
 def accuracy(pred: torch.Tensor, labels: torch.Tensor) -> float:
     return float((pred == labels).float().mean()) if len(labels) else float("nan")
 

@@ -10,6 +10,7 @@ as the app (jobs.get_queue), one at a time.
 from __future__ import annotations
 
 import json
+import shlex
 import math
 import statistics
 import sys
@@ -457,11 +458,12 @@ def plan_study(study: Study, registry: Registry, seeds: int | None = None, epoch
     return StudyPlan(study, out, seeds, epochs, limit)
 
 
-def submit_missing(plan: StudyPlan, queue) -> list:
+def submit_missing(plan: StudyPlan, queue, command: str | None = None) -> list:
     """Queue the plan's missing runs in order (encoders before their classifiers); returns the jobs."""
     jobs = []
     for r in plan.missing:
-        job, _ = queue.submit(r.spec, label=f"{plan.study.name.upper()} · {r.label}", group=plan.study.name)
+        job, _ = queue.submit(r.spec, label=f"{plan.study.name.upper()} · {r.label}", group=plan.study.name,
+                              command=command)
         jobs.append(job)
     return jobs
 
@@ -1212,6 +1214,7 @@ def _follow(queue, jobs: list) -> None:
                     extra = f": {j.error}" if j.error else ""
                     print(f"[{i}/{total}] {j.label}: {j.status} -> {j.run_id or '-'}{extra}", file=sys.stderr, flush=True)
             if len(ended) == total:
+                queue.wait(ids, evaluated=True)    # the pages' evaluations of the last run, too
                 return
             queue.wait(ids, timeout=1.0)
     except KeyboardInterrupt:
@@ -1255,7 +1258,8 @@ def run_study_cli(a) -> int:
         return 0
     if plan.missing:
         load()   # fail early (and once) if the data is missing
-        jobs = submit_missing(plan, queue)
+        command = "python -m fmnist_core " + " ".join(shlex.quote(x) for x in sys.argv[1:])
+        jobs = submit_missing(plan, queue, command)
         _follow(queue, jobs)
     else:
         jobs = []

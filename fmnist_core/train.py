@@ -99,7 +99,7 @@ def _loss(model: nn.Module, out: torch.Tensor, x: torch.Tensor, y: torch.Tensor)
 
 @torch.inference_mode()
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, device: torch.device | str = "cpu",
-             batch_size: int = 2000) -> dict[str, float]:
+             batch_size: int = 500) -> dict[str, float]:
     """Mean loss over samples (MSE per pixel for autoencoders, cross-entropy otherwise) and accuracy."""
     was_training = model.training
     model.eval()
@@ -117,6 +117,26 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, devic
     if not is_reconstruction(model):
         metrics["acc"] = correct / max(n, 1)
     return metrics
+
+
+def train_step(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> tuple[float, int]:
+    """One optimizer step on a batch; returns its mean loss and (classifiers) how many it got right."""
+    out = model(x)
+    loss = _loss(model, out, x, y)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    correct = 0 if is_reconstruction(model) else int((out.argmax(1) == y).sum())
+    return loss.item(), correct
+
+
+def prepare_model(model: nn.Module, device: torch.device) -> nn.Module:
+    """On the device, in training mode, conv models in NHWC memory."""
+    model.to(device).train()
+    if any(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in model.modules()):
+        # NHWC: max-pooling and the convolutions run ~1.3x faster per step on the CPU (see bench)
+        model.to(memory_format=torch.channels_last)
+    return model
 
 
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -138,10 +158,7 @@ def fit(model: nn.Module, split: Split, cfg: TrainConfig, device: torch.device |
     epoch has finished, the weights as they are, so the run still loads).
     """
     device = torch.device(device)
-    model.to(device).train()
-    if any(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in model.modules()):
-        # NHWC: max-pooling and the convolutions run ~1.3x faster per step on the CPU (see bench)
-        model.to(memory_format=torch.channels_last)
+    prepare_model(model, device)
     recon = is_reconstruction(model)
     x_all = to_float(split.x_train).to(device)                  # (N, 1, 28, 28) float in [0, 1]
     y_all = split.y_train.to(device)                            # (N,)
@@ -163,15 +180,9 @@ def fit(model: nn.Module, split: Split, cfg: TrainConfig, device: torch.device |
                 stopped = True
                 break
             x, y = xs[b * bs:(b + 1) * bs], ys[b * bs:(b + 1) * bs]
-            out = model(x)
-            loss = _loss(model, out, x, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            batch_loss = loss.item()
+            batch_loss, batch_correct = train_step(model, opt, x, y)
             loss_sum += batch_loss * len(y)
-            if not recon:
-                correct += int((out.argmax(1) == y).sum())
+            correct += batch_correct
             if on_batch is not None:
                 elapsed_epoch = time.perf_counter() - t_epoch
                 # before the first epoch ends: the batches so far, plus validation at about a third of
@@ -266,7 +277,7 @@ def train_run(spec: RunSpec, ds: FashionMNIST, registry: Registry | None = None,
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)   # weights init and dropout masks
     model = build_for_spec(spec, registry)
-    split = make_split(ds, cfg.validation, cfg.val_fraction, cfg.seed, cfg.limit, cfg.train_fraction)
+    split = make_split(ds, cfg.validation, cfg.val_fraction, cfg.seed, cfg.limit, cfg.train_fraction, cfg.val_images)
     extra = {"data": {"source": ds.source, **split.describe()},
              "device": device_description(device),
              "command": command or " ".join(["python -m fmnist_core"] + sys.argv[1:]),

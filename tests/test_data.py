@@ -153,11 +153,12 @@ def test_holdout_split_is_disjoint_seeded_and_complete(ds):
     ({"limit": 500}, (500, 500)),
     ({"limit": 50}, (50, 200)),                           # at least 200 validation images
     ({"limit": 60000}, (60000, 10000)),
-    ({"train_fraction": 0.1}, (6000, 10000)),
+    ({"train_fraction": 0.1}, (6000, 1000)),              # a fraction validates on a sample in proportion
+    ({"train_fraction": 0.1, "val_images": 10000}, (6000, 10000)),
     ({"limit": 1000, "train_fraction": 0.25}, (250, 1000)),
     ({"limit": 100, "train_fraction": 0.01}, (10, 200)),  # never fewer than 10 training images
     ({"validation": "holdout", "limit": 3000}, (3000, 3000)),
-    ({"validation": "holdout", "train_fraction": 0.5}, (27000, 6000)),
+    ({"validation": "holdout", "train_fraction": 0.5}, (27000, 3000)),
 ])
 def test_split_sizes(ds, kw, sizes):
     s = make_split(ds, **kw)
@@ -219,3 +220,15 @@ def test_noise_rejects_bad_arguments(clean):
         add_noise(clean, "gaussian", -0.1)
     with pytest.raises(ValueError, match="between 0 and 10"):
         add_noise(clean, "gaussian", 11)
+
+
+def test_a_fraction_of_the_data_validates_on_a_proportionate_seeded_sample(ds):
+    from fmnist_core.data import MIN_VAL_SAMPLE, make_split
+    full = make_split(ds)
+    assert len(full.y_val) == 10000 and "n_val_of" not in full.describe()
+    quick = make_split(ds, train_fraction=0.01, seed=3)
+    assert len(quick.y_train) == 600 and len(quick.y_val) == MIN_VAL_SAMPLE
+    assert quick.describe()["n_val_of"] == 10000
+    assert torch.equal(quick.y_val, make_split(ds, train_fraction=0.01, seed=3).y_val)     # seeded
+    assert len(make_split(ds, train_fraction=0.5).y_val) == 5000
+    assert len(make_split(ds, val_images=250).y_val) == 250

@@ -235,3 +235,14 @@ def test_pretrained_classifier_run_records_its_encoder(ae_run, ds):
     assert enc_keys and all(torch.equal(clf_state[k], ae_state[k]) for k in enc_keys)
     with pytest.raises(RunError, match="not a convolutional autoencoder"):
         build_for_spec(RunSpec(ClassifierConfig(encoder_run=run_id), TrainConfig()), reg)
+
+
+def test_the_estimate_comes_from_a_calibration_of_the_runs_own_model(ds):
+    from fmnist_core.estimate import calibrate, estimate_seconds
+    spec = RunSpec(ConvAEConfig(), TrainConfig(epochs=2, train_fraction=0.01, device="cpu"))
+    t = calibrate(spec, budget=0.05)
+    assert 0 < t.eval_image < t.train_image            # a forward pass costs less than a training step
+    two = estimate_seconds(spec, ds)
+    four = estimate_seconds(RunSpec(spec.model, spec.train.replace(epochs=4)), ds)
+    full = estimate_seconds(RunSpec(spec.model, spec.train.replace(train_fraction=1.0)), ds)
+    assert two < four < 2.5 * two and full > 20 * two   # epochs and images scale it; overheads don't dominate

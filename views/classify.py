@@ -13,7 +13,6 @@ from fmnist_core.preprocess import MAX_BYTES, SUPPORTED
 
 SOURCES = ("Draw", "Upload", "Test image")
 FILE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
-REFERENCE_IMAGES = 2000     # test images whose reconstruction error the input is ranked against
 
 
 def random_index(n: int) -> None:
@@ -114,14 +113,14 @@ with right:
     if recon is None:
         st.caption("Train an autoencoder to see how familiar the input looks to it.")
     else:
-        ref = ui.ae_figures(ae_id, n=REFERENCE_IMAGES)
+        ref = ui.cached_eval("test", ae_id)
         if ref is not None:
             err = mse(recon, x)
             pct = percentile_of(err, ref["mse_per_image"])
             verdict = ("looks like Fashion-MNIST to it" if pct <= 90 else "is unusual for it" if pct <= 99
                        else "looks nothing like Fashion-MNIST to it")
             (st.warning if pct > 99 else st.success if pct <= 90 else st.info)(
-                f"Reconstruction MSE **{err:.4f}**: higher than {pct:.1f}% of {REFERENCE_IMAGES:,} test images. "
+                f"Reconstruction MSE **{err:.4f}**: higher than {pct:.1f}% of the {len(ref['mse_per_image']):,} test images. "
                 f"The input {verdict}" + (", so the classifiers' answer means little." if pct > 99 else "."))
             st.plotly_chart(histogram_figure(ref["mse_per_image"], "reconstruction MSE", marker=err,
                                              marker_label="this input", log_x=True,

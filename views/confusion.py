@@ -47,7 +47,7 @@ with c3:
 percent = scale == "row %"
 if ui.load_model(run_id) is None:
     st.stop()
-ev = ui.classifier_eval(run_id, n)
+ev = ui.classifier_summary(run_id, n)
 if ev is None:
     st.stop()
 probs, labels = torch.as_tensor(ev["probs"]), torch.as_tensor(ev["labels"])
@@ -135,7 +135,7 @@ with tab_compare:
         same = run_b == run_id
         if same:
             st.info("That is the run shown above; pick a different one to compare.")
-        ev_b = ui.classifier_eval(run_b, n) if not same and ui.load_model(run_b) is not None else None
+        ev_b = ui.classifier_summary(run_b, n) if not same and ui.load_model(run_b) is not None else None
         if ev_b is not None:
             b2.metric(f"A · {run_id}", ui.fmt_pct(ev["accuracy"]))
             b3.metric(f"B · {run_b}", ui.fmt_pct(ev_b["accuracy"]),

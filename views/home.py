@@ -3,7 +3,6 @@ import streamlit as st
 
 import app_support as ui
 from fmnist_core import CLASS_NAMES
-from fmnist_core.plots import image_grid
 
 st.title("Fashion-MNIST Lab")
 st.markdown(
@@ -21,9 +20,10 @@ with c1:
                "10 classes. Three random test images per class:")
     seed = st.session_state.setdefault("home_seed", 0)
     idx, labels = ui.sample_images(ds, 3, seed)
-    imgs = ds.test_images[idx, 0].reshape(10, 3, 28, 28).transpose(0, 1).reshape(30, 28, 28).numpy()
-    titles = [CLASS_NAMES[int(c)] for c in labels.reshape(10, 3).T.flatten()]
-    st.plotly_chart(image_grid(imgs, titles, cols=10, cell=86), key="home_gallery")
+    # plain images, three per class, 3x upscaled without smoothing: they wrap at any width, and the
+    # first page draws without loading the plotting library into the browser
+    imgs = ds.test_images[idx, 0].numpy().repeat(3, axis=1).repeat(3, axis=2)     # (30, 84, 84)
+    st.image(list(imgs), caption=[CLASS_NAMES[int(c)] for c in labels], width=84)
     if st.button("New sample", icon=":material/shuffle:"):
         st.session_state["home_seed"] = seed + 1
         st.rerun()

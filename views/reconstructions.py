@@ -1,25 +1,24 @@
 """Reconstructions & denoising: originals, noisy inputs and each autoencoder's output; test-set MSE and
 PSNR against noise; denoise-then-classify; per-pixel error maps (report C's edge stripes)."""
-import numpy as np
 import streamlit as st
 import torch
 
 import app_support as ui
 from fmnist_core import CLASS_NAMES, NOISE_KINDS, add_noise, to_float
 from fmnist_core.evaluate import reconstruct
-from fmnist_core.metrics import mse_per_image
+from fmnist_core.evalcache import NOISE_GRID, NOISE_IMAGES, NOISE_SEED
+from fmnist_core.metrics import edge_errors, mse_per_image
 from fmnist_core.plots import heatmap_figure, image_grid, line_figure
 
-# kind -> (label, what the level means, slider max, step, default level)
+# kind -> (label, what the level means, default level); the levels themselves are the cached grid
 NOISE_UI = {
-    "gaussian": ("Gaussian", "σ", 1.0, 0.05, 0.3),
-    "gaussian_image": ("Gaussian, the image's own mean and std (report B)", "intensity", 2.0, 0.05, 0.5),
-    "salt_pepper": ("Salt and pepper", "fraction of pixels", 0.5, 0.01, 0.1),
-    "mask": ("Masking (a blank square)", "fraction of the area", 0.5, 0.01, 0.15),
+    "gaussian": ("Gaussian", "σ", 0.3),
+    "gaussian_image": ("Gaussian, the image's own mean and std (report B)", "intensity", 0.5),
+    "salt_pepper": ("Salt and pepper", "fraction of pixels", 0.1),
+    "mask": ("Masking (a blank square)", "fraction of the area", 0.15),
 }
 PICKS = ("one per class", "one class", "by index")
 PICK_LABELS = {"one per class": "per class", "one class": "one class", "by index": "by index"}
-SIZES = [500, 1000, 2000, 5000, 10000]
 
 st.title("Reconstructions & denoising")
 st.caption("Each autoencoder gets a (noisy) test image and tries to give back the clean one. Compare models image by "
@@ -48,9 +47,10 @@ with left:
 with right:
     noise = st.selectbox("Noise", list(NOISE_UI), format_func=lambda k: NOISE_UI[k][0], key="rc_noise",
                          help="; ".join(f"{NOISE_UI[k][0]}: {v}" for k, v in NOISE_KINDS.items()))
-    label, unit, top, step, level0 = NOISE_UI[noise]
+    label, unit, level0 = NOISE_UI[noise]
+    grid = NOISE_GRID[noise]
     n1, n2 = st.columns([3, 2], vertical_alignment="bottom")
-    level = n1.slider(f"Level ({unit})", 0.0, top, level0, step, key=f"rc_level_{noise}")
+    level = n1.slider(f"Level ({unit})", grid[0], grid[-1], level0, grid[1] - grid[0], key=f"rc_level_{noise}")
     noise_seed = n2.number_input("Seed", 0, 10_000, 0, key="rc_noise_seed", help="The same seed gives the same noise.")
 
 if not run_ids:
@@ -95,48 +95,44 @@ st.caption("Top row: test images; then the input the models get (when the noise 
 st.plotly_chart(image_grid(torch.cat(rows)[:, 0].numpy(), titles, cols=len(idx), row_labels=labels, cell=84),
                 key="rc_gallery")
 
-# -- on the test set ----------------------------------------------------------------------
+# -- on the test set: read from each run's evaluation cache ---------------------------------
 st.subheader("On the test set")
-with st.expander("Evaluation settings", icon=":material/tune:"):
-    e1, e2 = st.columns(2)
-    n = e1.select_slider("Test images for the table and error maps", SIZES, value=10000, key="rc_n",
-                         format_func="{:,}".format)
-    n_sweep = e2.select_slider("Test images per point of the noise sweeps", SIZES, value=1000, key="rc_n_sweep",
-                               format_func="{:,}".format,
-                               help="The sweeps run every model at six noise levels; fewer images keep them quick.")
-
+tests = {r: ui.cached_eval("test", r) for r in run_ids}
+curves = {r: ui.cached_eval("noise", r, noise) for r in run_ids}
+if any(v is None for v in (*tests.values(), *curves.values())):
+    st.stop()
+cached_level = int(noise_seed) == NOISE_SEED and level in grid
 table = []
 for run_id in run_ids:
-    base, at = ui.ae_figures(run_id, n=n), ui.ae_figures(run_id, noise, level, int(noise_seed), n)
-    if base is None or at is None:
-        st.stop()
-    table.append({"model": run_id, "kind": ui.KIND_LABELS[models[run_id].cfg.kind], "MSE clean in": base["mse"],
-                  "PSNR clean in": base["psnr"], "MSE noisy in": at["mse"], "PSNR noisy in": at["psnr"],
-                  "pixel_mse": base["pixel_mse"]})
+    if cached_level:
+        at = {k: float(v[grid.index(level)]) for k, v in curves[run_id].items()}
+    else:   # another noise seed: one level on the same images, computed now
+        at = ui.ae_figures_now(run_id, noise, level, int(noise_seed), NOISE_IMAGES)
+    table.append({"model": run_id, "kind": ui.KIND_LABELS[models[run_id].cfg.kind],
+                  "MSE clean in": float(tests[run_id]["mse_per_image"].mean()),
+                  "PSNR clean in": float(tests[run_id]["psnr"]), "MSE noisy in": at["mse"],
+                  "PSNR noisy in": at["psnr"]})
 table.append({"model": "noisy input itself", "kind": "no model", "MSE clean in": 0.0, "PSNR clean in": None,
               "MSE noisy in": at["input_mse"], "PSNR noisy in": at["input_psnr"]})
-st.caption(f"Reconstruction of the clean image, averaged over the first {n:,} test images: from the clean image and "
-           f"from the noisy one ({label.lower()}, {unit} {level:g}). The last row is the noisy input compared "
-           "with the clean image: a model denoises when it scores below it. PSNR is in dB (higher is better).")
-st.dataframe([{k: v for k, v in r.items() if k != "pixel_mse"} for r in table], hide_index=True,
+st.caption(f"Reconstruction of the clean image: from the clean image, over all "
+           f"{len(tests[run_ids[0]]['mse_per_image']):,} test images, and from the noisy one ({label.lower()}, "
+           f"{unit} {level:g}), over the first {NOISE_IMAGES:,}"
+           + (f" (noise seed {int(noise_seed)} is not in the cache: computed now)" if not cached_level else "")
+           + ". The last row is the noisy input compared with the clean image: a model denoises when it scores "
+           "below it. PSNR is in dB (higher is better).")
+st.dataframe(table, hide_index=True,
              column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("MSE clean in", "MSE noisy in")}
              | {c: st.column_config.NumberColumn(format="%.2f") for c in ("PSNR clean in", "PSNR noisy in")})
 
-levels = np.round(np.linspace(0.0, top, 6), 4)
 left, right = st.columns(2, gap="large")
 with left:
-    curves = {}
-    for run_id in run_ids:
-        sweep = ui.noise_sweep(run_id, noise, levels, int(noise_seed), n_sweep)
-        if sweep is None:
-            st.stop()
-        curves[run_id] = [p["mse"] for p in sweep]
-    curves["noisy input itself"] = [p["input_mse"] for p in sweep]
-    st.plotly_chart(line_figure(levels, curves, f"noise level ({unit})", "MSE against the clean image",
+    lines = {r: list(c["mse"]) for r, c in curves.items()}
+    lines["noisy input itself"] = list(curves[run_ids[0]]["input_mse"])
+    st.plotly_chart(line_figure(list(grid), lines, f"noise level ({unit})", "MSE against the clean image",
                                 title=f"MSE against noise: {label.lower()}", dashes={"noisy input itself": "dot"}),
                     key="rc_sweep")
-    st.caption(f"First {n_sweep:,} test images at each level. Where a model's line is under the dotted one it "
-               "removes noise; above it, the model does worse than passing the input through.")
+    st.caption(f"First {NOISE_IMAGES:,} test images at each level, noise seed {NOISE_SEED}. Where a model's line is "
+               "under the dotted one it removes noise; above it, the model does worse than passing the input through.")
 with right:
     clf_ids = [r.run_id for r in ui.runs(ui.CLASSIFIERS)]
     if not clf_ids:
@@ -147,27 +143,24 @@ with right:
             clf = ui.run_picker("Classifier", ui.CLASSIFIERS, key="rc_clf")
         with d2:
             ae = st.selectbox("Denoise with", run_ids, key="rc_denoiser")
-        if ui.load_model(clf) is None:
-            st.stop()
-        dc = ui.denoise_sweep(clf, ae, noise, levels, int(noise_seed), n_sweep)
+        dc = ui.cached_eval("denoise", clf, ae, noise)
         if dc is None:
             st.stop()
-        st.plotly_chart(line_figure(levels, {"noisy images": [p["raw_acc"] for p in dc],
-                                             f"denoised by {ae}": [p["denoised_acc"] for p in dc]},
+        st.plotly_chart(line_figure(list(dc["level"]), {"noisy images": list(dc["raw_acc"]),
+                                                        f"denoised by {ae}": list(dc["denoised_acc"])},
                                     f"noise level ({unit})", "accuracy (%)", percent=True,
                                     title="Denoise, then classify", dashes={"noisy images": "dot"}),
                         key="rc_denoise")
-        st.caption(f"Accuracy of {clf} on the first {n_sweep:,} noisy test images, fed as they are or through the "
-                   "autoencoder first. At level 0 the gap is what the reconstruction alone costs.")
+        st.caption(f"Accuracy of {clf} on the first {NOISE_IMAGES:,} noisy test images, fed as they are or through "
+                   "the autoencoder first. At level 0 the gap is what the reconstruction alone costs.")
 
 st.markdown("**Where the error sits**: mean squared error of each pixel over the test set, reconstructing clean "
             "inputs. Bright bands along the bottom and right edges are report C's stripes, which it traced to the last "
             "transposed convolution's output padding; its AE 4, with a larger kernel instead, removed them.")
-cols = st.columns(max(len(table) - 1, 2))
-for col, row in zip(cols, table[:-1]):
-    pm = row["pixel_mse"]
-    far = float(np.concatenate([pm[-2:].ravel(), pm[:-2, -2:].ravel()]).mean())     # bottom and right border
-    near = float(np.concatenate([pm[:2].ravel(), pm[2:, :2].ravel()]).mean())        # top and left border
-    col.plotly_chart(heatmap_figure(pm, title=row["model"], colorbar="MSE", height=320), key=f"rc_map_{row['model']}")
+cols = st.columns(max(len(run_ids), 2))
+for col, run_id in zip(cols, run_ids):
+    pm = tests[run_id]["pixel_mse"]
+    far, near = edge_errors(pm)
+    col.plotly_chart(heatmap_figure(pm, title=run_id, colorbar="MSE", height=320), key=f"rc_map_{run_id}")
     col.caption(f"Mean error on the two-pixel bottom/right border {far:.4f}, top/left {near:.4f} "
                 f"(ratio {far / max(near, 1e-9):.1f}; stripes make it large).")

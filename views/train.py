@@ -185,6 +185,6 @@ with right:
             st.toast("That exact job is already in the queue; showing it.", icon=":material/info:")
     if spec is not None:
         est = ui.estimate_seconds(spec)
-        c2.caption(f"About **{ui.fmt_seconds(est)}** on this device (from runs measured here)." if est
+        c2.caption(f"About **{ui.fmt_seconds(est)}** on this device (timed on a few steps of this model)." if est
                    else "Time per epoch will show after the first epoch.")
     ui.job_monitor("t_job")

@@ -1,0 +1,225 @@
+"""What the pages show about a run on the test set, computed once and kept in the run's folder.
+
+Each entry is `<run>/eval/<name>.npz`: arrays plus a JSON header naming the SHA-256 of every weights
+file it was computed from and the settings it used. Retraining or replacing a run's weights makes
+its entries stale; an entry that is stale, unreadable or malformed is computed again, never shown.
+Entries are written atomically (a killed process leaves the old file or none) and read with
+allow_pickle=False.
+
+Entries (all on the official test set):
+    test            classifier: probs (10000, 10), pred (10000,) uint8
+                    autoencoder: mse_per_image (10000,), pixel_mse (28, 28), psnr ()
+    noise-KIND      autoencoder: MSE/PSNR of the reconstruction and of the noisy input itself at
+                    every level of NOISE_GRID[KIND], on the first NOISE_IMAGES images
+    denoise-CLF-KIND  in the autoencoder's folder: classifier CLF's accuracy on noisy images, raw
+                    and denoised by the autoencoder, at denoise_levels(KIND)
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import threading
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from .config import AUTOENCODER_KINDS
+from .data import NOISE_KINDS, FashionMNIST
+from .evaluate import autoencoder_figures, denoise_classify_sweep, noise_sweep, predict_proba
+from .registry import Registry, RunError, atomic_write_bytes
+
+VERSION = 1
+NOISE_IMAGES = 1000       # the first test images, per point of a noise curve (a whole grid: ~7 s per conv AE)
+NOISE_SEED = 0            # the noise the cached figures use; another seed is computed on the spot
+
+
+def _steps(top: float, step: float) -> tuple[float, ...]:
+    return tuple(round(i * step, 4) for i in range(int(round(top / step)) + 1))
+
+
+# kind -> the noise levels cached (and offered by the Reconstructions page's slider)
+NOISE_GRID: dict[str, tuple[float, ...]] = {
+    "gaussian": _steps(1.0, 0.1),           # std
+    "gaussian_image": _steps(2.0, 0.1),     # intensity times the image's own mean and std (report B)
+    "salt_pepper": _steps(0.5, 0.05),       # fraction of pixels
+    "mask": _steps(0.5, 0.05),              # fraction of the area
+}
+assert set(NOISE_GRID) == set(NOISE_KINDS)
+
+Progress = Callable[[float, str], None]     # (fraction done, what is being computed)
+
+
+def denoise_levels(kind: str) -> tuple[float, ...]:
+    """Six levels from 0 to the top of the grid: a denoise-then-classify curve runs two models per level."""
+    grid = NOISE_GRID[kind]
+    return tuple(grid[round(i * (len(grid) - 1) / 5)] for i in range(6))
+
+
+_DIGESTS: dict[tuple, str] = {}
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+def weights_digest(path: Path) -> str:
+    """SHA-256 of a weights file, remembered while its size and mtime stay the same."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _DIGESTS[key]
+
+
+def _lock(path: Path) -> threading.Lock:
+    with _LOCKS_LOCK:
+        return _LOCKS.setdefault(str(path.resolve()), threading.Lock())
+
+
+def _read(path: Path, header: dict, shapes: dict[str, tuple]) -> dict[str, np.ndarray] | None:
+    """The arrays of an entry if it exists, matches `header` and has the expected shapes; else None."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if json.loads(str(z["__header__"])) != header:
+                return None
+            out = {k: z[k] for k in shapes}
+    except Exception:  # missing, truncated, not a zip, no header, wrong dtype: all mean "compute it"
+        return None
+    for k, shape in shapes.items():
+        a = out[k]
+        if a.ndim != len(shape) or any(s != -1 and s != n for s, n in zip(shape, a.shape)):
+            return None
+        if a.dtype.kind == "f" and np.isnan(a).any():
+            return None
+    return out
+
+
+def _write(path: Path, header: dict, arrays: dict[str, np.ndarray]) -> None:
+    path.parent.mkdir(exist_ok=True)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, __header__=np.array(json.dumps(header, sort_keys=True)), **arrays)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+class EvalCache:
+    """Cached test-set evaluations of the runs of one registry.
+
+    load_model: how to get a run's model (the app passes its cached loader); load_data: the dataset.
+    """
+
+    def __init__(self, registry: Registry, load_data: Callable[[], FashionMNIST],
+                 load_model: Callable[[str], nn.Module] | None = None):
+        self.registry = registry
+        self.load_data = load_data
+        self.load_model = load_model or registry.load_model
+
+    # -- the entries ------------------------------------------------------------------------
+    def test(self, run_id: str, progress: Progress | None = None) -> dict[str, np.ndarray]:
+        """Classifier: probs and pred; autoencoder: per-image MSE, per-pixel MSE map and PSNR."""
+        if self._is_ae(run_id):
+            shapes = {"mse_per_image": (-1,), "pixel_mse": (28, 28), "psnr": ()}
+
+            def compute(p):
+                p(0.0, f"reconstructing the 10,000 test images with {run_id}")
+                r = autoencoder_figures(self.load_model(run_id), self.load_data().test_images)
+                return {"mse_per_image": r["mse_per_image"].astype(np.float32),
+                        "pixel_mse": r["pixel_mse"].astype(np.float32), "psnr": np.array(r["psnr"])}
+        else:
+            shapes = {"probs": (-1, 10), "pred": (-1,)}
+
+            def compute(p):
+                p(0.0, f"classifying the 10,000 test images with {run_id}")
+                probs = predict_proba(self.load_model(run_id), self.load_data().test_images)
+                return {"probs": probs.numpy().astype(np.float32), "pred": probs.argmax(1).numpy().astype(np.uint8)}
+        return self._entry(run_id, "test", [run_id], {}, shapes, compute, progress)
+
+    def noise(self, run_id: str, kind: str, progress: Progress | None = None) -> dict[str, np.ndarray]:
+        """An autoencoder's MSE and PSNR at every level of NOISE_GRID[kind] (and the noisy input's own)."""
+        levels = NOISE_GRID[kind]
+        params = {"kind": kind, "levels": list(levels), "images": NOISE_IMAGES, "seed": NOISE_SEED}
+        keys = ("mse", "psnr", "input_mse", "input_psnr")
+
+        def compute(p):
+            p(0.0, f"{run_id}: {len(levels)} levels of {kind.replace('_', ' ')} noise")
+            sweep = noise_sweep(self.load_model(run_id), self.load_data().test_images[:NOISE_IMAGES], kind,
+                                list(levels), NOISE_SEED, progress=lambda f: p(f, f"{run_id}: {kind} noise"))
+            return {"level": np.array(levels)} | {k: np.array([s[k] for s in sweep]) for k in keys}
+        shapes = {k: (len(levels),) for k in ("level", *keys)}
+        return self._entry(run_id, f"noise-{kind}", [run_id], params, shapes, compute, progress)
+
+    def denoise(self, clf_id: str, ae_id: str, kind: str, progress: Progress | None = None) -> dict[str, np.ndarray]:
+        """A classifier's accuracy on noisy test images, raw and denoised by the autoencoder first."""
+        levels = denoise_levels(kind)
+        params = {"kind": kind, "levels": list(levels), "images": NOISE_IMAGES, "seed": NOISE_SEED}
+
+        def compute(p):
+            p(0.0, f"classifying noisy and denoised images ({ae_id} → {clf_id})")
+            ds = self.load_data()
+            sweep = denoise_classify_sweep(self.load_model(clf_id), self.load_model(ae_id),
+                                           ds.test_images[:NOISE_IMAGES], ds.test_labels[:NOISE_IMAGES], kind,
+                                           list(levels), NOISE_SEED, progress=lambda f: p(f, f"denoise {kind}"))
+            return {"level": np.array(levels), "raw_acc": np.array([s["raw_acc"] for s in sweep]),
+                    "denoised_acc": np.array([s["denoised_acc"] for s in sweep])}
+        shapes = {k: (len(levels),) for k in ("level", "raw_acc", "denoised_acc")}
+        return self._entry(ae_id, f"denoise-{clf_id}-{kind}", [ae_id, clf_id], params, shapes, compute, progress)
+
+    def cached(self, run_id: str, name: str) -> bool:
+        """Whether the entry file exists (fresh or not); for saying 'computed once' on a page."""
+        return (self.registry.path(run_id) / "eval" / f"{name}.npz").exists()
+
+    def precompute(self, run_id: str, progress: Progress | None = None) -> None:
+        """Everything the pages read about one run: its test entry and, for autoencoders, every noise kind."""
+        names = ["test"] + ([f"noise-{k}" for k in NOISE_GRID] if self._is_ae(run_id) else [])
+        for i, name in enumerate(names):
+            sub = None if progress is None else (lambda f, what, i=i: progress((i + f) / len(names), what))
+            if name == "test":
+                self.test(run_id, sub)
+            else:
+                self.noise(run_id, name[len("noise-"):], sub)
+
+    # -- storage ----------------------------------------------------------------------------
+    def _is_ae(self, run_id: str) -> bool:
+        return self.registry.get(run_id).kind in AUTOENCODER_KINDS
+
+    def _header(self, deps: list[str], params: dict) -> dict:
+        weights = {}
+        for run_id in deps:
+            path = self.registry.path(run_id) / "weights.pt"
+            if not path.exists():
+                raise RunError(f"run {run_id!r} has no weights on disk; pick another run or train it again")
+            weights[run_id] = weights_digest(path)
+        return {"version": VERSION, "weights": weights, "params": params}
+
+    def _entry(self, owner: str, name: str, deps: list[str], params: dict, shapes: dict,
+               compute: Callable[[Progress], dict[str, np.ndarray]], progress: Progress | None) -> dict:
+        path = self.registry.path(owner) / "eval" / f"{name}.npz"
+        header = self._header(deps, params)
+        found = _read(path, header, shapes)
+        if found is not None:
+            return found
+        with _lock(path):                       # two sessions asking at once compute it once
+            found = _read(path, header, shapes)
+            if found is not None:
+                return found
+            with torch.inference_mode():
+                arrays = compute(progress or (lambda f, what: None))
+            try:
+                _write(path, header, arrays)
+            except OSError:                     # a read-only runs folder: still show the figures
+                pass
+            if progress is not None:
+                progress(1.0, "done")
+            return arrays
+
+
+def summarize_test(entry: dict[str, np.ndarray], labels: torch.Tensor) -> dict:
+    """Accuracy, confusion matrix and scikit-learn's report from a classifier's cached test entry."""
+    from . import metrics
+    pred = torch.as_tensor(entry["pred"].astype(np.int64))
+    labels = labels[:len(pred)]
+    cm = metrics.confusion_matrix(pred, labels)
+    return {"accuracy": metrics.accuracy(pred, labels), "correct": int((pred == labels).sum()), "n": len(labels),
+            "confusion_matrix": cm.numpy(), "report": metrics.classification_report(pred, labels)}
+
