@@ -9,9 +9,8 @@ PORT ?= 8501
 
 .PHONY: run test setup data browser reference bench clean
 
-# scripts/serve.py is `streamlit run app.py` with the heavy imports and the data loading begun at once
 run: setup data
-	$(PYTHON) scripts/serve.py --server.port $(PORT) --server.address 127.0.0.1
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1
 
 test: setup data browser
 	$(PYTHON) -m pytest -q

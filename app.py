@@ -18,5 +18,7 @@ nav = st.navigation({
         st.Page(ui.PAGES["classify"], title="Classify your image", icon=":material/draw:"),
     ],
 })
-ui.sidebar()
-nav.run()
+try:
+    nav.run()
+finally:   # after the page (a page's st.stop() still gets it): the device line imports torch, Home does not
+    ui.sidebar()

@@ -1,23 +1,28 @@
 """The only non-page module that imports streamlit: cached loaders, the job queue handle,
-the shared sidebar and widget groups that return config dataclasses."""
+the shared sidebar and widget groups that return config dataclasses.
+
+torch and the modules that need it are imported inside the functions that use them: the Home
+page draws from the IDX files and the run folders alone, before torch (2 s) is loaded.
+"""
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
+import numpy as np
 import pandas  # noqa: F401  imported here, once, before any page: plotly imports it lazily and two
 #                sessions doing so at once can see a half-initialised module ("no attribute 'Series'")
 import streamlit as st
-import torch
 
-from fmnist_core import (CLASS_NAMES, ConfigError, DataError, FashionMNIST, Registry, RunError, RunInfo,
-                         load_fashion_mnist)
-from fmnist_core.config import RunSpec
-from fmnist_core.evalcache import EvalCache
-from fmnist_core.jobs import JobQueue, get_queue
-from fmnist_core.plots import curves_figure
-from fmnist_core.registry import default_runs_dir
+from fmnist_core.config import ConfigError, RunSpec
+from fmnist_core.files import DataError, find_data, read_split
+from fmnist_core.registry import Registry, RunError, RunInfo, default_runs_dir
 from fmnist_core.registry import validate_run_id as validate_name  # noqa: F401  (for pages)
-from fmnist_core.train import device_description, resolve_device
+
+if TYPE_CHECKING:
+    import torch
+    from fmnist_core.data import FashionMNIST
+    from fmnist_core.evalcache import EvalCache
+    from fmnist_core.jobs import JobQueue
 
 KIND_LABELS = {"conv_ae": "conv autoencoder", "dense_ae": "dense autoencoder", "classifier": "classifier",
                "cnn": "deep CNN", "mlp": "MLP"}
@@ -31,25 +36,22 @@ PAGES = {"home": "views/home.py", "train": "views/train.py", "compare": "views/c
 # -- data, runs, models -------------------------------------------------------------------
 @st.cache_resource(show_spinner="Loading Fashion-MNIST…")
 def _load_dataset() -> FashionMNIST:
+    from fmnist_core.data import load_fashion_mnist
     return load_fashion_mnist()
 
 
-def warm_up() -> None:
-    """What the first page needs, done ahead (scripts/serve.py calls it as the server starts)."""
-    import logging
-    log = logging.getLogger("streamlit")
-    level = log.level
-    log.setLevel(logging.ERROR)        # no "missing ScriptRunContext" warnings outside a page
+@st.cache_resource(show_spinner=False)
+def _test_arrays() -> tuple[np.ndarray, np.ndarray]:
+    return read_split(find_data(), "test")
+
+
+def test_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """The test images (10000, 28, 28) uint8 and labels as numpy, without torch; stops the page if missing."""
     try:
-        _load_dataset()
-        runs()
-        import pyarrow  # noqa: F401  (st.dataframe's first use)
-        from fmnist_core.plots import image_grid
-        image_grid(torch.zeros(1, 28, 28).numpy(), ["warm-up"], cols=1)
-    except DataError:
-        pass     # the page says what is missing
-    finally:
-        log.setLevel(level)
+        return _test_arrays()
+    except DataError as e:
+        st.error(f"Fashion-MNIST is not available: {e}")
+        st.stop()
 
 
 def dataset() -> FashionMNIST:
@@ -66,6 +68,7 @@ def registry() -> Registry:
 
 
 def job_queue() -> JobQueue:
+    from fmnist_core.jobs import get_queue
     return get_queue(registry(), _load_dataset)
 
 
@@ -146,15 +149,23 @@ def fmt_pct(v: float | None, digits: int = 2) -> str:
 
 # -- sidebar ------------------------------------------------------------------------------
 @st.cache_resource
-def _device_line() -> str:
+def device_line() -> str:
+    """The device training runs on, in words (a GPU's name, or the CPU and its thread count)."""
+    from fmnist_core.train import device_description, resolve_device
     return device_description(resolve_device("auto"))
+
+
+@st.cache_resource
+def cuda_available() -> bool:
+    import torch
+    return torch.cuda.is_available()
 
 
 def sidebar() -> None:
     with st.sidebar:
-        st.caption(f"**Device** · {_device_line()}")
+        st.caption(f"**Device** · {device_line()}")
         try:
-            source = _load_dataset().source
+            source = find_data()["train_images"].parent.resolve()
             st.caption(f"**Data** · `{source}`")
         except DataError:
             st.caption("**Data** · not found (see the page for how to get it)")
@@ -183,18 +194,6 @@ def _queue_panel() -> None:
 
 
 # -- small widgets ------------------------------------------------------------------------
-def sample_images(ds: FashionMNIST, per_class: int, seed: int, split: str = "test") -> tuple[torch.Tensor, torch.Tensor]:
-    """Indices and labels of `per_class` random images of each class, class by class."""
-    labels = ds.test_labels if split == "test" else ds.train_labels
-    g = torch.Generator().manual_seed(seed)
-    idx = []
-    for c in range(len(CLASS_NAMES)):
-        pool = (labels == c).nonzero().flatten()
-        idx.append(pool[torch.randperm(len(pool), generator=g)[:per_class]])
-    idx = torch.cat(idx)
-    return idx, labels[idx]
-
-
 def user_error(e: Exception) -> None:
     """One clear line for a user error (no traceback)."""
     st.error(str(e))
@@ -229,6 +228,7 @@ def show_curves(name: str, history: list[dict], key: str) -> None:
     has_acc = bool(history) and "val_acc" in history[0]
     cols = st.columns(2) if has_acc else [st.container()]
     series = [{"name": name, "history": history}]
+    from fmnist_core.plots import curves_figure
     cols[0].plotly_chart(curves_figure(series, "loss", title="loss"), key=f"{key}_loss")
     if has_acc:
         cols[1].plotly_chart(curves_figure(series, "acc", title="accuracy"), key=f"{key}_acc")
@@ -291,6 +291,7 @@ def job_monitor(state_key: str) -> None:
 # What a page shows about a run on the test set lives in the run folder's evaluation cache
 # (fmnist_core.evalcache): computed when the run finishes, or here once, with a progress bar.
 def eval_cache() -> EvalCache:
+    from fmnist_core.evalcache import EvalCache
     reg = registry()
     root = str(reg.root.resolve())
 

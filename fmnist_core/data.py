@@ -1,110 +1,21 @@
-"""Find, validate and load Fashion-MNIST into uint8 tensors; splits; noise for denoising."""
+"""Fashion-MNIST as uint8 tensors (the files are read by fmnist_core.files); splits; noise for denoising."""
 from __future__ import annotations
 
-import gzip
 import os
-import struct
-import zlib
 from dataclasses import dataclass
-from pathlib import Path
 
+import numpy as np
 import torch
 
-CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
-DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
-FILES = {
-    "train_images": "train-images-idx3-ubyte",
-    "train_labels": "train-labels-idx1-ubyte",
-    "test_images": "t10k-images-idx3-ubyte",
-    "test_labels": "t10k-labels-idx1-ubyte",
-}
-EXPECTED_COUNTS = {"train": 60000, "test": 10000}
+from .files import (CLASS_NAMES, DEBIAN_DIR, FILES, DataError, candidate_dirs, find_data,  # noqa: F401
+                    read_idx, read_split)
+
 NOISE_KINDS = {
     "gaussian": "Gaussian, std = level",
     "gaussian_image": "Gaussian with each image's own mean and std, times level (report B)",
     "salt_pepper": "salt and pepper, fraction of pixels = level",
     "mask": "a random square covering a fraction = level of the image is blanked",
 }
-
-
-class DataError(RuntimeError):
-    """The dataset cannot be found or its files are damaged."""
-
-
-HOW_TO_GET = ("get Fashion-MNIST one of three ways: pass --data-dir or set FMNIST_DATA_DIR to a folder "
-              "with the four IDX files; install Debian's package (apt-get install dataset-fashion-mnist); "
-              "or allow torchvision to download it into ./data")
-
-
-def read_idx(path: Path, expected_ndim: int) -> torch.Tensor:
-    """Read one IDX file (optionally gzip'd) into a uint8 tensor, validating its header."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError, zlib.error) as e:
-        raise DataError(f"cannot read {path}: {e}; re-install or re-download the data") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise DataError(f"{path} is not an IDX file of unsigned bytes (bad magic number); re-download it")
-    ndim = raw[3]
-    if ndim != expected_ndim:
-        raise DataError(f"{path} has {ndim} dimensions, expected {expected_ndim}; is it the right file?")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{path} is truncated (header); re-download it")
-    dims = struct.unpack(f">{ndim}I", raw[4:header])
-    n = 1
-    for d in dims:
-        n *= d
-    if len(raw) - header != n:
-        raise DataError(f"{path} holds {len(raw) - header} bytes of data, its header promises {n}; re-download it")
-    return torch.frombuffer(bytearray(raw[header:]), dtype=torch.uint8).reshape(dims)
-
-
-def _files_in(folder: Path) -> dict[str, Path] | None:
-    found = {}
-    for key, stem in FILES.items():
-        for name in (stem, stem + ".gz"):
-            if (folder / name).is_file():
-                found[key] = folder / name
-                break
-        else:
-            return None
-    return found
-
-
-def candidate_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
-    """Where the data is looked for, in order."""
-    if data_dir is None:
-        data_dir = os.environ.get("FMNIST_DATA_DIR") or None
-    if data_dir is not None:
-        return [Path(data_dir), Path(data_dir) / "FashionMNIST" / "raw"]
-    local = Path("data")
-    return [local, local / "FashionMNIST" / "raw", DEBIAN_DIR]
-
-
-def find_data(data_dir: str | os.PathLike | None = None, download: bool = True) -> dict[str, Path]:
-    """Return the paths of the four IDX files; download with torchvision as a last resort."""
-    dirs = candidate_dirs(data_dir)
-    for d in dirs:
-        files = _files_in(d)
-        if files:
-            return files
-    if data_dir is not None or os.environ.get("FMNIST_DATA_DIR"):
-        raise DataError(f"no Fashion-MNIST IDX files in {dirs[0]}; {HOW_TO_GET}")
-    if download:
-        try:
-            from torchvision.datasets import FashionMNIST
-            FashionMNIST("data", train=True, download=True)
-            FashionMNIST("data", train=False, download=True)
-        except Exception as e:  # network errors come in many types
-            raise DataError(f"Fashion-MNIST not found in ./data or {DEBIAN_DIR} and the download failed "
-                            f"({type(e).__name__}); {HOW_TO_GET}") from None
-        files = _files_in(Path("data") / "FashionMNIST" / "raw")
-        if files:
-            return files
-    raise DataError(f"Fashion-MNIST not found in ./data or {DEBIAN_DIR}; {HOW_TO_GET}")
 
 
 @dataclass(frozen=True)
@@ -122,18 +33,9 @@ def load_fashion_mnist(data_dir: str | os.PathLike | None = None, download: bool
     files = find_data(data_dir, download)
     arrays = {}
     for split in ("train", "test"):
-        images = read_idx(files[f"{split}_images"], 3)
-        labels = read_idx(files[f"{split}_labels"], 1)
-        n = EXPECTED_COUNTS[split]
-        if images.shape != (n, 28, 28):
-            raise DataError(f"{files[f'{split}_images']} holds images of shape {tuple(images.shape)}, "
-                            f"expected ({n}, 28, 28); re-download the data")
-        if labels.shape != (n,):
-            raise DataError(f"{files[f'{split}_labels']} holds {labels.shape[0]} labels, expected {n}")
-        if int(labels.max()) > 9:
-            raise DataError(f"{files[f'{split}_labels']} has labels above 9; re-download the data")
-        arrays[f"{split}_images"] = images.unsqueeze(1)  # (N, 1, 28, 28)
-        arrays[f"{split}_labels"] = labels.long()
+        images, labels = read_split(files, split)
+        arrays[f"{split}_images"] = torch.from_numpy(images.copy()).unsqueeze(1)  # (N, 1, 28, 28)
+        arrays[f"{split}_labels"] = torch.from_numpy(labels.astype(np.int64))
     return FashionMNIST(**arrays, source=str(files["train_images"].parent.resolve()))
 
 

@@ -2,6 +2,7 @@
 
 Every file is written atomically (temp file + os.replace), so a crash or a Stop leaves the
 previous complete state. Weights hold tensors and primitives only (torch.load weights_only=True).
+torch is imported only where weights are read or written.
 """
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from .config import ConfigError, RunSpec, model_config_from_dict
+
+if TYPE_CHECKING:
+    import torch   # imported where weights are read or written: listing runs needs only JSON
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 FILES = ("config.json", "history.json", "summary.json", "weights.pt")
@@ -115,6 +117,7 @@ _WEIGHTS_CHECKED: dict[tuple, str | None] = {}
 
 def _weights_problem(path: Path, model_config: dict) -> str | None:
     """Why a weights file cannot serve its config, or None; cheap (mmap, meta device) and cached."""
+    import torch
     from .models import build_model
     try:
         st = path.stat()
@@ -179,6 +182,7 @@ class Registry:
 
     def save_epoch(self, run_id: str, history: list[dict], summary: dict, state_dict: dict | None) -> None:
         """Weights first, then history, then summary: the summary never points past what is saved."""
+        import torch
         p = self.path(run_id)
         if state_dict is not None:
             buf = io.BytesIO()
@@ -242,6 +246,7 @@ class Registry:
         return info
 
     def load_state(self, run_id: str) -> dict[str, torch.Tensor]:
+        import torch
         path = self.path(run_id) / "weights.pt"
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)

@@ -33,8 +33,8 @@ def timed(fn) -> float:
 
 
 def startup(runs: Path) -> None:
-    """Seconds from `make run`'s command (scripts/serve.py) to Home drawn, its sample images visible, in a
-    browser that was already open (as a user's is)."""
+    """Seconds from `make run`'s command (`streamlit run app.py`) to Home drawn, its sample images visible,
+    in a browser that was already open (as a user's is)."""
     import subprocess
     import urllib.request
     from playwright.sync_api import sync_playwright
@@ -44,8 +44,8 @@ def startup(runs: Path) -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         t0 = time.perf_counter()
-        server = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "serve.py"), "--server.port", str(port),
-                                   "--server.headless", "true"], cwd=ROOT, env={**os.environ, "FMNIST_RUNS_DIR": str(runs)},
+        server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
+                                   str(port), "--server.headless", "true"], cwd=ROOT, env={**os.environ, "FMNIST_RUNS_DIR": str(runs)},
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             while True:

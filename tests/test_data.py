@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import struct
 
+import numpy as np
 import pytest
 import torch
 
@@ -46,7 +47,7 @@ def test_read_idx_valid_plain_and_gzip(tmp_path):
     (tmp_path / "a.gz").write_bytes(gzip.compress(raw))
     for name in ("a", "a.gz"):
         t = read_idx(tmp_path / name, 3)
-        assert t.shape == (3, 2, 2) and t.dtype == torch.uint8
+        assert t.shape == (3, 2, 2) and t.dtype == np.uint8
         assert t.flatten().tolist() == list(range(12))
 
 

@@ -42,3 +42,15 @@ def test_public_api():
     # every user-facing error is a ValueError or RuntimeError, so callers can catch them broadly
     assert issubclass(fmnist_core.ConfigError, ValueError) and issubclass(fmnist_core.ImageError, ValueError)
     assert issubclass(fmnist_core.RunError, RuntimeError) and issubclass(fmnist_core.DataError, RuntimeError)
+
+
+def test_listing_runs_and_reading_the_files_need_no_torch(tmp_path):
+    """The Home page draws from these before torch (seconds to import) is loaded."""
+    code = ("import sys, fmnist_core\nfrom fmnist_core.registry import Registry\n"
+            "from fmnist_core.files import find_data, read_split, CLASS_NAMES\n"
+            "Registry('runs').list_runs(); read_split(find_data(download=False), 'test')\n"
+            "print(fmnist_core.TrainConfig().epochs, 'torch' in sys.modules)")
+    p = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=cli_env(tmp_path / "runs"),
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["20", "False"]

@@ -2,7 +2,7 @@
 import streamlit as st
 
 import app_support as ui
-from fmnist_core import CLASS_NAMES
+from fmnist_core.files import CLASS_NAMES, EXPECTED_COUNTS, sample_per_class
 
 st.title("Fashion-MNIST Lab")
 st.markdown(
@@ -12,18 +12,18 @@ st.markdown(
     "and step-by-step tuning (E) — with live curves, reconstructions, confusion matrices and your own drawings."
 )
 
-ds = ui.dataset()
+images, labels = ui.test_arrays()       # numpy, no torch: this page draws before torch is loaded
 c1, c2 = st.columns([3, 2], gap="large")
 with c1:
     st.subheader("The data")
-    st.caption(f"{len(ds.train_labels):,} training and {len(ds.test_labels):,} test images, 28×28 grayscale, "
+    st.caption(f"{EXPECTED_COUNTS['train']:,} training and {len(labels):,} test images, 28×28 grayscale, "
                "10 classes. Three random test images per class:")
     seed = st.session_state.setdefault("home_seed", 0)
-    idx, labels = ui.sample_images(ds, 3, seed)
+    idx = sample_per_class(labels, 3, seed)
     # plain images, three per class, 3x upscaled without smoothing: they wrap at any width, and the
     # first page draws without loading the plotting library into the browser
-    imgs = ds.test_images[idx, 0].numpy().repeat(3, axis=1).repeat(3, axis=2)     # (30, 84, 84)
-    st.image(list(imgs), caption=[CLASS_NAMES[int(c)] for c in labels], width=84)
+    st.image(list(images[idx].repeat(3, axis=1).repeat(3, axis=2)), caption=[CLASS_NAMES[c] for c in labels[idx]],
+             width=84)
     if st.button("New sample", icon=":material/shuffle:"):
         st.session_state["home_seed"] = seed + 1
         st.rerun()

@@ -6,6 +6,7 @@ import torch
 import app_support as ui
 from fmnist_core import CLASS_NAMES, NOISE_KINDS, add_noise, to_float
 from fmnist_core.evaluate import reconstruct
+from fmnist_core.files import sample_per_class
 from fmnist_core.evalcache import NOISE_GRID, NOISE_IMAGES, NOISE_SEED
 from fmnist_core.metrics import edge_errors, mse_per_image
 from fmnist_core.plots import heatmap_figure, image_grid, line_figure
@@ -62,7 +63,7 @@ if any(m is None for m in models.values()):
 
 # -- image by image -----------------------------------------------------------------------
 if pick == "one per class":
-    idx, _ = ui.sample_images(ds, 1, seed)
+    idx = torch.from_numpy(sample_per_class(ds.test_labels.numpy(), 1, seed))
 elif pick == "one class":
     pool = (ds.test_labels == cls).nonzero().flatten()
     idx = pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(seed))[:10]]

@@ -59,7 +59,7 @@ if "t_kind" not in st.session_state:
 
 st.title("Train")
 st.caption("Pick a model, set its hyperparameters (or a report's preset) and start. Jobs run one at a time on "
-           f"this machine's {ui._device_line()}; every epoch is saved, so Stop keeps what was learned.")
+           f"this machine's {ui.device_line()}; every epoch is saved, so Stop keeps what was learned.")
 
 kind = st.segmented_control("Model", list(KINDS), format_func=KINDS.get, key="t_kind", on_change=apply_preset,
                             required=True)
@@ -131,7 +131,7 @@ with left:
         if st.session_state["t_optimizer"] == "sgd":
             st.slider("SGD momentum", 0.0, 0.99, key="t_momentum")
         st.number_input("Early-stopping min delta", 0.0, 1.0, key="t_min_delta", format="%.5f", step=0.0001)
-        devices = ["auto", "cpu"] + (["cuda"] if ui.torch.cuda.is_available() else [])
+        devices = ["auto", "cpu"] + (["cuda"] if ui.cuda_available() else [])
         st.selectbox("Device", devices, key="t_device", help="auto picks a GPU when there is one.")
         st.text_input("Run name (optional)", key="t_name", max_chars=80,
                       help="Letters, digits, '.', '_' and '-'; default: kind and time.")
