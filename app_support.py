@@ -6,6 +6,7 @@ page draws from the IDX files and the run folders alone, before torch (2 s) is l
 """
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 KIND_LABELS = {"conv_ae": "conv autoencoder", "dense_ae": "dense autoencoder", "classifier": "classifier",
                "cnn": "deep CNN", "mlp": "MLP"}
 AUTOENCODERS = ("conv_ae", "dense_ae")
+CPUS = max(1, os.cpu_count() or 1)
 CLASSIFIERS = ("classifier", "cnn", "mlp")
 PAGES = {"home": "views/home.py", "train": "views/train.py", "compare": "views/compare.py",
          "studies": "views/studies.py", "reconstructions": "views/reconstructions.py",
@@ -438,13 +440,25 @@ def study_estimate(plan) -> tuple[float, list[str]]:
     return total, sorted(set(unknown))
 
 
-def queue_study(plan) -> int:
-    """Queue the plan's missing runs (encoders first) in the app's job queue; returns how many."""
-    from fmnist_core.studies import submit_missing
-    return len(submit_missing(plan, job_queue()))
+def start_study_sweep(name: str, seeds: int, epochs: int | None, limit: int, workers: int,
+                      ray: str | None = None) -> int:
+    """Start the study's missing runs as a background sweep (its own process); returns its pid."""
+    from fmnist_core.background import start_sweep
+    args = ["--seeds", str(seeds), "--limit", str(limit)] + (["--epochs", str(epochs)] if epochs else [])
+    args += ["--ray", ray] if ray else ["--workers", str(workers)]
+    return start_sweep(registry(), name, args)
 
 
-def study_job(name: str):
-    """The running job of a study, if any."""
-    job = job_queue().running()
-    return job if job is not None and job.group == name else None
+def study_sweep(name: str) -> dict | None:
+    """The record of the study's sweep running now (from any process), or None."""
+    from fmnist_core.background import running_sweep
+    return running_sweep(registry(), name)
+
+
+def stop_study_sweep(name: str) -> bool:
+    from fmnist_core.background import stop_sweep
+    return stop_sweep(registry(), name)
+
+
+def sweep_log(name: str) -> str:
+    return str(registry().root / ".sweeps" / f"{name}.log")

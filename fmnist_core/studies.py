@@ -10,10 +10,8 @@ as the app (jobs.get_queue), one at a time.
 from __future__ import annotations
 
 import json
-import shlex
 import math
 import statistics
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -458,14 +456,12 @@ def plan_study(study: Study, registry: Registry, seeds: int | None = None, epoch
     return StudyPlan(study, out, seeds, epochs, limit)
 
 
-def submit_missing(plan: StudyPlan, queue, command: str | None = None) -> list:
-    """Queue the plan's missing runs in order (encoders before their classifiers); returns the jobs."""
-    jobs = []
-    for r in plan.missing:
-        job, _ = queue.submit(r.spec, label=f"{plan.study.name.upper()} · {r.label}", group=plan.study.name,
-                              command=command)
-        jobs.append(job)
-    return jobs
+def sweep_tasks(plan: StudyPlan) -> list:
+    """The plan's missing runs as sweep tasks, each classifier waiting for its encoder's run."""
+    from .runner import Task
+    return [Task(r.spec, f"{plan.study.name.upper()} · {r.label}",
+                 after=(r.depends_on.run_id,) if r.depends_on is not None and r.depends_on.status != "done" else ())
+            for r in plan.missing]
 
 
 # -- extras: linear baseline, test-set figures, denoising -----------------------------------
@@ -1191,88 +1187,3 @@ def text_table(rows: Sequence[dict[str, str]]) -> str:
     lines = ["  ".join(c.ljust(width[c]) for c in cols), "  ".join("-" * width[c] for c in cols)]
     lines += ["  ".join(str(r.get(c, "")).ljust(width[c]) for c in cols) for r in rows]
     return "\n".join(line.rstrip() for line in lines)
-
-
-def _follow(queue, jobs: list) -> None:
-    """Print each job's epochs and end to stderr until all are done; Ctrl-C stops them."""
-    total, seen, ended = len(jobs), {j.job_id: 0 for j in jobs}, set()
-    ids = [j.job_id for j in jobs]
-    try:
-        while True:
-            for i, j in enumerate(jobs, 1):
-                done = j.done
-                for rec in j.history[seen[j.job_id]:]:
-                    parts = [f"[{i}/{total}] {j.label}: epoch {rec['epoch']}/{j.spec.train.epochs}",
-                             f"train_loss {rec['train_loss']:.4f}", f"val_loss {rec['val_loss']:.4f}"]
-                    if "val_acc" in rec:
-                        parts.append(f"val_acc {100 * rec['val_acc']:.2f}%")
-                    parts.append(f"{rec['epoch_seconds']:.1f}s")
-                    print("  ".join(parts), file=sys.stderr, flush=True)
-                    seen[j.job_id] += 1
-                if done and j.job_id not in ended:
-                    ended.add(j.job_id)
-                    extra = f": {j.error}" if j.error else ""
-                    print(f"[{i}/{total}] {j.label}: {j.status} -> {j.run_id or '-'}{extra}", file=sys.stderr, flush=True)
-            if len(ended) == total:
-                queue.wait(ids, evaluated=True)    # the pages' evaluations of the last run, too
-                return
-            queue.wait(ids, timeout=1.0)
-    except KeyboardInterrupt:
-        print("\nstopping the study's jobs (each keeps its best epoch so far)...", file=sys.stderr)
-        for j in jobs:
-            queue.stop(j.job_id)
-        queue.wait(ids, timeout=60)
-        raise
-
-
-def run_study_cli(a) -> int:
-    """`python -m fmnist_core study [NAME]`: list studies, or run a study's missing runs and print its table."""
-    from .data import load_fashion_mnist
-    from .jobs import get_queue
-    if not a.name:
-        print(text_table([{"study": s.name, "report": s.report,
-                           "runs": str(sum(s.seeds if t.seeded else 1 for t in s.runs)),
-                           "title": s.title, "question": s.question} for s in STUDIES.values()]))
-        print("\nrun one with `python -m fmnist_core study NAME [--seeds K] [--epochs E] [--limit N]`")
-        return 0
-    study = get_study(a.name)
-    registry = Registry(a.runs_dir)
-    cache: dict[str, FashionMNIST] = {}
-
-    def load() -> FashionMNIST:
-        if "ds" not in cache:
-            cache["ds"] = load_fashion_mnist(a.data_dir)
-        return cache["ds"]
-    queue = get_queue(registry, load)
-    plan = plan_study(study, registry, a.seeds, a.epochs, a.limit, queue)
-    print(f"study {study.name} (report {study.report}): {study.title}\n  {study.question}", file=sys.stderr)
-    reused = [r for r in plan.runs if r.finished and r.note.startswith("reuses")]
-    print(f"  {len(plan.runs)} runs: {plan.count('done')} done"
-          + (f" ({len(reused)} reused: {', '.join(sorted({r.run_id for r in reused}))})" if reused else "")
-          + f", {plan.count('running', 'queued')} running or queued, {len(plan.missing)} to train"
-          + (f", {len(plan.blocked)} blocked" if plan.blocked else ""), file=sys.stderr)
-    for r in plan.blocked:
-        print(f"  blocked: {r.label}: {r.note}", file=sys.stderr)
-    if a.dry_run:
-        print(text_table(runs_table(plan)))
-        return 0
-    if plan.missing:
-        load()   # fail early (and once) if the data is missing
-        command = "python -m fmnist_core " + " ".join(shlex.quote(x) for x in sys.argv[1:])
-        jobs = submit_missing(plan, queue, command)
-        _follow(queue, jobs)
-    else:
-        jobs = []
-        print("  nothing to train: every run of this study exists" if not plan.blocked
-              else "  nothing to train now", file=sys.stderr)
-    plan = plan_study(study, registry, a.seeds, a.epochs, a.limit, queue)
-    view = build_view(study, plan, compute_extras(study, plan, registry, load))
-    print(f"\n# {study.name}: {study.title}")
-    print("\n## runs\n" + text_table(runs_table(plan)))
-    for t in view.tables:
-        print(f"\n## {t.title}\n" + text_table(t.rows) + (f"\n{t.note}" if t.note else ""))
-    print("\n## reading")
-    for line in view.reading:
-        print("- " + line.replace("**", ""))
-    failed = [j for j in jobs if j.status == "failed"]
-    return 1 if failed or plan.blocked else 0

@@ -203,11 +203,10 @@ def test_plan_dependencies_blocking_and_names(tmp_path):
 def test_plan_sees_the_job_queue(tmp_path):
     from fmnist_core.jobs import JobQueue
     reg = Registry(tmp_path)
-    from fmnist_core.studies import submit_missing
     q = JobQueue(reg, load_fashion_mnist)
     q._ensure_worker = lambda: None            # keep the jobs queued: no worker thread
     plan = plan_study(STUDIES["a5"], reg, queue=q)
-    jobs = submit_missing(plan, q)
+    jobs = [q.submit(r.spec, group="a5")[0] for r in plan.missing]
     assert [j.spec.name for j in jobs] == [r.run_id for r in plan.runs]
     assert all(j.group == "a5" for j in jobs)
     again = plan_study(STUDIES["a5"], reg, queue=q)
@@ -288,14 +287,15 @@ def test_study_cli_end_to_end(tmp_path):
     names = sorted(p.name for p in runs.iterdir() if not p.name.startswith("."))
     assert names == ["study-a5-ae-base-s0-e1-l300", "study-a5-clf-pretrained-s0-e1-l300",
                      "study-a5-clf-random-s0-e1-l300"]
-    assert "completed -> study-a5-clf-random-s0-e1-l300" in first.stderr
+    assert "study-a5-clf-random-s0-e1-l300: completed" in first.stderr
+    assert "study-a5-clf-pretrained-s0-e1-l300: epoch 1" in first.stderr        # progress read from the folders
     assert "## runs" in first.stdout and "## reading" in first.stdout
     reg = Registry(runs)
     assert reg.get("study-a5-clf-pretrained-s0-e1-l300").encoder_run == "study-a5-ae-base-s0-e1-l300"
     stamps = {n: (runs / n / "weights.pt").stat().st_mtime_ns for n in names}
     second = _cli(args, runs)
     assert second.returncode == 0, second.stderr[-2000:]
-    assert "nothing to train" in second.stderr and "epoch 1/1" not in second.stderr
+    assert "nothing to train" in second.stderr and "started" not in second.stderr
     assert sorted(p.name for p in runs.iterdir() if not p.name.startswith(".")) == names
     assert {n: (runs / n / "weights.pt").stat().st_mtime_ns for n in names} == stamps
     dry = _cli(args[:2] + ["--seeds", "2", "--limit", "300", "--epochs", "1", "--dry-run"], runs)
@@ -341,21 +341,27 @@ def test_studies_page_renders_with_runs(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_studies_page_queues_the_missing_runs(tmp_path, monkeypatch):
-    from fmnist_core.jobs import get_queue
+def test_studies_page_trains_the_missing_runs_in_a_background_sweep(tmp_path, monkeypatch):
+    import time
+    from fmnist_core.background import running_sweep
     runs = tmp_path / "runs"
     at = _page(runs, monkeypatch)
     at.selectbox(key="s_study").set_value("a5").run()
     at.number_input(key="s_epochs").set_value(1).run()
     at.selectbox(key="s_limit").set_value(300).run()
+    at.number_input(key="s_workers").set_value(1).run()
     button = next(b for b in at.button if b.label == "Train 3 missing runs")
     button.click().run()
     assert not at.exception, [e.value for e in at.exception]
-    queue = get_queue(Registry(runs), load_fashion_mnist)
-    jobs = [j for j in queue.jobs() if j.group == "a5"]
-    assert len(jobs) == 3
-    assert queue.wait([j.job_id for j in jobs], timeout=600)
-    assert [j.status for j in jobs] == ["completed"] * 3, [j.error for j in jobs]
+    reg = Registry(runs)
+    deadline = time.time() + 600
+    while time.time() < deadline and (running_sweep(reg, "a5") is not None
+                                      or len([p for p in runs.glob("study-a5-*")]) < 3):
+        time.sleep(1)
+    assert running_sweep(reg, "a5") is None
+    assert sorted(reg.info(p.name).status for p in runs.glob("study-a5-*")) == ["completed"] * 3, \
+        (runs / ".sweeps" / "a5.log").read_text()[-2000:]
+    assert "--workers 1" in reg.info("study-a5-ae-base-s0-e1-l300").config["command"]
     at.run()
     assert any(b.label == "Nothing to train" for b in at.button)
 

@@ -1,4 +1,6 @@
 """Studies: each report's experiment as data — which runs exist, which are missing, ours beside the report's."""
+import time
+
 import streamlit as st
 
 import app_support as ui
@@ -12,7 +14,7 @@ RUN_COLUMNS = {"run": st.column_config.TextColumn(width="medium"), "role": st.co
 st.title("Studies")
 st.caption("Each study reruns one experiment of the course reports and sets our numbers beside theirs. A run "
            "that already exists with the same configuration is reused (the shipped reference runs included); "
-           "the missing ones train in the job queue, one at a time.")
+           "the missing ones train side by side in a background process that goes on if you close this tab.")
 
 left, c_seeds, c_epochs, c_limit = st.columns([5, 1.3, 1.3, 1.6])
 name = left.selectbox("Study", list(STUDIES), key="s_study",
@@ -35,22 +37,46 @@ except ui.USER_ERRORS as e:
     ui.user_error(e)
     st.stop()
 
-c_button, c_info = st.columns([2, 5], vertical_alignment="center")
+sweep = ui.study_sweep(name)
+c_button, c_workers, c_where, c_info = st.columns([2, 1.2, 1.6, 4], vertical_alignment="bottom")
+workers = c_workers.number_input("Workers", 1, ui.CPUS, value=ui.CPUS, key="s_workers",
+                                 help="Runs trained side by side, each in its own process with one torch thread.")
+where = c_where.selectbox("Run on", ["this machine", "Ray (local)", "Ray cluster"], key="s_where",
+                          help="Ray sends each run to a cluster as a task and brings its folder back; "
+                               "'Ray (local)' starts one on this machine.")
+address = st.text_input("Ray address", key="s_ray", placeholder="ray://head-node:10001",
+                        help="The address your cluster's head node gives (as for ray.init).") \
+    if where == "Ray cluster" else ""
 n_missing = len(plan.missing)
-if c_button.button(f"Train {n_missing} missing run{'s' if n_missing != 1 else ''}" if n_missing else "Nothing to train",
-                   type="primary", icon=":material/play_arrow:", disabled=not n_missing, use_container_width=True):
-    queued = ui.queue_study(plan)
-    st.toast(f"Queued {queued} run{'s' if queued != 1 else ''} of study {name.upper()}.", icon=":material/schedule:")
+if sweep is not None:
+    if c_button.button("Stop the sweep", icon=":material/stop:", use_container_width=True,
+                       help="Each run ends after its current batch and keeps its best weights."):
+        ui.stop_study_sweep(name)
+        st.toast("Stopping: each run ends after its current batch.", icon=":material/stop:")
+        st.rerun()
+elif c_button.button(f"Train {n_missing} missing run{'s' if n_missing != 1 else ''}" if n_missing
+                     else "Nothing to train", type="primary", icon=":material/play_arrow:",
+                     disabled=not n_missing or (where == "Ray cluster" and not address.strip()),
+                     use_container_width=True):
+    ui.start_study_sweep(name, seeds, epochs or None, limit, workers,
+                         {"Ray (local)": "local", "Ray cluster": address.strip()}.get(where))
+    st.toast(f"Started {n_missing} run{'s' if n_missing != 1 else ''} of study {name.upper()} in the background.",
+             icon=":material/schedule:")
+    time.sleep(1.0)       # let the sweep write its record, so the page shows it at once
     st.rerun()
 seconds, unknown = ui.study_estimate(plan)
 left_to_do = n_missing + len(plan.blocked) + plan.count("running", "queued")
-if left_to_do and not seconds and unknown:
-    c_info.caption(f"No {', '.join(unknown)} run has been measured on this device yet, so there is no time estimate; "
-                   "it appears once one has trained.")
+per = max(1, min(int(workers), n_missing or 1)) if where == "this machine" else 1
+if sweep is not None:
+    c_info.caption(f"A sweep of this study is running in the background (pid {sweep['pid']}, "
+                   f"{sweep.get('workers') or 'one per core'} worker(s){', Ray ' + sweep['ray'] if sweep.get('ray') else ''}); "
+                   f"it goes on if you close this tab. Log: `{ui.sweep_log(name)}`.")
+elif left_to_do and not seconds and unknown:
+    c_info.caption(f"No time estimate for {', '.join(unknown)} runs on this device.")
 elif left_to_do:
-    c_info.caption(f"About **{ui.fmt_seconds(seconds)}** of training left on this device for "
-                   f"{left_to_do} run{'s' if left_to_do != 1 else ''} (from the seconds per epoch of runs measured here)"
-                   + (f"; no {', '.join(unknown)} run measured yet, so those are not counted." if unknown else "."))
+    c_info.caption(f"About **{ui.fmt_seconds(seconds / per)}** of training on this device for {left_to_do} "
+                   f"run{'s' if left_to_do != 1 else ''} with {per} worker{'s' if per != 1 else ''} (timed on a few "
+                   "steps of each model).")
 else:
     c_info.caption("Every run of this study exists. Change the seeds or epochs to extend it.")
 if plan.blocked:
@@ -65,11 +91,10 @@ def results() -> None:
     parts = [f"{done} of {total} runs done"] + [f"{live.count(s)} {s}" for s in
                                                  ("running", "queued", "missing", "blocked") if live.count(s)]
     st.progress(done / total, text=" · ".join(parts))
-    job = ui.study_job(name)
-    if job is not None and job.progress is not None:
-        p = job.progress
-        st.caption(f"Training **{job.label}**: epoch {p.epoch}/{p.epochs}, batch {p.batch}/{p.batches}, "
-                   f"ETA {ui.fmt_seconds(p.eta)}. Results fill in as runs finish.")
+    for r in live.runs:
+        if r.status == "running":
+            st.caption(f"Training **{r.label}** ({r.run_id}): epoch {r.epochs_done}/{r.spec.train.epochs} saved. "
+                       "Results fill in as runs finish.")
     view = build_view(study, live, ui.study_extras(study, live))
     figures = view.figures
     for i in range(0, len(figures), 2):
@@ -87,8 +112,8 @@ def results() -> None:
     st.markdown("\n".join("- " + ("\\" + line if line and line[0] in "+-*" else line) for line in view.reading))
     with st.expander(f"Runs of this study ({done}/{total} done)", expanded=bool(live.missing or live.blocked)):
         st.dataframe(runs_table(live), hide_index=True, column_config=RUN_COLUMNS)
-    if plan.active and not live.active:
+    if (plan.active or sweep is not None) and not live.active and ui.study_sweep(name) is None:
         st.rerun()   # everything finished: redraw the whole page (button, estimate) and stop polling
 
 
-st.fragment(results, run_every=3.0 if plan.active else None)()
+st.fragment(results, run_every=3.0 if plan.active or sweep is not None else None)()

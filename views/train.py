@@ -4,7 +4,6 @@ import streamlit as st
 import app_support as ui
 from fmnist_core import (ClassifierConfig, CNNConfig, ConfigError, ConvAEConfig, DenseAEConfig, MLPConfig,
                          RunSpec, TrainConfig)
-from fmnist_core.plots import curves_figure
 from fmnist_core.presets import PRESETS
 
 KINDS = {"conv_ae": "Conv autoencoder", "dense_ae": "Dense autoencoder", "classifier": "Classifier",
