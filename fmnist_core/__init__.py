@@ -14,7 +14,8 @@ _API = {
     "models": ("Classifier", "ConvAutoencoder", "DeepCNN", "DenseAutoencoder", "MLP", "build_model"),
     "preprocess": ("ImageError", "Prepared", "prepare_image"),
     "registry": ("Registry", "RunError", "RunInfo", "validate_run_id"),
-    "train": ("BatchProgress", "EarlyStopping", "FitState", "evaluate", "fit", "resolve_device", "train_run"),
+    # train.evaluate (the validation pass) is not here: fmnist_core.evaluate is the module of that name
+    "train": ("BatchProgress", "EarlyStopping", "FitState", "fit", "resolve_device", "train_run"),
 }
 _WHERE = {name: module for module, names in _API.items() for name in names}
 __all__ = sorted(_WHERE)

@@ -279,3 +279,38 @@ def _run(ds: FashionMNIST, images: int, rounds: int, kinds: tuple[str, ...], out
     finally:
         torch.set_rng_state(rng_state)
     return result
+
+
+# --- a sweep: the one-at-a-time job queue against worker processes ---------------------------------
+
+def sweep_bench(ds: FashionMNIST, runs: int = 4, images: int = 12000, epochs: int = 2,
+                workers: int | None = None, out=None) -> dict[str, Any]:
+    """Wall time of `runs` independent conv-autoencoder runs (seeds 0..runs-1) trained (A) one at a time
+    by the app's job queue in this process with torch's default threads, and (B) by the sweep runner's
+    worker processes of one thread each. Both include each run's evaluations for the pages."""
+    from .config import RunSpec
+    from .jobs import JobQueue
+    from .registry import Registry
+    from .runner import Task, default_workers, run_local
+    out = out or sys.stdout
+    workers = workers or default_workers()
+    specs = [RunSpec(ConvAEConfig(), TrainConfig(epochs=epochs, limit=images, seed=s, device="cpu"), f"sweep-s{s}")
+             for s in range(runs)]
+    threads = torch.get_num_threads()
+    print(f"sweep: {runs} conv autoencoder runs of {epochs} epoch(s) on {images:,} images, with their "
+          f"evaluations; A = the job queue, one run at a time, {threads} torch threads; B = {workers} worker "
+          f"process(es) of 1 thread", file=out)
+    with tempfile.TemporaryDirectory(prefix="fmnist-sweep-") as tmp:
+        queue = JobQueue(Registry(Path(tmp) / "a"), lambda: ds)
+        t0 = time.perf_counter()
+        jobs = [queue.submit(spec)[0] for spec in specs]
+        queue.wait([j.job_id for j in jobs], evaluated=True)
+        t_queue = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        run_local([Task(spec, spec.name) for spec in specs], Registry(Path(tmp) / "b"), "bench", workers)
+        t_workers = time.perf_counter() - t0
+    fig = {"runs": runs, "queue_s": t_queue, "workers_s": t_workers, "workers": workers,
+           "ratio": t_queue / t_workers}
+    print(f"sweep        queue {t_queue:6.1f} s   {workers} workers {t_workers:6.1f} s   throughput ratio "
+          f"{fig['ratio']:.2f}x", file=out)
+    return fig

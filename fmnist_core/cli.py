@@ -119,12 +119,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rounds", type=int, default=2, help="A B rounds (default %(default)s)")
     s.add_argument("--model", choices=("autoencoder", "classifier", "both"), default="both")
     s.add_argument("--threads", type=int, help="torch threads for both sides (default: torch's own choice)")
+    s.add_argument("--sweep-runs", type=int, default=4, help="runs of the sweep comparison (0 = skip it)")
+    s.add_argument("--sweep-images", type=int, default=12000, help="training images per sweep run")
     s = sub.add_parser("cache", help="compute the test-set evaluations the app's pages read (every run "
                        "does this when it finishes; this fills in older runs)")
     _common(s)
     s.add_argument("run_ids", nargs="*", help="runs to evaluate (default: every usable run)")
     s.add_argument("--denoise-with", metavar="RUN_ID",
                    help="also each autoencoder's denoise-then-classify curves with this classifier")
+    s = sub.add_parser("strip-weights", help="make finished runs results-only for shipping: keep their record "
+                       "and the evaluations a study needs, drop their weights (retrain with the recorded command)")
+    _common(s)
+    s.add_argument("run_ids", nargs="+")
     s = sub.add_parser("study", help="run a study's missing runs, then print its table")
     _common(s)
     s.add_argument("name", nargs="?", help="study name; omit to list them")
@@ -238,10 +244,32 @@ def cmd_train(a) -> int:
     return 0
 
 
+def cmd_strip_weights(a) -> int:
+    from .studies import DENOISE_IMAGES, DENOISE_LEVELS
+    registry = Registry(a.runs_dir)
+    for run_id in a.run_ids:
+        registry.get(run_id)
+    cache = EvalCache(registry, functools.cache(lambda: load_fashion_mnist(a.data_dir)))
+    for run_id in a.run_ids:
+        info = registry.get(run_id)
+        if info.results_only:
+            continue
+        # what a study reads of a run, computed while the weights are here: kept, the rest goes
+        if info.kind in CLASSIFIER_KINDS:
+            cache.confusion(run_id)
+        else:
+            cache.curve(run_id, "gaussian_image", DENOISE_LEVELS, DENOISE_IMAGES)
+        size = (info.path / "weights.pt").stat().st_size
+        registry.strip_weights(run_id, keep_eval=tuple(p.stem for p in (info.path / "eval").glob("*.npz")
+                                                      if p.stem == "confusion" or p.stem.startswith("curve-")))
+        print(f"{run_id}: results only ({size / 1e6:.1f} MB of weights dropped)", file=sys.stderr)
+    return 0
+
+
 def cmd_cache(a) -> int:
     registry = Registry(a.runs_dir)
-    ids = a.run_ids or [r.run_id for r in registry.list_runs()
-                        if not r.damaged and r.summary.get("epochs_done", 0) > 0 and r.status != "running"]
+    ids = a.run_ids or [r.run_id for r in registry.list_runs() if not r.damaged and not r.results_only
+                        and r.summary.get("epochs_done", 0) > 0 and r.status != "running"]
     for run_id in ids:
         registry.get(run_id)
     if a.denoise_with and registry.get(a.denoise_with).kind not in CLASSIFIER_KINDS:
@@ -320,7 +348,13 @@ def cmd_bench(a) -> int:
     from .bench import run_bench
     if a.threads is not None and a.threads < 1:
         raise CLIError(f"--threads must be at least 1 (got {a.threads})")
-    run_bench(load_fashion_mnist(a.data_dir), images=a.images, rounds=a.rounds, which=a.model, threads=a.threads)
+    ds = load_fashion_mnist(a.data_dir)
+    run_bench(ds, images=a.images, rounds=a.rounds, which=a.model, threads=a.threads)
+    if a.sweep_runs:
+        from .bench import sweep_bench
+        if not 1 <= a.sweep_runs <= 64 or not 100 <= a.sweep_images <= 60000:
+            raise CLIError("--sweep-runs must be 0-64 and --sweep-images 100-60000")
+        sweep_bench(ds, a.sweep_runs, a.sweep_images)
     return 0
 
 
@@ -427,7 +461,8 @@ def cmd_study(a) -> int:
 
 
 COMMANDS = {"data": cmd_data, "train": cmd_train, "runs": cmd_runs, "evaluate": cmd_evaluate,
-            "predict": cmd_predict, "bench": cmd_bench, "study": cmd_study, "cache": cmd_cache}
+            "predict": cmd_predict, "bench": cmd_bench, "study": cmd_study, "cache": cmd_cache,
+            "strip-weights": cmd_strip_weights}
 
 
 def main(argv: list[str] | None = None) -> int:

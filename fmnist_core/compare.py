@@ -56,7 +56,8 @@ def run_rows(runs: Iterable[RunInfo]) -> list[dict]:
     rows = []
     for r in runs:
         m, t, s = r.config.get("model", {}), r.config.get("train", {}), r.summary
-        row = {"run_id": r.run_id, "name": r.name, "kind": r.kind, "status": r.status,
+        status = r.status + (" · results only" if r.results_only else "")
+        row = {"run_id": r.run_id, "name": r.name, "kind": r.kind, "status": status,
                "latent_dim": m.get("latent_dim"), "dropout": m.get("dropout"),
                "encoder_run": m.get("encoder_run"), "freeze_encoder": m.get("freeze_encoder"),
                "optimizer": t.get("optimizer"), "lr": t.get("lr"), "batch_size": t.get("batch_size"),

@@ -9,6 +9,7 @@ allow_pickle=False.
 Entries (all on the official test set):
     test            classifier: probs (10000, 10), pred (10000,) uint8
                     autoencoder: mse_per_image (10000,), pixel_mse (28, 28), psnr ()
+    confusion       classifier: its (10, 10) confusion matrix (what a study reads; kept when shipped results-only)
     noise-KIND      autoencoder: MSE/PSNR of the reconstruction and of the noisy input itself at
                     every level of NOISE_GRID[KIND], on the first NOISE_IMAGES images
     denoise-CLF-KIND  in the autoencoder's folder: classifier CLF's accuracy on noisy images, raw
@@ -135,6 +136,15 @@ class EvalCache:
                 return {"probs": probs.numpy().astype(np.float32), "pred": probs.argmax(1).numpy().astype(np.uint8)}
         return self._entry(run_id, "test", [run_id], {}, shapes, compute, progress)
 
+    def confusion(self, run_id: str, progress: Progress | None = None) -> np.ndarray:
+        """A classifier's (10, 10) confusion matrix on the test set: all a study needs of it, so it is kept
+        when the run ships without its weights."""
+        def compute(p):
+            from . import metrics
+            pred = torch.as_tensor(self.test(run_id, p)["pred"].astype(np.int64))
+            return {"cm": metrics.confusion_matrix(pred, self.load_data().test_labels).numpy()}
+        return self._entry(run_id, "confusion", [run_id], {}, {"cm": (10, 10)}, compute, progress)["cm"]
+
     def noise(self, run_id: str, kind: str, progress: Progress | None = None) -> dict[str, np.ndarray]:
         """An autoencoder's MSE and PSNR at every level of NOISE_GRID[kind] (and the noisy input's own)."""
         levels = NOISE_GRID[kind]
@@ -165,17 +175,34 @@ class EvalCache:
         shapes = {k: (len(levels),) for k in ("level", "raw_acc", "denoised_acc")}
         return self._entry(ae_id, f"denoise-{clf_id}-{kind}", [ae_id, clf_id], params, shapes, compute, progress)
 
+    def curve(self, run_id: str, kind: str, levels: tuple[float, ...], images: int,
+              progress: Progress | None = None) -> dict[str, np.ndarray]:
+        """An autoencoder's MSE against the clean image at `levels` of one noise on the first `images` test
+        images (a study's denoising comparison; kept when the run ships without its weights)."""
+        params = {"kind": kind, "levels": list(levels), "images": images, "seed": NOISE_SEED}
+
+        def compute(p):
+            p(0.0, f"{run_id}: {kind} noise at {len(levels)} levels")
+            sweep = noise_sweep(self.load_model(run_id), self.load_data().test_images[:images], kind, list(levels),
+                                NOISE_SEED)
+            return {"level": np.array(levels), "mse": np.array([s["mse"] for s in sweep])}
+        shapes = {"level": (len(levels),), "mse": (len(levels),)}
+        return self._entry(run_id, f"curve-{kind}-{images}", [run_id], params, shapes, compute, progress)
+
     def cached(self, run_id: str, name: str) -> bool:
         """Whether the entry file exists (fresh or not); for saying 'computed once' on a page."""
         return (self.registry.path(run_id) / "eval" / f"{name}.npz").exists()
 
     def precompute(self, run_id: str, progress: Progress | None = None) -> None:
         """Everything the pages read about one run: its test entry and, for autoencoders, every noise kind."""
-        names = ["test"] + ([f"noise-{k}" for k in NOISE_GRID] if self._is_ae(run_id) else [])
+        ae = self._is_ae(run_id)
+        names = ["test"] + ([f"noise-{k}" for k in NOISE_GRID] if ae else ["confusion"])
         for i, name in enumerate(names):
             sub = None if progress is None else (lambda f, what, i=i: progress((i + f) / len(names), what))
             if name == "test":
                 self.test(run_id, sub)
+            elif name == "confusion":
+                self.confusion(run_id, sub)
             else:
                 self.noise(run_id, name[len("noise-"):], sub)
 
@@ -187,9 +214,13 @@ class EvalCache:
         weights = {}
         for run_id in deps:
             path = self.registry.path(run_id) / "weights.pt"
-            if not path.exists():
+            shipped = None if path.exists() else self.registry.info(run_id).results_only
+            if shipped is not None:     # shipped without weights: its kept entries stay valid
+                weights[run_id] = shipped.get("weights_sha256")
+            elif not path.exists():
                 raise RunError(f"run {run_id!r} has no weights on disk; pick another run or train it again")
-            weights[run_id] = weights_digest(path)
+            else:
+                weights[run_id] = weights_digest(path)
         return {"version": VERSION, "weights": weights, "params": params}
 
     def _entry(self, owner: str, name: str, deps: list[str], params: dict, shapes: dict,

@@ -73,16 +73,21 @@ def evaluate_run(registry: Registry, run_id: str, ds: FashionMNIST, noise: str |
         r = evaluate_autoencoder(model, x, inputs)
         out.update(test_mse=r["mse"], test_psnr=r["psnr"])
     else:
-        r = evaluate_classifier(model, inputs, labels)
-        rep = r["report"]
-        out.update(test_accuracy=r["accuracy"], correct=r["correct"],
-                   macro_precision=rep["macro avg"]["precision"], macro_recall=rep["macro avg"]["recall"],
-                   macro_f1=rep["macro avg"]["f1-score"], weighted_f1=rep["weighted avg"]["f1-score"],
-                   per_class={name: {"precision": rep[name]["precision"], "recall": rep[name]["recall"],
-                                     "f1": rep[name]["f1-score"], "support": int(rep[name]["support"])}
-                              for name in CLASS_NAMES},
-                   confusion_matrix=r["confusion_matrix"].tolist())
+        out.update(classifier_figures(evaluate_classifier(model, inputs, labels)["confusion_matrix"]))
     return out
+
+
+def classifier_figures(cm: Any) -> dict[str, Any]:
+    """A classifier's test figures (JSON-ready) from its (10, 10) confusion matrix."""
+    cm = torch.as_tensor(cm)
+    rep = metrics.report_from_confusion(cm)
+    return dict(test_accuracy=rep["accuracy"], correct=int(cm.diag().sum()),
+                macro_precision=rep["macro avg"]["precision"], macro_recall=rep["macro avg"]["recall"],
+                macro_f1=rep["macro avg"]["f1-score"], weighted_f1=rep["weighted avg"]["f1-score"],
+                per_class={name: {"precision": rep[name]["precision"], "recall": rep[name]["recall"],
+                                  "f1": rep[name]["f1-score"], "support": int(rep[name]["support"])}
+                           for name in CLASS_NAMES},
+                confusion_matrix=cm.tolist())
 
 
 # -- looking inside: noise sweeps, error maps, galleries (the inspect pages) ---------------

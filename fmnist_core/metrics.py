@@ -57,9 +57,26 @@ def normalize_rows(cm: torch.Tensor) -> torch.Tensor:
 
 def classification_report(pred: torch.Tensor, labels: torch.Tensor) -> dict:
     """scikit-learn's report as a dict: per class and macro/weighted precision, recall, f1, support."""
-    from sklearn.metrics import classification_report as sk_report
-    return sk_report(labels.numpy(), pred.numpy(), labels=list(range(len(CLASS_NAMES))),
-                     target_names=list(CLASS_NAMES), output_dict=True, zero_division=0)
+    return report_from_confusion(confusion_matrix(pred, labels))
+
+
+def report_from_confusion(cm) -> dict:
+    """scikit-learn's classification_report(output_dict=True, zero_division=0) from a (C, C) confusion
+    matrix (rows true, columns predicted): a run shipped without its weights keeps only the matrix."""
+    cm = torch.as_tensor(cm, dtype=torch.float64)
+    tp, support, predicted = cm.diag(), cm.sum(1), cm.sum(0)
+    precision = torch.where(predicted > 0, tp / predicted.clamp_min(1), 0.0)
+    recall = torch.where(support > 0, tp / support.clamp_min(1), 0.0)
+    f1 = torch.where(precision + recall > 0, 2 * precision * recall / (precision + recall).clamp_min(1e-300), 0.0)
+    total = float(support.sum())
+    out: dict = {name: {"precision": float(precision[i]), "recall": float(recall[i]), "f1-score": float(f1[i]),
+                        "support": float(support[i])} for i, name in enumerate(CLASS_NAMES)}
+    out["accuracy"] = float(tp.sum()) / total if total else 0.0
+    w = support / total if total else support
+    for name, weights in (("macro avg", torch.full_like(support, 1.0 / len(support))), ("weighted avg", w)):
+        out[name] = {"precision": float((precision * weights).sum()), "recall": float((recall * weights).sum()),
+                     "f1-score": float((f1 * weights).sum()), "support": total}
+    return out
 
 
 def most_confused(cm: torch.Tensor, k: int = 5) -> list[tuple[int, int, int]]:

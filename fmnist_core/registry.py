@@ -104,6 +104,12 @@ class RunInfo:
         return status
 
     @property
+    def results_only(self) -> dict | None:
+        """{"weights_sha256", "retrain"} for a run shipped without its weights (see strip_weights), else None."""
+        r = self.meta.get("results_only")
+        return r if isinstance(r, dict) and not (self.path / "weights.pt").exists() else None
+
+    @property
     def encoder_run(self) -> str | None:
         run = self.config.get("model", {}).get("encoder_run")
         return run if run and run != "random" else None
@@ -221,7 +227,8 @@ class Registry:
             info.meta = meta if isinstance(meta, dict) else {}
         except (OSError, ValueError):
             info.meta = {}
-        if not info.damaged and not (p / "weights.pt").exists() and info.summary.get("epochs_done", 0) > 0:
+        if (not info.damaged and not (p / "weights.pt").exists() and info.summary.get("epochs_done", 0) > 0
+                and info.results_only is None):
             info.damaged = "weights.pt is missing"
         if not info.damaged and (p / "weights.pt").exists():
             info.damaged = _weights_problem(p / "weights.pt", info.config["model"])
@@ -248,6 +255,10 @@ class Registry:
     def load_state(self, run_id: str) -> dict[str, torch.Tensor]:
         import torch
         path = self.path(run_id) / "weights.pt"
+        shipped = self.info(run_id).results_only
+        if shipped is not None:
+            raise RunError(f"run {run_id!r} ships its results only, not its weights; retrain it with "
+                           f"`{shipped.get('retrain', 'its recorded command')}`")
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except FileNotFoundError:
@@ -273,6 +284,26 @@ class Registry:
         return model.to(device).eval()
 
     # -- managing -------------------------------------------------------------------------
+    def strip_weights(self, run_id: str, keep_eval: tuple[str, ...] = ()) -> None:
+        """Make a finished run results-only: its record stays (config, history, summary and the evaluation
+        entries named in keep_eval), its weights and other evaluations go; meta.json keeps the weights'
+        SHA-256 (the kept entries stay valid) and the command that retrains it."""
+        import hashlib
+        info = self.get(run_id)
+        if info.results_only:
+            raise RunError(f"run {run_id!r} is results-only already")
+        if info.status not in ("completed", "early_stopped"):
+            raise RunError(f"run {run_id!r} is {info.status}; only a finished run can drop its weights")
+        weights = info.path / "weights.pt"
+        digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+        atomic_write_json(info.path / "meta.json", {**info.meta, "results_only": {
+            "weights_sha256": digest, "retrain": info.config.get("command", "")}})
+        weights.unlink()
+        for entry in (info.path / "eval").glob("*.npz"):
+            if entry.stem not in keep_eval:
+                entry.unlink()
+
+
     def dependents(self, run_id: str) -> list[str]:
         return [r.run_id for r in self.list_runs() if r.encoder_run == run_id]
 

@@ -37,3 +37,13 @@ def test_bench_rejects_bad_arguments(ds):
         run_bench(ds, images=0)
     with pytest.raises(ValueError):
         run_bench(ds, images=300, which="cnn")
+
+
+@pytest.mark.timeout(600)
+def test_sweep_bench_times_both_ways(ds):
+    import io
+    from fmnist_core.bench import sweep_bench
+    out = io.StringIO()
+    r = sweep_bench(ds, runs=2, images=300, epochs=1, workers=2, out=out)
+    assert r["queue_s"] > 0 and r["workers_s"] > 0 and r["ratio"] == pytest.approx(r["queue_s"] / r["workers_s"])
+    assert "throughput ratio" in out.getvalue()

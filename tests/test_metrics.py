@@ -84,3 +84,19 @@ def test_classification_report_matches_hand_computation():
     assert rep["macro avg"]["recall"] == pytest.approx((2 / 3 + 1 / 2 + 3 / 5) / 10)
     assert rep["weighted avg"]["recall"] == pytest.approx(0.6)
     assert rep["weighted avg"]["support"] == 10
+
+
+def test_report_from_a_confusion_matrix_matches_scikit_learn():
+    from sklearn.metrics import classification_report as sk_report
+    from fmnist_core.metrics import confusion_matrix, report_from_confusion
+    g = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 10, (500,), generator=g)
+    pred = torch.where(torch.rand(500, generator=g) < 0.7, labels, torch.randint(0, 10, (500,), generator=g))
+    pred[pred == 3] = 4                                   # a class never predicted: zero division
+    ours = report_from_confusion(confusion_matrix(pred, labels))
+    theirs = sk_report(labels.numpy(), pred.numpy(), labels=list(range(10)), target_names=list(CLASS_NAMES),
+                       output_dict=True, zero_division=0)
+    assert ours["accuracy"] == pytest.approx(theirs["accuracy"])
+    for key in (*CLASS_NAMES, "macro avg", "weighted avg"):
+        for field in ("precision", "recall", "f1-score", "support"):
+            assert ours[key][field] == pytest.approx(theirs[key][field], abs=1e-12), (key, field)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import zipfile
 
+import numpy as np
 import pytest
 import torch
 
@@ -279,3 +280,29 @@ def test_history_csv_with_ragged_rows():
     text = history_csv([{"epoch": 1, "val_loss": 0.5}, {"epoch": 2, "val_loss": 0.4, "val_acc": 0.9}])
     assert text == "epoch,val_loss,val_acc\n1,0.5,\n2,0.4,0.9\n"
     assert history_csv([]) == "\n"
+
+
+def test_a_results_only_run_keeps_its_record_and_says_how_to_retrain(ds, tmp_path):
+    from fmnist_core import DenseAEConfig, RunSpec, TrainConfig, train_run
+    from fmnist_core.compare import run_rows
+    from fmnist_core.evalcache import EvalCache
+    reg = Registry(tmp_path / "runs")
+    train_run(RunSpec(DenseAEConfig(latent_dim=32), TrainConfig(epochs=1, limit=300, device="cpu"), "dense"), ds,
+              reg, command="python -m fmnist_core train dense-autoencoder --latent 32")
+    cache = EvalCache(reg, lambda: ds)
+    curve = cache.curve("dense", "gaussian_image", (0.0, 0.5), 200)
+    cache.test("dense")
+    reg.strip_weights("dense", keep_eval=("curve-gaussian_image-200",))
+    info = reg.info("dense")
+    assert not info.damaged and info.results_only and info.status == "completed"
+    assert not (info.path / "weights.pt").exists() and not (info.path / "eval" / "test.npz").exists()
+    with pytest.raises(RunError, match="retrain it with `python -m fmnist_core train dense-autoencoder"):
+        reg.load_model("dense")
+
+    def no_model(run_id):
+        raise AssertionError("the kept entry must be read, not recomputed")
+    again = EvalCache(reg, lambda: ds, no_model).curve("dense", "gaussian_image", (0.0, 0.5), 200)
+    assert np.array_equal(again["mse"], curve["mse"])
+    assert run_rows([info])[0]["status"] == "completed · results only"
+    with pytest.raises(RunError, match="results-only already"):
+        reg.strip_weights("dense")

@@ -9,8 +9,8 @@ import torch
 
 from conftest import small_split
 from fmnist_core import (ClassifierConfig, ConvAEConfig, EarlyStopping, MLPConfig, Registry, RunError, RunSpec,
-                         TrainConfig, build_model, evaluate, fit, resolve_device, train_run)
-from fmnist_core.train import build_for_spec
+                         TrainConfig, build_model, fit, resolve_device, train_run)
+from fmnist_core.train import build_for_spec, evaluate
 
 
 # -- EarlyStopping on scripted sequences ----------------------------------------------------
