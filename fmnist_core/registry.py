@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -24,8 +25,11 @@ from .config import ConfigError, RunSpec, model_config_from_dict
 if TYPE_CHECKING:
     import torch   # imported where weights are read or written: listing runs needs only JSON
 
-RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")     # always fullmatch: "$" allows a trailing newline
+STATUSES = ("running", "completed", "early_stopped", "stopped", "diverged", "failed", "interrupted")
 FILES = ("config.json", "history.json", "summary.json", "weights.pt")
+EPOCH_KEY = "_epoch"      # in weights.pt beside the tensors: the epoch they are from, a 0-d tensor
+LOCK = ".training.lock"   # held (flock) by the process training the run: a dead process cannot hold it
 
 
 class RunError(RuntimeError):
@@ -37,7 +41,7 @@ def default_runs_dir() -> Path:
 
 
 def validate_run_id(run_id: str) -> str:
-    if not isinstance(run_id, str) or not RUN_ID_RE.match(run_id) or ".." in run_id:
+    if not isinstance(run_id, str) or not RUN_ID_RE.fullmatch(run_id) or ".." in run_id:
         raise RunError(f"invalid run id {run_id!r}: use 1-80 letters, digits, '.', '_' or '-' "
                        "(no slashes, no '..')")
     return run_id
@@ -59,8 +63,19 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def _finite(obj: Any) -> Any:
+    """NaN and infinities as null: strict JSON parsers reject them."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=False).encode())
+    atomic_write_bytes(path, json.dumps(_finite(obj), indent=1, sort_keys=False, allow_nan=False).encode())
 
 
 def _pid_alive(pid: int) -> bool:
@@ -98,8 +113,11 @@ class RunInfo:
             return "damaged"
         status = self.summary.get("status", "?")
         if status == "running":
-            same_host = self.summary.get("host") == socket.gethostname()
-            if same_host and not _pid_alive(int(self.summary.get("pid", -1))):
+            held = _lock_held(self.path)
+            if held is None:      # no lock file: a run from before the lock, or from another machine
+                same_host = self.summary.get("host") == socket.gethostname()
+                held = not (same_host and not _pid_alive(int(self.summary.get("pid", -1))))
+            if not held:
                 return "interrupted"
         return status
 
@@ -118,11 +136,12 @@ class RunInfo:
         return RunSpec.from_dict({k: self.config[k] for k in ("model", "train")})
 
 
-_WEIGHTS_CHECKED: dict[tuple, str | None] = {}
+_WEIGHTS_CHECKED: dict[tuple, tuple[str | None, int | None]] = {}
 
 
-def _weights_problem(path: Path, model_config: dict) -> str | None:
-    """Why a weights file cannot serve its config, or None; cheap (mmap, meta device) and cached."""
+def _weights_problem(path: Path, model_config: dict) -> tuple[str | None, int | None]:
+    """Why a weights file cannot serve its config (or None), and the epoch it records; cheap (mmap, meta
+    device) and cached."""
     import torch
     from .models import build_model
     try:
@@ -131,19 +150,78 @@ def _weights_problem(path: Path, model_config: dict) -> str | None:
         return "weights.pt cannot be read"
     key = (str(path), st.st_mtime_ns, st.st_size, json.dumps(model_config, sort_keys=True))
     if key not in _WEIGHTS_CHECKED:
+        epoch = None
         try:
             state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
             if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
                 problem = "weights.pt does not hold a state dict"
             else:
+                epoch = int(state.pop(EPOCH_KEY)) if EPOCH_KEY in state else None
                 with torch.device("meta"):
                     expected = build_model(model_config_from_dict(model_config)).state_dict()
                 fits = {k: tuple(v.shape) for k, v in expected.items()} == {k: tuple(v.shape) for k, v in state.items()}
                 problem = None if fits else "weights.pt does not fit the run's config"
+                if fits and not all(bool(torch.isfinite(v).all()) for v in state.values() if v.is_floating_point()):
+                    problem = "weights.pt holds NaN or infinite values (the run diverged); train it again"
         except Exception as e:  # unpickling and zip errors come in many types
             problem = f"weights.pt cannot be read ({e.__class__.__name__})"
-        _WEIGHTS_CHECKED[key] = problem
+        _WEIGHTS_CHECKED[key] = (problem, epoch)
     return _WEIGHTS_CHECKED[key]
+
+
+def _lock_held(folder: Path) -> bool | None:
+    """Whether a process holds the run's training lock; None where there is no lock file (older runs)."""
+    try:
+        import fcntl
+        fd = os.open(folder / LOCK, os.O_RDONLY)
+    except (ImportError, OSError):
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+
+
+_NUMBER = (int, float)
+_SUMMARY_TYPES = {"epochs_done": int, "best_epoch": int, "weights_epoch": int, "pid": int, "status": str,
+                  "host": str, "error": str, "updated": str}
+
+
+def _check_record(info: RunInfo) -> None:
+    """One validation step for a run's files: raise RunError (the run is then "damaged: <reason>") for
+    anything a page or the CLI could trip over, so no mistyped field ever reaches them."""
+    try:
+        info.spec()                               # model and train configs, typed and in range
+    except KeyError as e:
+        raise RunError(f"config.json has no {e.args[0]!r} section") from None
+    except (ConfigError, TypeError, ValueError, AttributeError) as e:
+        raise RunError(f"config.json: {e}") from None
+    for key in ("status", "epochs_done"):
+        if info.summary.get(key) is None:
+            raise RunError(f"summary.json has no {key}")
+    for key, value in info.summary.items():
+        want = _SUMMARY_TYPES.get(key, _NUMBER if key.startswith(("best_", "final_", "seconds")) else None)
+        if want is not None and value is not None and (not isinstance(value, want) or isinstance(value, bool)):
+            what = {int: "a whole number", str: "text"}.get(want, "a number")
+            raise RunError(f"summary.json: {key} is {value!r}, not {what}")
+    if info.summary.get("status", "running") not in STATUSES:
+        raise RunError(f"summary.json: unknown status {info.summary.get('status')!r}")
+    if any(isinstance(v, int) and v < 0 for k, v in info.summary.items() if k in ("epochs_done", "best_epoch")):
+        raise RunError("summary.json: a negative epoch count")
+    for i, row in enumerate(info.history, 1):
+        # a loss may be null: a diverged epoch's NaN, written as strict JSON
+        if (not isinstance(row, dict) or not isinstance(row.get("epoch"), int) or isinstance(row.get("epoch"), bool)
+                or "train_loss" not in row or "val_loss" not in row):
+            raise RunError(f"history.json: entry {i} is not an epoch record (epoch, train_loss, val_loss)")
+        if any(v is not None and (not isinstance(v, _NUMBER) or isinstance(v, bool)) for v in row.values()):
+            raise RunError(f"history.json: entry {i} holds a value that is not a number")
+
+
+_HELD: dict[str, int] = {}     # run folder -> the fd of the training lock this process holds
 
 
 class Registry:
@@ -174,6 +252,7 @@ class Registry:
                     break
                 except FileExistsError:
                     continue
+        self._hold(run_id)
         config = {**spec.to_dict(), **extra, "created": time.strftime("%Y-%m-%d %H:%M:%S")}
         config.pop("name", None)
         atomic_write_json(self.path(run_id) / "config.json", config)
@@ -181,20 +260,39 @@ class Registry:
         self.write_summary(run_id, {"status": "running", "epochs_done": 0})
         return run_id
 
+    def _hold(self, run_id: str) -> None:
+        """Take the run's training lock for this process (released by release() or when it dies)."""
+        try:
+            import fcntl
+        except ImportError:       # no flock (Windows): the pid in summary.json decides instead
+            return
+        fd = os.open(self.path(run_id) / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _HELD[str(self.path(run_id).resolve())] = fd
+
+    def release(self, run_id: str) -> None:
+        """This process has finished training the run: let go of its lock."""
+        fd = _HELD.pop(str(self.path(run_id).resolve()), None)
+        if fd is not None:
+            os.close(fd)
+
     def write_summary(self, run_id: str, summary: dict[str, Any]) -> None:
         summary = {**summary, "pid": os.getpid(), "host": socket.gethostname(),
                    "updated": time.strftime("%Y-%m-%d %H:%M:%S")}
         atomic_write_json(self.path(run_id) / "summary.json", summary)
 
-    def save_epoch(self, run_id: str, history: list[dict], summary: dict, state_dict: dict | None) -> None:
-        """Weights first, then history, then summary: the summary never points past what is saved."""
+    def save_epoch(self, run_id: str, history: list[dict], summary: dict, state_dict: dict | None,
+                   weights_epoch: int = 0) -> None:
+        """History, then weights (carrying their epoch), then summary: whatever a crash interrupts, the
+        weights are from an epoch the history holds, and info() repairs a summary left behind."""
         import torch
         p = self.path(run_id)
+        atomic_write_json(p / "history.json", history)
         if state_dict is not None:
             buf = io.BytesIO()
-            torch.save({k: v.detach().cpu() for k, v in state_dict.items()}, buf)
+            torch.save({**{k: v.detach().cpu() for k, v in state_dict.items()},
+                        EPOCH_KEY: torch.tensor(weights_epoch)}, buf)
             atomic_write_bytes(p / "weights.pt", buf.getvalue())
-        atomic_write_json(p / "history.json", history)
         self.write_summary(run_id, summary)
 
     # -- reading --------------------------------------------------------------------------
@@ -217,10 +315,10 @@ class Registry:
         info = RunInfo(run_id, p)
         try:
             info.config = self._read_json(p / "config.json", dict)
-            model_config_from_dict(info.config.get("model", {}))
             info.history = self._read_json(p / "history.json", list)
             info.summary = self._read_json(p / "summary.json", dict)
-        except (RunError, ConfigError, KeyError, TypeError) as e:
+            _check_record(info)
+        except (RunError, ConfigError, KeyError, TypeError, ValueError) as e:
             info.damaged = str(e)
         try:
             meta = json.loads((p / "meta.json").read_text()) if (p / "meta.json").exists() else {}
@@ -228,20 +326,52 @@ class Registry:
         except (OSError, ValueError):
             info.meta = {}
         if (not info.damaged and not (p / "weights.pt").exists() and info.summary.get("epochs_done", 0) > 0
-                and info.results_only is None):
+                and info.results_only is None and info.summary.get("status") != "diverged"):
             info.damaged = "weights.pt is missing"
+        epoch = None
         if not info.damaged and (p / "weights.pt").exists():
-            info.damaged = _weights_problem(p / "weights.pt", info.config["model"])
+            info.damaged, epoch = _weights_problem(p / "weights.pt", info.config["model"])
+        if not info.damaged and info.status != "running":
+            self._tidy(info, epoch)
         return info
 
+    def _tidy(self, info: RunInfo, weights_epoch: int | None) -> None:
+        """After a crash: remove half-written temp files and make the summary agree with the history and
+        the weights actually on disk (a kill between two writes leaves the summary behind)."""
+        for tmp in info.path.glob(".*.tmp"):
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+        s = info.summary
+        fixed = dict(s)
+        if s.get("epochs_done") != len(info.history):
+            fixed["epochs_done"] = len(info.history)
+        if weights_epoch is not None and s.get("weights_epoch") != weights_epoch:
+            fixed["weights_epoch"] = weights_epoch
+        if s.get("status") == "running":
+            fixed["status"] = "interrupted"
+        if fixed != s:
+            info.summary = fixed
+            try:
+                atomic_write_json(info.path / "summary.json", fixed)
+            except OSError:       # a read-only folder: the repaired summary still serves this reader
+                pass
+
     def list_runs(self) -> list[RunInfo]:
-        """Every run folder, newest first; damaged ones are listed with the reason."""
+        """Every run folder, newest first; damaged ones are listed with the reason, and so are folders
+        whose names cannot be run ids (spaces, other alphabets), as not runs."""
         if not self.root.is_dir():
             return []
         runs = []
         for p in self.root.iterdir():
-            if p.is_dir() and not p.name.startswith(".") and RUN_ID_RE.match(p.name):
+            if not p.is_dir() or p.name.startswith("."):
+                continue
+            if RUN_ID_RE.fullmatch(p.name) and ".." not in p.name:
                 runs.append(self.info(p.name))
+            else:
+                runs.append(RunInfo(p.name, p, damaged="not a run: its folder name is not a run id (letters, "
+                                                       "digits, '.', '_' or '-'); rename the folder to use it"))
         runs.sort(key=lambda r: (r.config.get("created", ""), r.run_id), reverse=True)
         return runs
 
@@ -253,6 +383,7 @@ class Registry:
         return info
 
     def load_state(self, run_id: str) -> dict[str, torch.Tensor]:
+        """The run's weights as a state dict (without the epoch they carry)."""
         import torch
         path = self.path(run_id) / "weights.pt"
         shipped = self.info(run_id).results_only
@@ -268,6 +399,7 @@ class Registry:
                            "delete the run or train it again") from None
         if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
             raise RunError(f"the weights file of run {run_id!r} does not hold a state dict; train it again")
+        state.pop(EPOCH_KEY, None)
         return state
 
     def load_model(self, run_id: str, device: str | torch.device = "cpu") -> torch.nn.Module:
@@ -341,8 +473,9 @@ class Registry:
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             for name in FILES + ("meta.json",):
-                if (info.path / name).exists():
-                    z.write(info.path / name, f"{run_id}/{name}")
+                f = info.path / name
+                if f.is_file() and not f.is_symlink():      # regular files of the run only: a link could point anywhere
+                    z.write(f, f"{run_id}/{name}")
             z.writestr(f"{run_id}/history.csv", history_csv(info.history))
         return buf.getvalue()
 

@@ -108,9 +108,10 @@ def run_local(tasks: list[Task], registry: Registry, command: str, workers: int 
 
 # -- Ray ------------------------------------------------------------------------------------
 def _pack(folder: Path, arcname: str) -> bytes:
+    """A run folder as tar.gz bytes; its hidden files (the training lock, temp files) stay behind."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        tar.add(folder, arcname=arcname)
+        tar.add(folder, arcname=arcname, filter=lambda t: None if Path(t.name).name.startswith(".") else t)
     return buf.getvalue()
 
 

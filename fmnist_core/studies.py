@@ -243,7 +243,7 @@ def check_study(study: Study, max_seeds: int = 100) -> None:
             raise ConfigError(f"study {study.name}: run key {t.key!r} is used twice")
         RunSpec.from_dict(RunSpec(t.model, t.train).to_dict())      # every config valid and round-trips
         longest = _run_name(study, t, max_seeds - 1, 1000, 60000) + "-999"
-        if not RUN_ID_RE.match(longest):
+        if not RUN_ID_RE.fullmatch(longest):
             raise ConfigError(f"study {study.name}: run name {longest!r} is not a valid run id")
         if t.encoder is not None:
             enc = seen.get(t.encoder)

@@ -222,9 +222,10 @@ def fit(model: nn.Module, split: Split, cfg: TrainConfig, device: torch.device |
     else:
         state.status = "completed"
     state.best_epoch = stopper.best_epoch
-    if state.best_state is None:
-        state.best_state = copy.deepcopy(model.state_dict())
-    model.load_state_dict(state.best_state)
+    if state.best_state is None and state.status != "diverged":
+        state.best_state = copy.deepcopy(model.state_dict())    # stopped in epoch 1: the weights as they are
+    if state.best_state is not None:                             # a diverged run keeps its last finite best, or none
+        model.load_state_dict(state.best_state)
     model.eval()
     return state
 
@@ -287,16 +288,18 @@ def train_run(spec: RunSpec, ds: FashionMNIST, registry: Registry | None = None,
         on_created(run_id)
 
     def save(state: FitState) -> None:
-        registry.save_epoch(run_id, state.history, summarize(state, "running"), state.best_state)
+        registry.save_epoch(run_id, state.history, summarize(state, "running"), state.best_state, state.weights_epoch)
         if on_epoch is not None:
             on_epoch(run_id, state)
 
     try:
         state = fit(model, split, cfg, device, on_batch, save, stop_event)
+        registry.save_epoch(run_id, state.history, summarize(state), state.best_state, state.weights_epoch)
     except BaseException as e:
         info = registry.info(run_id)
         registry.write_summary(run_id, {**info.summary, "status": "failed",
                                         "error": f"{type(e).__name__}: {e}".splitlines()[0][:300]})
         raise
-    registry.save_epoch(run_id, state.history, summarize(state), state.best_state)
+    finally:
+        registry.release(run_id)
     return run_id

@@ -56,13 +56,14 @@ def test_create_save_info_load_round_trip(registry):
     # the weights file holds tensors only: it loads with weights_only=True
     raw = torch.load(registry.root / rid / "weights.pt", weights_only=True)
     assert isinstance(raw, dict) and all(isinstance(v, torch.Tensor) for v in raw.values())
+    assert "_epoch" in raw                                   # the weights carry the epoch they are from
     loaded = registry.load_model(rid)
     assert not loaded.training and loaded.cfg == spec.model
     for k, v in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[k], v), k
-    # no temporary files are left behind by the atomic writes
-    assert sorted(p.name for p in (registry.root / rid).iterdir()) == ["config.json", "history.json",
-                                                                       "summary.json", "weights.pt"]
+    # no temporary files are left behind by the atomic writes (the lock file says who trains the run)
+    assert sorted(p.name for p in (registry.root / rid).iterdir()) == [".training.lock", "config.json",
+                                                                       "history.json", "summary.json", "weights.pt"]
 
 
 def test_automatic_run_ids_are_unique(registry):
@@ -203,28 +204,39 @@ def test_run_without_epochs_is_not_damaged(registry):
 
 
 # -- status, delete, dependents -----------------------------------------------------------
-def test_running_status_follows_the_pid(registry):
+def test_running_means_a_live_process_holds_the_runs_lock(registry):
     rid = registry.create(RunSpec(MLPConfig()), {}, "live")
-    assert registry.info(rid).status == "running" and registry.is_active(rid)
+    assert registry.info(rid).status == "running"
     summary = json.loads((registry.root / rid / "summary.json").read_text())
+    summary["pid"] = 1                                # the pid of a crashed run reused by another live process
+    (registry.root / rid / "summary.json").write_text(json.dumps(summary))
+    assert registry.info(rid).status == "running"     # the lock, not the pid, decides
+    registry.release(rid)                             # what a dead process does implicitly
+    assert registry.info(rid).status == "interrupted"
+    assert json.loads((registry.root / rid / "summary.json").read_text())["status"] == "interrupted"   # repaired
+
+
+def test_a_run_from_before_the_lock_falls_back_to_its_pid(registry):
+    rid = registry.create(RunSpec(MLPConfig()), {}, "old")
+    registry.release(rid)
+    (registry.root / rid / ".training.lock").unlink()
+    summary = json.loads((registry.root / rid / "summary.json").read_text())
+    summary["status"] = "running"
+    (registry.root / rid / "summary.json").write_text(json.dumps(summary))
+    assert registry.info(rid).status == "running"     # this process's pid is alive
     summary["pid"] = dead_pid()
     (registry.root / rid / "summary.json").write_text(json.dumps(summary))
-    assert registry.info(rid).status == "interrupted" and not registry.is_active(rid)
-    summary["host"] = "some-other-machine"           # another host's pid cannot be checked
-    (registry.root / rid / "summary.json").write_text(json.dumps(summary))
-    assert registry.info(rid).status == "running"
+    assert registry.info(rid).status == "interrupted"
 
 
 def test_delete_refuses_a_run_being_trained(registry):
-    rid = make_run(registry, "busy", status="running")    # summary has this live process's pid
+    rid = registry.create(RunSpec(MLPConfig()), {}, "busy")
     with pytest.raises(RunError, match="being trained"):
         registry.delete(rid)
     with pytest.raises(RunError, match="being trained"):
         registry.delete(rid, force=True)
     assert (registry.root / rid).is_dir()
-    summary = json.loads((registry.root / rid / "summary.json").read_text())
-    summary["pid"] = dead_pid()
-    (registry.root / rid / "summary.json").write_text(json.dumps(summary))
+    registry.release(rid)
     registry.delete(rid)                                  # interrupted: may go
     assert not (registry.root / rid).exists()
 
