@@ -12,6 +12,7 @@ Entries (all on the official test set):
     confusion       classifier: its (10, 10) confusion matrix (what a study reads; kept when shipped results-only)
     noise-KIND      autoencoder: MSE/PSNR of the reconstruction and of the noisy input itself at
                     every level of NOISE_GRID[KIND], on the first NOISE_IMAGES images
+    latent          the map of the run's codes: a seeded sample of test images, PCA and t-SNE of their codes
     denoise-CLF-KIND  in the autoencoder's folder: classifier CLF's accuracy on noisy images, raw
                     and denoised by the autoencoder, at denoise_levels(KIND)
 """
@@ -188,6 +189,27 @@ class EvalCache:
             return {"level": np.array(levels), "mse": np.array([s["mse"] for s in sweep])}
         shapes = {"level": (len(levels),), "mse": (len(levels),)}
         return self._entry(run_id, f"curve-{kind}-{images}", [run_id], params, shapes, compute, progress)
+
+    def latent(self, run_id: str, progress: Progress | None = None) -> dict[str, np.ndarray]:
+        """The map of a run's codes: a seeded sample of test images, their codes' PCA (coordinates, mean,
+        components, variance explained) and t-SNE coordinates."""
+        from . import latent
+        n_test = 10000
+
+        def compute(p):
+            idx = latent.sample_indices(n_test)
+            p(0.05, f"{run_id}: codes of {len(idx):,} test images")
+            z = latent.codes(self.load_model(run_id), self.load_data().test_images[torch.as_tensor(idx)])
+            pca = latent.pca_map(z)
+            p(0.15, f"{run_id}: t-SNE of {len(idx):,} codes (about 15 s on a small CPU)")
+            tsne = latent.tsne_map(z)
+            return {"index": idx, "pca": pca["xy"].astype(np.float32), "mean": pca["mean"],
+                    "components": pca["components"], "explained": pca["explained"], "tsne": tsne}
+        n = min(latent.MAP_IMAGES, n_test)
+        shapes = {"index": (n,), "pca": (n, 2), "mean": (-1,), "components": (2, -1), "explained": (2,),
+                  "tsne": (n, 2)}
+        return self._entry(run_id, "latent", [run_id], {"images": n, "seed": latent.MAP_SEED}, shapes, compute,
+                           progress)
 
     def cached(self, run_id: str, name: str) -> bool:
         """Whether the entry file exists (fresh or not); for saying 'computed once' on a page."""
