@@ -328,3 +328,34 @@ def with_cell_picker(fig: go.Figure, names: Sequence[str] = CLASS_NAMES, size: i
     heat.hoverinfo = "skip"
     heat.hovertemplate = None
     return fig
+
+
+def latent_figure(xy: np.ndarray, labels: Sequence[int], index: Sequence[int], title: str | None = None,
+                  axes: tuple[str, str] = ("1", "2"), height: int = 520) -> go.Figure:
+    """Codes mapped to 2-D, one trace (and colour) per class; hover names the test image."""
+    xy, labels, index = np.asarray(xy), np.asarray(labels), np.asarray(index)
+    fig = go.Figure()
+    for c, name in enumerate(CLASS_NAMES):
+        m = labels == c
+        fig.add_trace(go.Scattergl(x=xy[m, 0], y=xy[m, 1], mode="markers", name=name, customdata=index[m],
+                                   marker=dict(size=5, color=color(c), opacity=0.75),
+                                   hovertemplate=f"test #%{{customdata}} · {name}<extra></extra>"))
+    fig = _layout(fig, title, height=height)
+    fig.update_layout(hovermode="closest", legend=dict(orientation="h", y=-0.12, itemsizing="constant"),
+                      dragmode="select")
+    fig.update_xaxes(title=axes[0], zeroline=False)
+    fig.update_yaxes(title=axes[1], zeroline=False)
+    return fig
+
+
+def attribution_figure(a: np.ndarray, title: str | None = None, height: int = 300) -> go.Figure:
+    """A (28, 28) attribution map on a diverging scale centred at 0: red for, blue against the class."""
+    lim = float(np.abs(a).max()) or 1.0
+    fig = go.Figure(go.Heatmap(z=np.asarray(a), colorscale="RdBu_r", zmin=-lim, zmax=lim, zmid=0,
+                               colorbar=dict(thickness=10),
+                               hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
+    fig.update_xaxes(visible=False)
+    fig = _layout(fig, title, height=height)
+    fig.update_layout(hovermode="closest")
+    return fig
