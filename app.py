@@ -1,24 +1,71 @@
-"""Fashion-MNIST Lab: `streamlit run app.py`. Frames the pages and the shared sidebar."""
+"""Fashion-MNIST Lab: `streamlit run app.py`. This file is Home; the other pages are in pages/.
+
+Home draws from the IDX files and the run folders alone, so its sample images are on screen before
+torch (2 s) is imported by the sidebar's device line, which comes after them.
+"""
 import streamlit as st
 
 import app_support as ui
+from fmnist_core.files import CLASS_NAMES, EXPECTED_COUNTS, sample_per_class
 
-st.set_page_config(page_title="Fashion-MNIST Lab", page_icon=":material/checkroom:", layout="wide")
+ui.frame("home", status=False)      # the device and queue lines import torch: drawn after the images
 
-nav = st.navigation({
-    "Lab": [st.Page(ui.PAGES["home"], title="Home", icon=":material/home:", default=True)],
-    "Train and compare": [
-        st.Page(ui.PAGES["train"], title="Train", icon=":material/model_training:"),
-        st.Page(ui.PAGES["compare"], title="Compare runs", icon=":material/stacked_line_chart:"),
-        st.Page(ui.PAGES["studies"], title="Studies", icon=":material/science:"),
-    ],
-    "Look inside": [
-        st.Page(ui.PAGES["reconstructions"], title="Reconstructions & denoising", icon=":material/blur_on:"),
-        st.Page(ui.PAGES["confusion"], title="Confusion & errors", icon=":material/grid_on:"),
-        st.Page(ui.PAGES["classify"], title="Classify your image", icon=":material/draw:"),
-    ],
-})
-try:
-    nav.run()
-finally:   # after the page (a page's st.stop() still gets it): the device line imports torch, Home does not
-    ui.sidebar()
+st.title("Fashion-MNIST Lab")
+st.markdown(
+    "Train a **convolutional autoencoder**, reuse its encoder in a **classifier**, and see what these small "
+    "networks learn from 60,000 pictures of clothes. The lab reproduces five course reports: autoencoders as "
+    "pre-training (A), dense autoencoders and denoising (B), early stopping (C), a deep CNN against an MLP (D) "
+    "and step-by-step tuning (E) — with live curves, reconstructions, confusion matrices and your own drawings."
+)
+
+c1, c2 = st.columns([3, 2], gap="large")
+with c1:
+    st.subheader("The data")
+    data = ui.test_arrays(required=False)       # numpy, no torch
+    if data is not None:
+        images, labels = data
+        st.caption(f"{EXPECTED_COUNTS['train']:,} training and {len(labels):,} test images, 28×28 grayscale, "
+                   "10 classes. Three random test images per class:")
+        seed = st.session_state.setdefault("home_seed", 0)
+        idx = sample_per_class(labels, 3, seed)
+        # plain images, 3x upscaled without smoothing: they wrap at any width, and the first page draws
+        # without loading the plotting library into the browser. 96 px leaves room for the longest
+        # caption ("T-shirt/top", "Ankle boot") on one line, so captions never run into each other.
+        st.image(list(images[idx].repeat(3, axis=1).repeat(3, axis=2)),
+                 caption=[CLASS_NAMES[c] for c in labels[idx]], width=96)
+        if st.button("New sample", icon=":material/shuffle:"):
+            st.session_state["home_seed"] = seed + 1
+            st.rerun()
+
+with c2:
+    st.subheader("Where to start")
+    st.page_link(ui.PAGES["train"], label="Train a model with live curves", icon=":material/model_training:")
+    st.page_link(ui.PAGES["compare"], label="Compare runs, seeds, pretraining",
+                 icon=":material/stacked_line_chart:")
+    st.page_link(ui.PAGES["studies"], label="Reproduce the reports' studies", icon=":material/science:")
+    st.page_link(ui.PAGES["reconstructions"], label="Reconstructions and denoising", icon=":material/blur_on:")
+    st.page_link(ui.PAGES["confusion"], label="Confusion matrix and mistakes", icon=":material/grid_on:")
+    st.page_link(ui.PAGES["classify"], label="Draw or upload an image", icon=":material/draw:")
+    st.page_link(ui.PAGES["latent"], label="Map what the code holds", icon=":material/scatter_plot:")
+
+ui.sidebar_status()
+
+st.subheader("Runs available")
+all_runs = ui.registry().list_runs()
+if not all_runs:
+    st.info("No runs yet in `saved_models/`. Train one on the **Train** page, or run `make reference` "
+            "to rebuild the shipped reference models.")
+else:
+    rows = []
+    for r in all_runs:
+        s = r.summary
+        rows.append({"name": r.name, "kind": ui.KIND_LABELS.get(r.kind, r.kind), "status": r.status,
+                     "epochs": s.get("epochs_done"),
+                     "val MSE": s.get("best_val_loss") if r.kind in ui.AUTOENCODERS else None,
+                     "val accuracy": 100 * s["best_val_acc"] if "best_val_acc" in s else None,
+                     "reference": r.run_id.startswith("ref-"), "problem": r.damaged or ""})
+    st.dataframe(rows, hide_index=True, placeholder="", column_config={
+        "val MSE": st.column_config.NumberColumn(format="%.4f"),
+        "val accuracy": st.column_config.NumberColumn(format="%.2f%%"),
+        "reference": st.column_config.CheckboxColumn("shipped"),
+    })

@@ -7,6 +7,7 @@ page draws from the IDX files and the run folders alone, before torch (2 s) is l
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
@@ -30,9 +31,35 @@ KIND_LABELS = {"conv_ae": "conv autoencoder", "dense_ae": "dense autoencoder", "
 AUTOENCODERS = ("conv_ae", "dense_ae")
 CPUS = max(1, os.cpu_count() or 1)
 CLASSIFIERS = ("classifier", "cnn", "mlp")
-PAGES = {"home": "views/home.py", "train": "views/train.py", "compare": "views/compare.py",
-         "studies": "views/studies.py", "reconstructions": "views/reconstructions.py",
-         "confusion": "views/confusion.py", "classify": "views/classify.py"}
+NEUTRAL = "#8b8f98"    # a line that is no run's (noisy input, a difference): grey, readable on light and dark
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page: its file (relative to app.py), and its title, icon and section in the sidebar."""
+    key: str
+    path: str
+    title: str
+    icon: str
+    section: str
+
+
+# The pages, in sidebar order: the one list. app.py is Home; the others are Streamlit's multipage
+# folder, pages/, so a deep link such as /compare runs pages/compare.py directly (each page draws
+# the frame itself: see frame()).
+SITE = (
+    Page("home", "app.py", "Home", ":material/home:", "Lab"),
+    Page("train", "pages/train.py", "Train", ":material/model_training:", "Train and compare"),
+    Page("compare", "pages/compare.py", "Compare runs", ":material/stacked_line_chart:", "Train and compare"),
+    Page("studies", "pages/studies.py", "Studies", ":material/science:", "Train and compare"),
+    Page("reconstructions", "pages/reconstructions.py", "Reconstructions & denoising", ":material/blur_on:",
+         "Look inside"),
+    Page("confusion", "pages/confusion.py", "Confusion & errors", ":material/grid_on:", "Look inside"),
+    Page("classify", "pages/classify.py", "Classify your image", ":material/draw:", "Look inside"),
+    Page("latent", "pages/latent.py", "Latent space", ":material/scatter_plot:", "Look inside"),
+)
+PAGES = {p.key: p.path for p in SITE}      # key -> file, for st.page_link and AppTest.switch_page
+APP_TITLE = "Fashion-MNIST Lab"
 
 
 # -- data, runs, models -------------------------------------------------------------------
@@ -47,13 +74,16 @@ def _test_arrays() -> tuple[np.ndarray, np.ndarray]:
     return read_split(find_data(), "test")
 
 
-def test_arrays() -> tuple[np.ndarray, np.ndarray]:
-    """The test images (10000, 28, 28) uint8 and labels as numpy, without torch; stops the page if missing."""
+def test_arrays(required: bool = True) -> tuple[np.ndarray, np.ndarray] | None:
+    """The test images (10000, 28, 28) uint8 and labels as numpy, without torch. If the data is missing:
+    an error line, then the page stops (or None when not `required`)."""
     try:
         return _test_arrays()
     except DataError as e:
         st.error(f"Fashion-MNIST is not available: {e}")
-        st.stop()
+        if required:
+            st.stop()
+        return None
 
 
 def dataset() -> FashionMNIST:
@@ -81,7 +111,8 @@ def runs(kinds: Iterable[str] | None = None, usable: bool = True) -> list[RunInf
     for r in registry().list_runs():
         if kinds and r.kind not in kinds:
             continue
-        if usable and (r.damaged or r.summary.get("epochs_done", 0) < 1 or r.status == "failed"):
+        if usable and (r.damaged or r.summary.get("epochs_done", 0) < 1 or r.status in ("failed", "diverged")
+                       or r.results_only):
             continue
         out.append(r)
     # the shipped reference runs first, in report order (ref-a-… before ref-b-…), then the user's own, newest first
@@ -89,11 +120,12 @@ def runs(kinds: Iterable[str] | None = None, usable: bool = True) -> list[RunInf
     return refs + [r for r in out if not r.run_id.startswith("ref-")]
 
 
-def run_label(r: RunInfo) -> str:
+def run_label(r: RunInfo, kind: bool = True) -> str:
+    """A run in a picker: name, kind (unless `kind` is False) and its best validation figure."""
     s = r.summary
     figure = (f"acc {100 * s['best_val_acc']:.1f}%" if "best_val_acc" in s
               else f"MSE {s['best_val_loss']:.4f}" if "best_val_loss" in s else r.status)
-    return f"{r.name} · {KIND_LABELS.get(r.kind, r.kind)} · {figure}"
+    return f"{r.name} · {KIND_LABELS.get(r.kind, r.kind)} · {figure}" if kind else f"{r.name} · {figure}"
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -115,17 +147,19 @@ def load_model(run_id: str) -> torch.nn.Module | None:
 
 
 def run_picker(label: str, kinds: Iterable[str], key: str, multi: bool = False, max_selections: int | None = None,
-               default: list[str] | str | None = None, help: str | None = None):
-    """A select (or multiselect) of usable runs of the given kinds; returns run ids (or None/[])."""
-    options = {r.run_id: run_label(r) for r in runs(kinds)}
+               default: list[str] | str | None = None, help: str | None = None, on_change=None):
+    """A select (or multiselect) of usable runs of the given kinds; returns run ids (or None/[]).
+    A multiselect's chips leave out the kind and wrap onto more lines, so no run's name is cut."""
+    options = {r.run_id: run_label(r, kind=not multi) for r in runs(kinds)}
     if not options:
         return [] if multi else None
     if multi:
         default = [d for d in (default or []) if d in options] or list(options)[:1]
         return st.multiselect(label, list(options), default=default, format_func=options.get, key=key,
-                              max_selections=max_selections, help=help)
+                              max_selections=max_selections, help=help, on_change=on_change, wrap=True)
     index = list(options).index(default) if default in options else 0
-    return st.selectbox(label, list(options), index=index, format_func=options.get, key=key, help=help)
+    return st.selectbox(label, list(options), index=index, format_func=options.get, key=key, help=help,
+                        on_change=on_change)
 
 
 def need_runs(kinds: Iterable[str], what: str) -> None:
@@ -163,7 +197,30 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
-def sidebar() -> None:
+def frame(key: str, status: bool = True) -> None:
+    """The top of every page: the page config (title, icon, wide layout) and the sidebar: the navigation,
+    then, unless `status` is False, the device, data and queue lines (see sidebar_status).
+
+    Every page calls it first, so a page opened by its URL on a fresh server (which runs the page file
+    without app.py) looks the same as one reached from the sidebar."""
+    page = next(p for p in SITE if p.key == key)
+    st.set_page_config(page_title=APP_TITLE if key == "home" else f"{page.title} · {APP_TITLE}",
+                       page_icon=":material/checkroom:", layout="wide")
+    with st.sidebar:
+        section = None
+        for p in SITE:
+            if p.section != section:
+                section = p.section
+                st.caption(f"**{section}**")
+            st.page_link(p.path, label=p.title, icon=p.icon)
+        st.divider()
+    if status:
+        sidebar_status()
+
+
+def sidebar_status() -> None:
+    """The sidebar's device, data and queue lines. The device line imports torch: Home draws them after
+    its sample images (frame(status=False), then this), the other pages in frame()."""
     with st.sidebar:
         st.caption(f"**Device** · {device_line()}")
         try:
@@ -240,7 +297,12 @@ def show_curves(name: str, history: list[dict], key: str) -> None:
 def job_monitor(state_key: str) -> None:
     """Live view of this session's latest job (or whatever is running): progress, curves, Stop."""
     q = job_queue()
-    job = q.get(st.session_state.get(state_key, -1)) or q.running()
+    own, running = q.get(st.session_state.get(state_key, -1)), q.running()
+    # this session's job until it is done, then whatever runs now; a job shown is remembered, so a tab that
+    # watched a run stopped (or finished) elsewhere says how it ended instead of "No job yet"
+    job = own if own is not None and (not own.done or running is None) else running
+    if job is not None and job is not own:
+        st.session_state[state_key] = job.job_id
     if job is None:
         st.info("No job yet. Set the options on the left and press **Start training**; the curves appear "
                 "here after the first epoch.")
@@ -249,6 +311,7 @@ def job_monitor(state_key: str) -> None:
     if job.status == "queued":
         st.info(f"Waiting for the job ahead of it: position **{q.position(job.job_id)}** in the queue.")
         if st.button("Cancel", key=f"cancel_{job.job_id}"):
+            st.session_state[f"stopped_here_{job.job_id}"] = True
             q.stop(job.job_id)
             st.rerun(scope="fragment")
     elif job.status == "running":
@@ -262,13 +325,16 @@ def job_monitor(state_key: str) -> None:
         stopping = job.stop_event.is_set()
         if st.button("Stopping…" if stopping else "Stop", key=f"stop_{job.job_id}", icon=":material/stop:",
                      disabled=stopping, help="Ends after the current batch; the run keeps its best weights."):
+            st.session_state[f"stopped_here_{job.job_id}"] = True
             q.stop(job.job_id)
             st.rerun(scope="fragment")
     elif job.status == "failed":
         st.error(f"The job failed: {job.error}. The queue goes on; change the settings and start again.")
     else:
+        elsewhere = "" if st.session_state.get(f"stopped_here_{job.job_id}") else " from another tab"
         verb = {"completed": "finished", "early_stopped": "stopped early (patience reached)",
-                "stopped": "was stopped; its best weights are saved", "cancelled": "was cancelled",
+                "stopped": f"was stopped{elsewhere}; its best weights are saved",
+                "cancelled": f"was cancelled{elsewhere}",
                 "diverged": "diverged (loss not finite); lower the learning rate"}.get(job.status, job.status)
         (st.warning if job.status in ("diverged", "cancelled") else st.success)(
             f"Run **{job.run_id or '–'}** {verb}.")

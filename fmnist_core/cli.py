@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import json
 import math
@@ -57,14 +58,20 @@ def _train_flags(p: argparse.ArgumentParser, kind: str) -> None:
     g.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda or mps")
     g.add_argument("--name", help="run id to save under (default: kind and time)")
     m = p.add_argument_group("model")
+    # a classifier on a pretrained encoder takes the encoder run's n and conv layers (see _encoder_arch):
+    # its defaults are None, so an option given by hand can be told from one left out
+    clf = kind == "classifier"
     if kind in ("autoencoder", "classifier", "dense-autoencoder"):
         default_n = DenseAEConfig().latent_dim if kind == "dense-autoencoder" else 64
-        m.add_argument("--latent", type=int, default=default_n, help="code size n (default %(default)s)")
+        m.add_argument("--latent", type=int, default=None if clf else default_n,
+                       help="code size n (default: the encoder run's, else 64)" if clf
+                       else "code size n (default %(default)s)")
     if kind in ("autoencoder", "classifier"):
         m.add_argument("--dropout", type=float, default=0.2, help="dropout p after every ReLU (default 0.2)")
-        m.add_argument("--channels", type=int, nargs=2, default=(16, 32), metavar=("C1", "C2"))
-        m.add_argument("--batch-norm", action="store_true", help="BatchNorm before each pooling (report E)")
-        m.add_argument("--second-pool", choices=("max", "avg"), default="max")
+        m.add_argument("--channels", type=int, nargs=2, default=None if clf else (16, 32), metavar=("C1", "C2"))
+        m.add_argument("--batch-norm", action="store_true", default=None if clf else False,
+                       help="BatchNorm before each pooling (report E)")
+        m.add_argument("--second-pool", choices=("max", "avg"), default=None if clf else "max")
         m.add_argument("--dropout-mode", choices=("element", "channel"), default="element",
                        help="channel = Dropout2d on conv maps: faster, but not the reports' model")
     if kind == "autoencoder":
@@ -157,8 +164,8 @@ def spec_from_args(a: argparse.Namespace) -> RunSpec:
     elif a.kind == "dense-autoencoder":
         model = DenseAEConfig(latent_dim=a.latent, dropout=a.dropout)
     elif a.kind == "classifier":
-        model = ClassifierConfig(latent_dim=a.latent, dropout=a.dropout, channels=tuple(a.channels),
-                                 batch_norm=a.batch_norm, second_pool=a.second_pool, dropout_mode=a.dropout_mode,
+        arch = {k: v for k, v in _arch_args(a).items() if v is not None}     # the rest: ClassifierConfig's defaults
+        model = ClassifierConfig(**arch, dropout=a.dropout, dropout_mode=a.dropout_mode,
                                  encoder_run=a.encoder, freeze_encoder=a.freeze_encoder,
                                  head_hidden=a.head_hidden, final_relu=a.final_relu)
     elif a.kind == "cnn":
@@ -166,6 +173,45 @@ def spec_from_args(a: argparse.Namespace) -> RunSpec:
     else:
         model = MLPConfig(hidden=a.hidden, dropout=a.dropout)
     return RunSpec(model, train, a.name)
+
+
+def _arch_args(a: argparse.Namespace) -> dict:
+    """The classifier's encoder architecture as given on the command line (None: left out)."""
+    return {"latent_dim": a.latent, "channels": tuple(a.channels) if a.channels else None,
+            "batch_norm": a.batch_norm, "second_pool": a.second_pool}
+
+
+def _encoder_arch(a: argparse.Namespace, spec: RunSpec, registry: Registry) -> RunSpec:
+    """A classifier on a pretrained encoder gets the encoder run's latent size and conv layers, as on the
+    Train page; an option given by hand that differs is refused in one line."""
+    if spec.model.kind != "classifier" or not spec.model.pretrained:
+        return spec
+    ae = registry.get(spec.model.encoder_run)
+    if ae.kind != "conv_ae":
+        return spec                                   # build_for_spec says why it cannot be an encoder
+    ae_cfg = ae.spec().model
+    flags = {"latent_dim": "--latent", "channels": "--channels", "batch_norm": "--batch-norm",
+             "second_pool": "--second-pool"}
+    for key, given in _arch_args(a).items():
+        if given is not None and given != getattr(ae_cfg, key):
+            raise CLIError(f"{flags[key]} {given} differs from encoder run {ae.run_id!r} ({getattr(ae_cfg, key)}); "
+                           f"leave {flags[key]} out to take the encoder's")
+    return dataclasses.replace(spec, model=dataclasses.replace(spec.model, **{k: getattr(ae_cfg, k) for k in flags}))
+
+
+def _registry(a) -> Registry:
+    """The runs folder of --runs-dir / FMNIST_RUNS_DIR, refused in one line if it cannot be one."""
+    registry = Registry(a.runs_dir)
+    root = registry.root
+    if root.exists() and not root.is_dir():
+        raise CLIError(f"--runs-dir {root} is a file, not a folder; give a folder for the runs")
+    if not root.exists():
+        parent = next((p for p in root.parents if p.exists()), None)
+        if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK):
+            raise CLIError(f"--runs-dir {root} cannot be created here; give a folder you can write to")
+    elif root.resolve().parts[:2] in (("/", "proc"), ("/", "sys"), ("/", "dev")):
+        raise CLIError(f"--runs-dir {root} is a system folder; give a folder of your own")
+    return registry
 
 
 def _fmt(v, pct=False) -> str:
@@ -225,9 +271,9 @@ def train_with_progress(spec: RunSpec, ds, registry: Registry, command: str | No
 
 
 def cmd_train(a) -> int:
-    spec = spec_from_args(a)
+    registry = _registry(a)
+    spec = _encoder_arch(a, spec_from_args(a), registry)
     ds = load_fashion_mnist(a.data_dir)
-    registry = Registry(a.runs_dir)
     command = "python -m fmnist_core " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     run_id = train_with_progress(spec, ds, registry, command)
     info = registry.get(run_id)
@@ -246,7 +292,7 @@ def cmd_train(a) -> int:
 
 def cmd_strip_weights(a) -> int:
     from .studies import DENOISE_IMAGES, DENOISE_LEVELS
-    registry = Registry(a.runs_dir)
+    registry = _registry(a)
     for run_id in a.run_ids:
         registry.get(run_id)
     cache = EvalCache(registry, functools.cache(lambda: load_fashion_mnist(a.data_dir)))
@@ -267,7 +313,7 @@ def cmd_strip_weights(a) -> int:
 
 
 def cmd_cache(a) -> int:
-    registry = Registry(a.runs_dir)
+    registry = _registry(a)
     ids = a.run_ids or [r.run_id for r in registry.list_runs() if not r.damaged and not r.results_only
                         and r.summary.get("epochs_done", 0) > 0 and r.status != "running"]
     for run_id in ids:
@@ -278,6 +324,7 @@ def cmd_cache(a) -> int:
     for run_id in ids:
         t = time.perf_counter()
         cache.precompute(run_id)
+        cache.latent(run_id)          # the Latent space page's map (t-SNE: ~15 s a run)
         if a.denoise_with and registry.get(run_id).kind in AUTOENCODER_KINDS:
             for kind in NOISE_KINDS:
                 cache.denoise(a.denoise_with, run_id, kind)
@@ -286,7 +333,7 @@ def cmd_cache(a) -> int:
 
 
 def cmd_runs(a) -> int:
-    registry = Registry(a.runs_dir)
+    registry = _registry(a)
     rows = run_rows(registry.list_runs())
     if a.json:
         print(json.dumps(rows, indent=1))
@@ -309,7 +356,11 @@ def cmd_evaluate(a) -> int:
     from .evaluate import evaluate_run
     if not 0 <= a.level <= 10:
         raise CLIError(f"--level must be between 0 and 10 (got {a.level})")
-    registry = Registry(a.runs_dir)
+    if not 0 <= a.limit <= 10000:
+        raise CLIError(f"--limit must be between 0 (all 10,000 test images) and 10000 (got {a.limit})")
+    if not 0 <= a.seed < 2**31:
+        raise CLIError(f"--seed must be between 0 and 2^31-1 (got {a.seed})")
+    registry = _registry(a)
     registry.get(a.run_id)
     ds = load_fashion_mnist(a.data_dir)
     print(json.dumps(evaluate_run(registry, a.run_id, ds, a.noise, a.level, a.seed, a.limit), indent=1))
@@ -319,7 +370,7 @@ def cmd_evaluate(a) -> int:
 def cmd_predict(a) -> int:
     from .evaluate import predict_proba
     from .preprocess import prepare_image
-    registry = Registry(a.runs_dir)
+    registry = _registry(a)
     info = registry.get(a.run_id)
     if info.kind not in ("classifier", "cnn", "mlp"):
         raise CLIError(f"run {a.run_id!r} is a {info.kind}; predict needs a classifier, cnn or mlp run")
@@ -348,6 +399,10 @@ def cmd_bench(a) -> int:
     from .bench import run_bench
     if a.threads is not None and a.threads < 1:
         raise CLIError(f"--threads must be at least 1 (got {a.threads})")
+    if not 1 <= a.images <= 60000:
+        raise CLIError(f"--images must be between 1 and 60000 (got {a.images})")
+    if not 1 <= a.rounds <= 100:
+        raise CLIError(f"--rounds must be between 1 and 100 (got {a.rounds})")
     ds = load_fashion_mnist(a.data_dir)
     run_bench(ds, images=a.images, rounds=a.rounds, which=a.model, threads=a.threads)
     if a.sweep_runs:
@@ -416,7 +471,7 @@ def cmd_study(a) -> int:
     if a.workers is not None and not 1 <= a.workers <= 256:
         raise CLIError(f"--workers must be between 1 and 256 (got {a.workers})")
     study = get_study(a.name)
-    registry = Registry(a.runs_dir)
+    registry = _registry(a)
     plan = plan_study(study, registry, a.seeds, a.epochs, a.limit)
     print(f"study {study.name} (report {study.report}): {study.title}\n  {study.question}", file=sys.stderr)
     reused = [r for r in plan.runs if r.finished and r.note.startswith("reuses")]
@@ -468,7 +523,12 @@ COMMANDS = {"data": cmd_data, "train": cmd_train, "runs": cmd_runs, "evaluate": 
 def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(argv)
     try:
-        return COMMANDS[a.command](a)
+        code = COMMANDS[a.command](a)
+        sys.stdout.flush()                  # a reader gone early shows up here, not as a traceback at exit
+        return code
+    except BrokenPipeError:                 # `runs --json | head`: the reader stopped; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (CLIError, *USER_ERRORS) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -35,16 +35,16 @@ def open_image(data: bytes) -> tuple[Image.Image, list[str]]:
     """Decode bytes into a PIL image (first frame), refusing what is not safe or not an image."""
     notes: list[str] = []
     if not data:
-        raise ImageError(f"the file is empty; upload a {SUPPORTED} image")
+        raise ImageError(f"the file is empty; use a {SUPPORTED} image")
     if len(data) > MAX_BYTES:
-        raise ImageError(f"the file is {len(data) / 1e6:.0f} MB; upload an image under {MAX_BYTES // 2**20} MB")
+        raise ImageError(f"the file is {len(data) / 1e6:.0f} MB; use an image under {MAX_BYTES // 2**20} MB")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
             w, h = img.size
             if w * h > MAX_PIXELS:
-                raise ImageError(f"the image is {w}x{h} pixels; upload one under {MAX_PIXELS // 1_000_000} megapixels")
+                raise ImageError(f"the image is {w}x{h} pixels; use one under {MAX_PIXELS // 1_000_000} megapixels")
             if getattr(img, "n_frames", 1) > 1:
                 notes.append(f"animated image: used the first of its {img.n_frames} frames")
             img.seek(0)
@@ -52,11 +52,11 @@ def open_image(data: bytes) -> tuple[Image.Image, list[str]]:
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"the image has too many pixels; upload one under {MAX_PIXELS // 1_000_000} megapixels") from None
+        raise ImageError(f"the image has too many pixels; use one under {MAX_PIXELS // 1_000_000} megapixels") from None
     except UnidentifiedImageError:
-        raise ImageError(f"this file is not an image we can read; upload a {SUPPORTED} file") from None
+        raise ImageError(f"this file is not an image we can read; use a {SUPPORTED} file") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
-        raise ImageError(f"the image is damaged or truncated ({str(e)[:60]}); upload another file") from None
+        raise ImageError(f"the image is damaged or truncated ({str(e)[:60]}); use another file") from None
     return img, notes
 
 
@@ -110,13 +110,14 @@ def prepare_image(data: bytes | Image.Image) -> Prepared:
         img, notes = open_image(data)
     img = ImageOps.exif_transpose(img) if img.mode not in ("I;16", "I;16B", "I;16L", "I", "F") else img
     if min(img.size) < 1:
-        raise ImageError("the image has no pixels; upload another file")
+        raise ImageError("the image has no pixels; use another file")
     if max(img.size) > 2048:  # downscale huge inputs first: preprocessing does not need them big
         img = img.copy()
         img.thumbnail((2048, 2048))
     prepared = prepare_array(to_gray(img), notes)
     if prepared is None:
-        raise ImageError("the image is blank (nothing stands out from the background); draw or upload an object")
+        raise ImageError("the image is blank (nothing stands out from the background); "
+                         "use an image of one piece of clothing")
     prepared.original = img.convert("RGBA").convert("RGB") if img.mode not in ("I;16", "I;16B", "I;16L", "I", "F") \
         else Image.fromarray((to_gray(img) * 255).astype(np.uint8)).convert("RGB")
     return prepared

@@ -128,7 +128,7 @@ def _define() -> dict[str, Study]:
         (BASE_AE, StudyRun("clf-base", "base classifier", _clf(64, 0.2), A4_CLF, encoder="ae-base")),
         view="a4", seeds=15, numbers={30: (0.911, 0.003), 50: (0.914, 0.002)},
         about="Report A: 15 classifiers from the same pretrained encoder; (91.1 ± 0.3)% at epoch 30 and "
-              "(91.4 ± 0.2)% at epoch 50, so 30 epochs were chosen. Run it with --epochs 50 for the second figure."))
+              "(91.4 ± 0.2)% at epoch 50, so 30 epochs were chosen. Set Epochs to 50 for the second figure."))
     s.append(Study(
         "a5", "Pre-trained vs random init", "A", "Does pre-training the encoder as an autoencoder help the "
         "classifier?",
@@ -806,7 +806,7 @@ def _view_a4(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
                      "ours: min – max": f"{fmt_acc(min(vals))} – {fmt_acc(max(vals))}" if vals else "–",
                      "report (15 seeds)": fmt_acc(rm, rsd)})
     v.tables.append(Table("Validation accuracy across seeds", rows,
-                          note="Epoch 50 needs runs of 50 epochs: `python -m fmnist_core study a4 --epochs 50`."))
+                          note="Epoch 50 needs runs of 50 epochs: set Epochs to 50 above (or `python -m fmnist_core study a4 --epochs 50`)."))
     v.reading += _caveat(plan, "60,000 images and 30 epochs")
     for epoch, (rm, rsd) in study.numbers.items():
         m, sd, k = mean_std([_at(r, epoch, "val_acc") for r in done])

@@ -82,10 +82,35 @@ def wait_idle(page, settle: float = 1.0, timeout: float = 120) -> None:
         time.sleep(0.3)
 
 
+def nav_links(page):
+    """The app's own navigation: the st.page_link list that app_support.frame() draws in the sidebar."""
+    return page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]')
+
+
 def goto(page, label: str) -> None:
-    page.locator('[data-testid="stSidebarNav"]').get_by_text(label, exact=True).click()
+    """Open a page from the sidebar, as a user would."""
+    nav_links(page).get_by_text(label, exact=True).click()
     page.wait_for_timeout(500)
     wait_idle(page)
+
+
+def url_path(path: str) -> str:
+    """The URL path Streamlit gives a page file: "" for app.py (Home), the file name for pages/NAME.py."""
+    return "" if path == "app.py" else Path(path).stem
+
+
+def check_frame(page, title: str, h1: str) -> None:
+    """What every page shows however it was opened: the sidebar with the app's own navigation (and
+    not Streamlit's list of files), the device line, the page's title, and the wide layout."""
+    import app_support as ui
+    assert page.locator('[data-testid="stSidebarNav"]').count() == 0, "Streamlit's own page list is shown"
+    links = nav_links(page)
+    for p in ui.SITE:
+        assert links.get_by_text(p.title, exact=True).is_visible(), f"no sidebar link to {p.title}"
+    page.locator('[data-testid="stSidebar"]').get_by_text("Device").first.wait_for(timeout=60_000)
+    assert page.locator("h1").first.inner_text().strip() == h1
+    assert page.title() == title
+    assert page.locator('[data-testid="stAppViewContainer"]').get_attribute("data-layout") == "wide"
 
 
 def no_exception(page) -> None:

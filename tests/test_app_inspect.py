@@ -39,6 +39,18 @@ def charts(at: AppTest) -> int:
     return len(at.get("plotly_chart"))
 
 
+def chart_keys(at: AppTest) -> set[str]:
+    """The keys of the page's plotly charts (an element id ends with its key)."""
+    return {c.proto.id.split("-", 2)[-1] for c in at.get("plotly_chart")}
+
+
+def gallery_rows(at: AppTest) -> list[str]:
+    """Reconstructions' image-by-image rows: the label above each (each row is two charts side by side)."""
+    n = len({k.rsplit("_", 1)[0] for k in chart_keys(at) if k.startswith("rc_gallery_")})
+    labels = [m.value.strip("*") for m in at.markdown if m.value.startswith("**") and m.value.endswith("**")]
+    return labels[:n]
+
+
 def open_page(page: str, **state) -> AppTest:
     """The app opened on one page, with widget values preset (small evaluation sizes keep tests quick)."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
@@ -108,8 +120,12 @@ def test_reconstructions_page(runs):
     at = open_page("reconstructions")
     assert not errors(at), errors(at)
     assert set(at.multiselect(key="rc_runs").value) == {"ae", "dense"}     # one of each kind by default
-    # gallery, MSE-vs-noise, denoise-then-classify, one error map per model
-    assert charts(at) == 5
+    # a row of images per input and per model, each under its full name; MSE against noise;
+    # denoise-then-classify; one error map per model
+    assert gallery_rows(at) == ["Test images", "Noisy input (gaussian, σ 0.3)", "ae · conv autoencoder",
+                                "dense · dense autoencoder"]
+    assert {"rc_gallery_0_0", "rc_gallery_0_1", "rc_sweep", "rc_denoise", "rc_map_ae", "rc_map_dense"} <= chart_keys(at)
+    assert charts(at) == 4 * 2 + 4
     table = at.dataframe[0].value
     assert list(table["model"]) == ["ae", "dense", "noisy input itself"]
     assert (table["MSE noisy in"][:2] > 0).all()
@@ -118,13 +134,14 @@ def test_reconstructions_page(runs):
     for kind in ("gaussian_image", "salt_pepper", "mask", "gaussian"):
         at.selectbox(key="rc_noise").set_value(kind).run()
         assert not errors(at), (kind, errors(at))
-        assert charts(at) == 5
+        assert charts(at) == 4 * 2 + 4
     at.slider(key="rc_level_gaussian").set_value(0.0).run()               # no noise: no noisy row
     assert not errors(at)
+    assert gallery_rows(at) == ["Test images", "ae · conv autoencoder", "dense · dense autoencoder"]
     at.number_input(key="rc_noise_seed").set_value(3).run()                # not in the cache: computed now
     assert any("not in the cache" in c.value for c in at.caption) and not errors(at)
     at.multiselect(key="rc_runs").set_value(["ae"]).run()
-    assert charts(at) == 4 and not errors(at)
+    assert charts(at) == 2 * 2 + 3 and not errors(at)
     at.selectbox(key="rc_clf").set_value("mlp").run()
     assert not errors(at)
 
@@ -146,8 +163,10 @@ def test_reconstructions_page(runs):
 def test_confusion_page(runs):
     at = open_page("confusion", cf_n=1000, cf_run="clf")
     assert not errors(at), errors(at)
-    # matrix, cell gallery, random gallery, A, B and their difference
-    assert charts(at) == 6
+    # matrix, cell gallery, random gallery (each two halves that stack on a phone), A, B and their difference
+    assert {"cf_matrix", "cf_cell_gallery_0", "cf_random_gallery_0", "cf_random_gallery_1", "cf_cmp_a", "cf_cmp_b",
+            "cf_cmp_diff"} <= chart_keys(at)
+    assert any("of these 20 are wrong" in c.value and "are wrong (accuracy" in c.value for c in at.caption)
     acc = [m for m in at.metric if m.label == "Accuracy"][0]
     assert acc.value.endswith("%")
     assert any("of 1,000 test images right" in c.value for c in at.caption)
@@ -155,6 +174,10 @@ def test_confusion_page(runs):
     assert len(per_class) == 12 and {"precision", "recall", "F1", "support"} <= set(per_class.columns)
     assert per_class["support"][:10].sum() == 1000
     assert at.selectbox(key="cf_run_b").value == "clf-random"                # pretrained vs random init twin
+    at.selectbox(key="cf_run").set_value("clf-random").run()                 # another run: its own twin
+    assert at.selectbox(key="cf_run_b").value == "clf"
+    at.selectbox(key="cf_run").set_value("clf").run()
+    assert at.selectbox(key="cf_run_b").value == "clf-random"
 
     at.segmented_control(key="cf_scale").set_value("row %").run()
     assert not errors(at)

@@ -1,7 +1,9 @@
 """AppTest for the app shell, Home, Train and Compare pages: real runs, real training."""
 from __future__ import annotations
 
+import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -60,6 +62,7 @@ def test_home_lists_runs(shipped_runs):
     at = page_run("home")
     assert at.dataframe, "the runs table is missing"
     assert len(at.dataframe[0].value) == len(list(shipped_runs.glob("ref-*")))
+    assert at.dataframe[0].proto.placeholder == ""          # a classifier's MSE cell is empty, not "None"
 
 
 def test_train_presets_fill_the_controls(empty_runs):
@@ -67,9 +70,32 @@ def test_train_presets_fill_the_controls(empty_runs):
     at.selectbox(key="t_preset_conv_ae").set_value("Report A improved (n=128, p=0.01)").run()
     assert at.select_slider(key="t_latent").value == 128
     assert at.select_slider(key="t_dropout").value == 0.01
+    # an unchanged preset gives way to the new kind's, and a toast says so
     at.segmented_control(key="t_kind").set_value("dense_ae").run()
     assert at.select_slider(key="t_latent").value == 512
     assert at.select_slider(key="t_batch").value == 1000
+    assert any("Report B Adam" in t.value for t in at.toast), [t.value for t in at.toast]
+    assert not at.exception
+
+
+def test_changed_values_say_custom_and_survive_a_kind_switch(empty_runs):
+    at = page_run("train")
+    at.select_slider(key="t_fraction").set_value(0.01).run()           # how a run is made: not a change of preset
+    assert at.selectbox(key="t_preset_conv_ae").value != "custom"
+    at.select_slider(key="t_lr").set_value(3e-4).run()
+    at.select_slider(key="t_latent").set_value(32).run()
+    assert at.selectbox(key="t_preset_conv_ae").value == "custom"
+    assert any("Your own settings" in c.value for c in at.caption)
+    at.segmented_control(key="t_kind").set_value("dense_ae").run()     # kept, not reset to a preset
+    assert at.select_slider(key="t_latent").value == 32 and at.select_slider(key="t_lr").value == 3e-4
+    assert at.select_slider(key="t_fraction").value == 0.01
+    assert at.selectbox(key="t_preset_dense_ae").value == "custom"
+    assert any("settings are kept" in t.value for t in at.toast), [t.value for t in at.toast]
+    at.selectbox(key="t_preset_dense_ae").set_value("Report B SGD (n=512, lr 0.1)").run()
+    assert at.select_slider(key="t_lr").value == 0.1 and at.select_slider(key="t_latent").value == 512
+    assert at.selectbox(key="t_preset_dense_ae").value == "Report B SGD (n=512, lr 0.1)"
+    assert at.select_slider(key="t_fraction").value == 0.01              # presets leave the fraction alone
+    assert "Log scale." != at.select_slider(key="t_lr").help and "step size" in at.select_slider(key="t_lr").help
     assert not at.exception
 
 
@@ -102,6 +128,66 @@ def test_start_a_tiny_job_and_see_it_finish(empty_runs):
     # the new run is in Compare's table
     at = page_run("compare")
     assert "tiny-mlp" in list(at.dataframe[0].value["name"])
+
+
+def test_a_stop_in_another_tab_is_explained_in_both(empty_runs):
+    """Tab A starts a run, tab B (which did not start it) watches it and presses Stop: B says the run was
+    stopped, A that it was stopped from another tab; neither falls back to "No job yet"."""
+    a, b = page_run("train"), page_run("train")
+    a.segmented_control(key="t_kind").set_value("mlp").run()
+    a.select_slider(key="t_fraction").set_value(0.01).run()
+    a.slider(key="t_epochs").set_value(100).run()
+    a.text_input(key="t_name").input("stop-me").run()
+    next(x for x in a.button if x.label == "Start training").click().run()
+    q = ui.job_queue()
+    job = next(j for j in q.jobs() if j.spec.name == "stop-me")
+    deadline = time.time() + 120
+    while job.status != "running" and time.time() < deadline:
+        time.sleep(0.2)
+    b.run()
+    assert any(h.value == job.label for h in b.subheader), [h.value for h in b.subheader]
+    next(x for x in b.button if x.label == "Stop").click().run()
+    assert q.wait(timeout=300) and job.status == "stopped"
+    b.run()
+    a.run()
+    said_b = [m.value for m in b.success]
+    said_a = [m.value for m in a.success]
+    assert any("stop-me" in m and "was stopped; its best weights are saved" in m for m in said_b), said_b
+    assert any("was stopped from another tab" in m for m in said_a), said_a
+    assert not any("No job yet" in i.value for i in [*a.info, *b.info])
+
+
+def plotly_spec(at: AppTest, key: str) -> dict:
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("-" + key))
+    return json.loads(chart.proto.spec)
+
+
+def test_compare_gives_each_run_one_colour_and_labels_log_ticks(shipped_runs):
+    at = page_run("compare")
+    at.text_input[0].input("ref-a-clf").run()            # the two runs plotted are the twins shown below
+    def colours(key: str) -> dict[str, str]:
+        return {t["name"].split(" · ")[0]: t["line"]["color"] for t in plotly_spec(at, key)["data"]}
+    curves, twins = colours("cmp_acc"), colours("cmp_twin_acc")
+    assert curves["ref-a-clf-base"] == twins["pretrained (ref-a-clf-base)"]
+    assert curves["ref-a-clf-random"] == twins["random init (ref-a-clf-random)"]
+    assert curves["ref-a-clf-base"] != curves["ref-a-clf-random"]
+    # two autoencoders' losses (0.007 to 0.07) on a log scale: labelled ticks below 0.04 too (plotly alone
+    # labels only the powers of ten, none of which falls inside that range)
+    at.text_input[0].input("ref-a-ae").run()
+    next(t for t in at.toggle if t.label == "Log-scale loss").set_value(True).run()
+    axis = plotly_spec(at, "cmp_loss")["layout"]["yaxis"]
+    assert axis["type"] == "log" and {0.01, 0.02} <= set(axis["tickvals"]), axis
+    assert {"0.01", "0.02"} <= set(axis["ticktext"])
+    assert not at.exception
+
+
+def test_compare_table_views_fit_and_leave_empty_cells_empty(shipped_runs):
+    at = page_run("compare")
+    table = at.dataframe[0]
+    assert table.proto.placeholder == ""
+    assert len(table.proto.column_order) <= 9
+    at.segmented_control(key="cmp_view").set_value("settings").run()
+    assert "train images" in list(at.dataframe[0].proto.column_order)
 
 
 def test_compare_deletes_after_confirmation(shipped_runs):

@@ -5,13 +5,14 @@ import re
 
 import pytest
 
-from browser_util import (CHROMIUM_ARGS, SHOTS, StreamlitServer, copy_shipped_runs, goto, no_exception,
-                          require_chromium, screenshot, wait_idle)
+import app_support as ui
+from browser_util import (CHROMIUM_ARGS, SHOTS, StreamlitServer, check_frame, copy_shipped_runs, goto, nav_links,
+                          no_exception, require_chromium, screenshot, url_path, wait_idle)
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["Home", "Train", "Compare runs", "Studies", "Reconstructions & denoising", "Confusion & errors",
-         "Classify your image"]
+TAB_TITLE = {p.key: ui.APP_TITLE if p.key == "home" else f"{p.title} · {ui.APP_TITLE}" for p in ui.SITE}
+H1 = {p.key: ui.APP_TITLE if p.key == "home" else p.title for p in ui.SITE}
 
 
 @pytest.fixture(scope="module")
@@ -39,20 +40,65 @@ def page(browser, server):
     pg = ctx.new_page()
     pg.set_default_timeout(60_000)
     pg.goto(server.url)
-    pg.wait_for_selector('[data-testid="stSidebarNav"]')
+    nav_links(pg).first.wait_for()
     wait_idle(pg)
     yield pg
     ctx.close()
 
 
-def test_every_page_renders_and_is_screenshotted(page):
-    for label in PAGES:
-        goto(page, label)
+@pytest.mark.parametrize("site_page", ui.SITE, ids=[p.key for p in ui.SITE])
+def test_a_cold_deep_link_shows_the_frame(tmp_path, site_page):
+    """Each page opened by its URL (/compare, ...) as the first request to a freshly started server: the
+    page file runs without app.py, and still has the sidebar, its title and the wide layout."""
+    from playwright.sync_api import sync_playwright
+    chromium = require_chromium()
+    srv = StreamlitServer(copy_shipped_runs(tmp_path / "runs"), tmp_path / "streamlit.log")
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            pg = b.new_page(viewport={"width": 1280, "height": 800})
+            pg.set_default_timeout(120_000)
+            pg.goto(f"{srv.url}/{url_path(site_page.path)}")
+            pg.locator("h1").first.wait_for()
+            wait_idle(pg)
+            no_exception(pg)
+            check_frame(pg, TAB_TITLE[site_page.key], H1[site_page.key])
+            b.close()
+    finally:
+        srv.stop()
+
+
+def test_every_page_renders_from_the_sidebar_and_is_screenshotted(page):
+    for p in ui.SITE:
+        goto(page, p.title)
         no_exception(page)
-        assert page.locator("h1").first.is_visible()
-        path = screenshot(page, "page-" + re.sub(r"[^a-z]+", "-", label.lower()).strip("-"))
+        check_frame(page, TAB_TITLE[p.key], H1[p.key])
+        path = screenshot(page, f"page-{p.key}-light-1280")
         assert path.stat().st_size > 10_000
     print(f"\nscreenshots in {SHOTS}")
+
+
+@pytest.mark.parametrize("scheme,width", [("dark", 1280), ("light", 390), ("dark", 390)])
+def test_every_page_in_dark_and_on_a_phone(browser, server, scheme, width):
+    """The app follows the system's light or dark setting; every page drawn at 1280 px and at a phone's
+    390 px, each kept as a screenshot (test-artifacts/screenshots/page-KEY-SCHEME-WIDTH.png) to look at."""
+    ctx = browser.new_context(viewport={"width": width, "height": 800 if width > 500 else 844}, color_scheme=scheme)
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        for p in ui.SITE:
+            pg.goto(f"{server.url}/{url_path(p.path)}")
+            pg.locator("h1").first.wait_for()
+            wait_idle(pg)
+            no_exception(pg)
+            assert pg.locator("h1").first.inner_text().strip() == H1[p.key]
+            background = pg.evaluate("() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]'))"
+                                     ".backgroundColor")
+            rgb = [int(v) for v in re.findall(r"\d+", background)[:3]]
+            assert (sum(rgb) / 3 < 100) == (scheme == "dark"), (scheme, background)
+            screenshot(pg, f"page-{p.key}-{scheme}-{width}")
+    finally:
+        ctx.close()
 
 
 def test_train_watch_stop_and_compare(page):

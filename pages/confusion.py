@@ -10,6 +10,8 @@ from fmnist_core.evaluate import pair_examples, top_k
 from fmnist_core.metrics import most_confused, normalize_rows
 from fmnist_core.plots import confusion_figure, gallery_figure, with_cell_picker
 
+ui.frame("confusion")
+
 SIZES = [1000, 2000, 5000, 10000]
 SHORT = {"T-shirt/top": "T-shirt", "Ankle boot": "Boot"}    # keeps three-line captions inside a thumbnail
 
@@ -25,6 +27,24 @@ def pick_cell() -> None:
         st.session_state["cf_true"], st.session_state["cf_pred"] = points[0]["y"], points[0]["x"]
 
 
+def gallery(images: np.ndarray, captions: list[str], key: str, cell: int, colors: list | None = None) -> None:
+    """Images (N, 28, 28) with captions, five a row, in two galleries side by side that take alternate rows:
+    a wide screen reads ten a row in order, and on a phone the two stack, so captions keep room to be read."""
+    cols = st.columns(2, gap="small")
+    for half, col in enumerate(cols):
+        idx = [i for i in range(len(images)) if i // 5 % 2 == half]
+        if idx:
+            col.plotly_chart(gallery_figure(images[idx], [captions[i] for i in idx], cols=5, cell=cell,
+                                            caption_colors=[colors[i] for i in idx] if colors else None),
+                             key=f"{key}_{half}")
+
+
+def forget_partner() -> None:
+    """Another classifier: "Compare with" starts again from that run's partner (its twin with the other
+    encoder init, if there is one) instead of staying on the old run's."""
+    st.session_state.pop("cf_run_b", None)
+
+
 def matrix(ev: dict, percent: bool) -> np.ndarray:
     cm = torch.as_tensor(ev["confusion_matrix"])
     return (normalize_rows(cm) if percent else cm).numpy()
@@ -38,7 +58,7 @@ ds = ui.dataset()
 
 c1, c2, c3 = st.columns([5, 2, 3], gap="medium", vertical_alignment="bottom")
 with c1:
-    run_id = ui.run_picker("Classifier", ui.CLASSIFIERS, key="cf_run")
+    run_id = ui.run_picker("Classifier", ui.CLASSIFIERS, key="cf_run", on_change=forget_partner)
 with c2:
     scale = st.segmented_control("Cells show", ["counts", "row %"], default="counts", key="cf_scale", required=True)
 with c3:
@@ -92,8 +112,7 @@ with tab_matrix:
         captions = [f"#{int(i)}<br>" + "<br>".join((f"<b>{short(name)} {100 * v:.0f}%</b>" if j == 0 else
                                                     f"{short(name)} {100 * v:.0f}%")
                                                    for j, (name, v) in enumerate(top_k(probs[i]))) for i in idx]
-        st.plotly_chart(gallery_figure(ds.test_images[idx, 0].numpy(), captions, cols=10, cell=80),
-                        key="cf_cell_gallery")
+        gallery(ds.test_images[idx, 0].numpy(), captions, key="cf_cell_gallery", cell=80)
 
     st.subheader("Per class")
     rep = ev["report"]
@@ -118,10 +137,10 @@ with tab_random:
     wrong = pred != labels[pick]
     captions = [f"true {short(CLASS_NAMES[int(y)])}<br>{'✗' if w else '✓'} {short(CLASS_NAMES[int(q)])} "
                 f"{100 * float(probs[i, q]):.0f}%" for i, y, q, w in zip(pick, labels[pick], pred, wrong)]
-    st.plotly_chart(gallery_figure(ds.test_images[pick, 0].numpy(), captions, cols=10, cell=84,
-                                   caption_colors=["#dc2626" if w else "#374151" for w in wrong]),
-                    key="cf_random_gallery")
-    st.caption(f"{int(wrong.sum())} of 20 wrong here; {ui.fmt_pct(1 - ev['accuracy'], 1)} on the whole set.")
+    gallery(ds.test_images[pick, 0].numpy(), captions, key="cf_random_gallery", cell=84,
+            colors=["#e5484d" if w else None for w in wrong])          # mistakes red, the rest the text colour
+    st.caption(f"{int(wrong.sum())} of these 20 are wrong. Of the {ev['n']:,} test images in use, "
+               f"{ui.fmt_pct(1 - ev['accuracy'], 1)} are wrong (accuracy {ui.fmt_pct(ev['accuracy'], 1)}).")
 
 with tab_compare:
     partner = ui.partner_run(run_id)

@@ -8,8 +8,11 @@ import app_support as ui
 from fmnist_core import CLASS_NAMES, ImageError, prepare_image, to_float
 from fmnist_core.evaluate import percentile_of, predict_proba, reconstruct
 from fmnist_core.metrics import mse
-from fmnist_core.plots import histogram_figure, image_grid, probability_bars
+from fmnist_core.latent import attributions, feature_maps, first_filters
+from fmnist_core.plots import attribution_figure, histogram_figure, image_grid, probability_bars
 from fmnist_core.preprocess import MAX_BYTES, SUPPORTED
+
+ui.frame("classify")
 
 SOURCES = ("Draw", "Upload", "Test image")
 FILE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
@@ -125,3 +128,33 @@ with right:
             st.plotly_chart(histogram_figure(ref["mse_per_image"], "reconstruction MSE", marker=err,
                                              marker_label="this input", log_x=True,
                                              title=f"{ae_id}: reconstruction error of test images"), key="cl_hist")
+
+    # -- inside the network: what each conv layer sees, and why this class ------------------------
+    st.subheader("Inside the network")
+    inner = st.selectbox("Classifier to look inside", clf_ids, key="cl_inner") if len(clf_ids) > 1 else clf_ids[0]
+    target = int(probs[inner].argmax())
+    tab_layers, tab_why = st.tabs(["What each layer sees", "Why this class"])
+    with tab_layers:
+        maps = feature_maps(models[inner], x[0])
+        if not maps:
+            st.info(f"{inner} is an MLP: it has no convolutional layers, every hidden unit sees the whole image.")
+        for i, (name, fm) in enumerate(maps):
+            scaled = fm / max(float(fm.max()), 1e-9)                       # one scale per layer: strong maps stand out
+            st.plotly_chart(image_grid(scaled, cols=16, cell=56), key=f"cl_maps_{i}")
+            st.caption(f"Conv layer {i + 1} (`{name}`): its {fm.shape[0]} feature maps of {fm.shape[1]}×{fm.shape[2]} "
+                       "after the ReLU; bright where the filter found its pattern.")
+        filters = first_filters(models[inner])
+        if filters is not None:
+            lo, hi = filters.min((1, 2), keepdims=True), filters.max((1, 2), keepdims=True)
+            st.plotly_chart(image_grid((filters - lo) / np.maximum(hi - lo, 1e-9), cols=16, cell=56), key="cl_filters")
+            st.caption(f"The first layer's {len(filters)} filters ({filters.shape[1]}×{filters.shape[2]}), each "
+                       "scaled to its own range: light weights add the pixel, dark ones subtract it.")
+    with tab_why:
+        attr = attributions(models[inner], x[0], target)
+        w1, w2 = st.columns(2)
+        w1.plotly_chart(attribution_figure(attr["occlusion"], "Occlusion"), key="cl_occ")
+        w2.plotly_chart(attribution_figure(attr["integrated_gradients"], "Integrated gradients"), key="cl_ig")
+        st.caption(f"Why {inner} says **{CLASS_NAMES[target]}**. Occlusion: how much that class's probability "
+                   "drops when a 4×4 patch is greyed out; red patches supported the answer, blue ones argued "
+                   "against it. Integrated gradients: each pixel's share of the answer, summed along the way from "
+                   "a black image to this one. Both from Captum; where they agree, the evidence is solid.")

@@ -1,12 +1,39 @@
 """Compare runs: a table of every run, overlaid curves, seed groups, pretrained vs random init."""
+import math
+
 import pandas as pd
 import streamlit as st
 
 import app_support as ui
 from fmnist_core import RunSpec
 from fmnist_core.compare import random_init_twins, run_rows, seed_groups
-from fmnist_core.plots import band_figure, curves_figure, line_figure
+from fmnist_core.plots import band_figure, color, curves_figure, line_figure
 from fmnist_core.presets import REFERENCE_ACCURACY
+
+ui.frame("compare")
+
+# the table's column sets: each fits beside the sidebar at 1280 px, so no number is cut at the edge
+VIEWS = {
+    "results": ["name", "kind", "status", "epochs", "best epoch", "best val loss", "best val acc %", "s / epoch"],
+    "final and seeds": ["name", "final val loss", "final val acc %", "seeds", "val loss over seeds",
+                        "val acc over seeds"],
+    "settings": ["name", "n", "p", "encoder", "optimizer", "lr", "batch", "seed", "train images"],
+    "all": ["name", "kind", "status", "n", "p", "encoder", "optimizer", "lr", "batch", "seed", "train images",
+            "epochs", "best epoch", "best val loss", "final val loss", "best val acc %", "final val acc %", "seeds",
+            "val acc over seeds", "val loss over seeds", "s / epoch", "created", "problem"],
+}
+
+
+def log_ticks(fig) -> None:
+    """Labelled ticks at 1-2-5 steps over the plotted values of a log-scale y axis (plotly labels only
+    the powers of ten when the range is short, so a loss between 0.007 and 0.04 had no labels)."""
+    ys = [y for t in fig.data for y in (t.y or ()) if y is not None and y > 0]
+    if not ys:
+        return
+    lo, hi = math.floor(math.log10(min(ys))), math.ceil(math.log10(max(ys)))
+    ticks = [d * 10.0 ** e for e in range(lo, hi + 1) for d in (1, 2, 5) if min(ys) / 2 <= d * 10.0 ** e <= max(ys) * 2]
+    fig.update_yaxes(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+
 
 st.title("Compare runs")
 all_runs = ui.registry().list_runs()
@@ -16,11 +43,16 @@ if not all_runs:
     st.stop()
 
 # -- the table ------------------------------------------------------------------------------
-c1, c2, c3 = st.columns([3, 3, 2])
+c1, c2 = st.columns([3, 2], gap="medium")
 kinds = sorted({r.kind for r in all_runs})
-chosen_kinds = c1.multiselect("Kinds", kinds, default=kinds, format_func=lambda k: ui.KIND_LABELS.get(k, k))
+chosen_kinds = c1.pills("Kinds", kinds, selection_mode="multi", default=kinds, key="cmp_kinds", wrap=True,
+                        format_func=lambda k: ui.KIND_LABELS.get(k, k))
 text = c2.text_input("Filter by name", placeholder="e.g. ref-a or seed")
-hide_bad = c3.toggle("Hide damaged and failed", value=True)
+shown_cols = st.columns([3, 2], gap="medium", vertical_alignment="center")
+view = shown_cols[0].segmented_control("Columns", list(VIEWS), default="results", key="cmp_view", required=True,
+                                       help="The table has more columns than fit on a screen: pick a set, or "
+                                            "all of them (the table then scrolls sideways).")
+hide_bad = shown_cols[1].toggle("Hide damaged and failed", value=True)
 shown = [r for r in all_runs if r.kind in chosen_kinds and text.lower() in r.name.lower()
          and not (hide_bad and r.status in ("damaged", "failed"))]
 rows = run_rows(shown)
@@ -43,19 +75,32 @@ table = pd.DataFrame([{
     "final val acc %": None if r["final_val_acc"] is None else 100 * r["final_val_acc"],
     "seeds": r["seeds_in_group"], "val acc over seeds": pm(r["group_val_acc"], True),
     "val loss over seeds": pm(r["group_val_loss"]),
-    "s / epoch": r["seconds_per_epoch"], "created": r["created"], "problem": r["damaged"]} for r in rows])
+    "s / epoch": r["seconds_per_epoch"], "created": r["created"], "problem": r["damaged"]} for r in rows],
+    columns=VIEWS["all"])
+order = VIEWS[view] + (["problem"] if view != "all" and table["problem"].astype(bool).any() else [])
 st.caption(f"{len(rows)} of {len(all_runs)} runs. Click column headers to sort; tick rows to plot them "
            "(the first two are ticked when nothing is).")
 selection = st.dataframe(
-    table, hide_index=True, on_select="rerun", selection_mode="multi-row", key="cmp_table", height=min(36 * (len(table) + 1) + 4, 400),
+    table, hide_index=True, on_select="rerun", selection_mode="multi-row", key="cmp_table",
+    height=min(36 * (len(table) + 1) + 4, 400), column_order=order, placeholder="",
     column_config={"best val loss": st.column_config.NumberColumn(format="%.4f"),
                    "final val loss": st.column_config.NumberColumn(format="%.4f"),
                    "best val acc %": st.column_config.NumberColumn(format="%.2f"),
                    "final val acc %": st.column_config.NumberColumn(format="%.2f"),
                    "s / epoch": st.column_config.NumberColumn(format="%.1f"),
+                   "train images": st.column_config.NumberColumn(format="localized"),
                    "lr": st.column_config.NumberColumn(format="%g")})
 picked = [shown[i] for i in selection.selection.rows] if selection.selection.rows else shown[:2]
 picked = [r for r in picked if r.history]
+
+# one colour per run on the whole page: the plotted runs first, then the seed groups and the
+# pretrained-vs-random pair
+colors: dict[str, str] = {}
+
+
+def run_color(run_id: str) -> str:
+    return colors.setdefault(run_id, color(len(colors)))
+
 
 # -- curves ---------------------------------------------------------------------------------
 st.subheader("Curves")
@@ -65,14 +110,16 @@ else:
     c1, c2, c3 = st.columns([2, 2, 3])
     log_y = c1.toggle("Log-scale loss", value=False)
     show_train = c2.toggle("Show training curves (dashed)", value=True)
-    series = [{"name": r.name, "history": r.history} for r in picked]
+    series = [{"name": r.name, "history": r.history, "color": run_color(r.run_id)} for r in picked]
     has_acc = any("val_acc" in r.history[0] for r in picked)
     cols = st.columns(2) if has_acc else [st.container()]
-    cols[0].plotly_chart(curves_figure(series, "loss", log_y=log_y, title="loss (solid: validation)",
-                                       show_train=show_train), key="cmp_loss")
+    loss_fig = curves_figure(series, "loss", log_y=log_y, title="loss (solid: validation)", show_train=show_train)
+    if log_y:
+        log_ticks(loss_fig)
+    cols[0].plotly_chart(loss_fig, key="cmp_loss")
     if has_acc:
         refs = c3.multiselect("Reference lines", [label for label, _ in REFERENCE_ACCURACY],
-                              default=[REFERENCE_ACCURACY[0][0]])
+                              default=[REFERENCE_ACCURACY[0][0]], wrap=True)
         lines = [(label, v) for label, v in REFERENCE_ACCURACY if label in refs]
         cols[1].plotly_chart(curves_figure([s for s, r in zip(series, picked) if "val_acc" in r.history[0]], "acc",
                                            reference_lines=lines, title="accuracy (solid: validation)",
@@ -88,11 +135,12 @@ if not groups:
 else:
     labels = [f"{g[0].name.rsplit('-s', 1)[0]} · {ui.KIND_LABELS.get(g[0].kind, g[0].kind)} · {len(g)} seeds"
               for g in groups]
-    chosen = st.multiselect("Seed groups", range(len(groups)), default=[0], format_func=labels.__getitem__)
+    chosen = st.multiselect("Seed groups", range(len(groups)), default=[0], format_func=labels.__getitem__,
+                            wrap=True)
     metric = st.radio("Metric", ["val_acc", "val_loss", "train_loss"], horizontal=True,
                       format_func=lambda m: m.replace("_", " "))
-    st.plotly_chart(band_figure([{"name": labels[i], "histories": [r.history for r in groups[i]]} for i in chosen],
-                                metric), key="cmp_band")
+    st.plotly_chart(band_figure([{"name": labels[i], "histories": [r.history for r in groups[i]],
+                                  "color": run_color(f"group {labels[i]}")} for i in chosen], metric), key="cmp_band")
 
 # -- pretrained vs random init ----------------------------------------------------------------
 st.subheader("Pretrained vs random init")
@@ -120,14 +168,15 @@ else:
     else:
         n = min(len(run.history), len(twin.history))
         c1, c2 = st.columns(2)
-        c1.plotly_chart(curves_figure([{"name": f"pretrained ({run.name})", "history": run.history},
-                                       {"name": f"random init ({twin.name})", "history": twin.history}], "acc",
-                                      title="accuracy"), key="cmp_twin_acc")
+        c1.plotly_chart(curves_figure([
+            {"name": f"pretrained ({run.name})", "history": run.history, "color": run_color(run.run_id)},
+            {"name": f"random init ({twin.name})", "history": twin.history, "color": run_color(twin.run_id)}],
+            "acc", title="accuracy"), key="cmp_twin_acc")
         diff = [100 * (run.history[i]["val_acc"] - twin.history[i]["val_acc"]) for i in range(n)]
-        c2.plotly_chart(line_figure(list(range(1, n + 1)), {"pretrained − random init": diff}, "epoch",
-                                    "val accuracy difference (points)", title="advantage of pre-training",
-                                    zero_line=True),
-                        key="cmp_twin_diff")
+        diff_fig = line_figure(list(range(1, n + 1)), {"pretrained − random init": diff}, "epoch",
+                               "val accuracy difference (points)", title="advantage of pre-training", zero_line=True)
+        diff_fig.update_traces(line_color=ui.NEUTRAL, marker_color=ui.NEUTRAL)    # not a run: no run's colour
+        c2.plotly_chart(diff_fig, key="cmp_twin_diff")
         def lead(d):
             return f"ahead by {d:.2f} points" if d >= 0 else f"behind by {-d:.2f} points"
         st.caption(f"After epoch 1 the pretrained network is {lead(diff[0])}; after epoch {n}, {lead(diff[-1])}. "
@@ -152,9 +201,9 @@ with c2:
         st.caption(f"Damaged: {info.damaged}")
     else:
         try:
-            st.download_button("Download (config, history CSV, weights)", ui.registry().export_zip(target),
+            st.download_button("Download the run (.zip)", ui.registry().export_zip(target),
                                file_name=f"{target}.zip", mime="application/zip", icon=":material/download:",
-                               on_click="ignore")
+                               on_click="ignore", help="Its config, its history as CSV and its weights.")
         except ui.RunError as e:
             st.caption(str(e))
 with c3:

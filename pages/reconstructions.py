@@ -9,7 +9,9 @@ from fmnist_core.evaluate import reconstruct
 from fmnist_core.files import sample_per_class
 from fmnist_core.evalcache import NOISE_GRID, NOISE_IMAGES, NOISE_SEED
 from fmnist_core.metrics import edge_errors, mse_per_image
-from fmnist_core.plots import heatmap_figure, image_grid, line_figure
+from fmnist_core.plots import color, heatmap_figure, image_grid, line_figure
+
+ui.frame("reconstructions")
 
 # kind -> (label, what the level means, default level); the levels themselves are the cached grid
 NOISE_UI = {
@@ -76,25 +78,31 @@ else:
 
 clean = to_float(ds.test_images[idx])                                   # (k, 1, 28, 28)
 noisy = add_noise(clean, noise, level, int(noise_seed))
-rows, titles, labels = [clean], [CLASS_NAMES[int(c)] for c in ds.test_labels[idx]], ["original"]
+# one row of images per input and per model, each under its full name (one figure per row: a label
+# beside a row of 28x28 cells has room for a few letters only, and long run names ran into each other)
+rows = [("Test images", clean, [CLASS_NAMES[int(c)] for c in ds.test_labels[idx]])]
 if level > 0:
-    rows.append(noisy)
-    titles += [f"in MSE {v:.3f}" for v in mse_per_image(noisy, clean)]
-    labels.append(f"noisy {level:g}")
+    rows.append((f"Noisy input ({label.lower()}, {unit} {level:g})", noisy,
+                 [f"in MSE {v:.3f}" for v in mse_per_image(noisy, clean)]))
 for run_id, model in models.items():
     recon = reconstruct(model, noisy)
-    rows.append(recon)
-    titles += [f"MSE {v:.4f}" for v in mse_per_image(recon, clean)]
-    labels.append(run_id if len(run_id) <= 14 else run_id[:13] + "…")      # a row label is one cell high
+    rows.append((f"{run_id} · {ui.KIND_LABELS[model.cfg.kind]}", recon,
+                 [f"MSE {v:.4f}" for v in mse_per_image(recon, clean)]))
 g1, g2 = st.columns([5, 1], vertical_alignment="bottom")
 g1.subheader("Image by image")
 if pick != "by index" and g2.button("New sample", icon=":material/shuffle:", key="rc_new"):
     st.session_state["rc_sample"] = seed + 1
     st.rerun()
-st.caption("Top row: test images; then the input the models get (when the noise level is above 0); then each "
+st.caption("The test images; then the input the models get (when the noise level is above 0); then each "
            "model's reconstruction, titled with its MSE against the clean original. Hover for pixel values.")
-st.plotly_chart(image_grid(torch.cat(rows)[:, 0].numpy(), titles, cols=len(idx), row_labels=labels, cell=84),
-                key="rc_gallery")
+half = (len(idx) + 1) // 2       # each row in two halves side by side: on a phone they stack, five a row
+for i, (row_label, images, titles) in enumerate(rows):
+    with st.container(gap=None):
+        st.markdown(f"**{row_label}**")
+        for h, (col, part) in enumerate(zip(st.columns(2, gap="small"), (slice(0, half), slice(half, None)))):
+            if titles[part]:
+                col.plotly_chart(image_grid(images[part, 0].numpy(), titles[part], cols=half, cell=84),
+                                 key=f"rc_gallery_{i}_{h}")
 
 # -- on the test set: read from each run's evaluation cache ---------------------------------
 st.subheader("On the test set")
@@ -121,7 +129,7 @@ st.caption(f"Reconstruction of the clean image: from the clean image, over all "
            + (f" (noise seed {int(noise_seed)} is not in the cache: computed now)" if not cached_level else "")
            + ". The last row is the noisy input compared with the clean image: a model denoises when it scores "
            "below it. PSNR is in dB (higher is better).")
-st.dataframe(table, hide_index=True,
+st.dataframe(table, hide_index=True, placeholder="",
              column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("MSE clean in", "MSE noisy in")}
              | {c: st.column_config.NumberColumn(format="%.2f") for c in ("PSNR clean in", "PSNR noisy in")})
 
@@ -129,9 +137,10 @@ left, right = st.columns(2, gap="large")
 with left:
     lines = {r: list(c["mse"]) for r, c in curves.items()}
     lines["noisy input itself"] = list(curves[run_ids[0]]["input_mse"])
-    st.plotly_chart(line_figure(list(grid), lines, f"noise level ({unit})", "MSE against the clean image",
-                                title=f"MSE against noise: {label.lower()}", dashes={"noisy input itself": "dot"}),
-                    key="rc_sweep")
+    sweep_fig = line_figure(list(grid), lines, f"noise level ({unit})", "MSE against the clean image",
+                            title=f"MSE against noise: {label.lower()}", dashes={"noisy input itself": "dot"})
+    sweep_fig.update_traces(line_color=ui.NEUTRAL, marker_color=ui.NEUTRAL, selector={"name": "noisy input itself"})
+    st.plotly_chart(sweep_fig, key="rc_sweep")
     st.caption(f"First {NOISE_IMAGES:,} test images at each level, noise seed {NOISE_SEED}. Where a model's line is "
                "under the dotted one it removes noise; above it, the model does worse than passing the input through.")
 with right:
@@ -139,19 +148,20 @@ with right:
     if not clf_ids:
         st.info("Denoise-then-classify needs a classifier run; train one on the **Train** page.")
     else:
-        d1, d2 = st.columns(2)
-        with d1:
-            clf = ui.run_picker("Classifier", ui.CLASSIFIERS, key="rc_clf")
-        with d2:
-            ae = st.selectbox("Denoise with", run_ids, key="rc_denoiser")
+        clf = ui.run_picker("Classifier", ui.CLASSIFIERS, key="rc_clf")
+        ae = st.selectbox("Denoise with", run_ids, key="rc_denoiser")
         dc = ui.cached_eval("denoise", clf, ae, noise)
         if dc is None:
             st.stop()
-        st.plotly_chart(line_figure(list(dc["level"]), {"noisy images": list(dc["raw_acc"]),
-                                                        f"denoised by {ae}": list(dc["denoised_acc"])},
-                                    f"noise level ({unit})", "accuracy (%)", percent=True,
-                                    title="Denoise, then classify", dashes={"noisy images": "dot"}),
-                        key="rc_denoise")
+        denoise_fig = line_figure(list(dc["level"]), {"noisy images": list(dc["raw_acc"]),
+                                                      f"denoised by {ae}": list(dc["denoised_acc"])},
+                                  f"noise level ({unit})", "accuracy (%)", percent=True,
+                                  title="Denoise, then classify", dashes={"noisy images": "dot"})
+        # the same colours as the chart beside it: the noisy input grey, the autoencoder its own colour
+        denoise_fig.update_traces(line_color=ui.NEUTRAL, marker_color=ui.NEUTRAL, selector={"name": "noisy images"})
+        denoise_fig.update_traces(line_color=color(run_ids.index(ae)), marker_color=color(run_ids.index(ae)),
+                                  selector={"name": f"denoised by {ae}"})
+        st.plotly_chart(denoise_fig, key="rc_denoise")
         st.caption(f"Accuracy of {clf} on the first {NOISE_IMAGES:,} noisy test images, fed as they are or through "
                    "the autoencoder first. At level 0 the gap is what the reconstruction alone costs.")
 

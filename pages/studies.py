@@ -6,10 +6,21 @@ import streamlit as st
 import app_support as ui
 from fmnist_core.studies import STUDIES, build_view, runs_table
 
+ui.frame("studies")
+
 LIMITS = [0, 300, 500, 1000, 5000]
 RUN_COLUMNS = {"run": st.column_config.TextColumn(width="medium"), "role": st.column_config.TextColumn(width="small"),
                "run id": st.column_config.TextColumn(width="medium"),
                "epochs": st.column_config.TextColumn(width="small"), "note": st.column_config.TextColumn(width="large")}
+DARK_GREY = "#374151"    # plots.sweep_figure's colour for the reports' own points
+
+
+def readable(fig):
+    """The reports' points in a mid grey: the dark one all but vanishes on the dark theme."""
+    def dark(trace) -> bool:
+        return getattr(getattr(trace, "marker", None), "color", None) == DARK_GREY
+    return fig.update_traces(marker_color=ui.NEUTRAL, selector=dark)
+
 
 st.title("Studies")
 st.caption("Each study reruns one experiment of the course reports and sets our numbers beside theirs. A run "
@@ -22,8 +33,9 @@ name = left.selectbox("Study", list(STUDIES), key="s_study",
 study = STUDIES[name]
 seeds = c_seeds.number_input("Seeds", 1, 100, value=study.seeds, key=f"s_seeds_{name}",
                              help="Runs per configuration (encoders are shared by every seed).")
-epochs = c_epochs.number_input("Epochs", 0, 1000, value=0, key="s_epochs",
-                               help="0 = the study's own. Any other value makes different runs from the full ones.")
+epochs = c_epochs.number_input("Epochs", 1, 1000, value=None, key="s_epochs", placeholder="study's own",
+                               help="Empty: each run trains for the epochs the study sets. A number makes different "
+                                    "runs from the full ones (for example 50 for A4's epoch-50 row).")
 limit = c_limit.selectbox("Training images", LIMITS, key="s_limit",
                           format_func=lambda n: "all 60,000" if n == 0 else f"first {n:,}",
                           help="A quick version on the first N images: for trying the mechanics, not for results.")
@@ -101,17 +113,17 @@ def results() -> None:
         cols = st.columns(2) if len(figures) > 1 else [st.container()]
         for col, (j, (caption, fig)) in zip(cols, enumerate(figures[i:i + 2], i)):
             col.markdown(f"**{caption}**")
-            col.plotly_chart(fig, key=f"study_{name}_fig{j}")
+            col.plotly_chart(readable(fig), key=f"study_{name}_fig{j}")
     for t in view.tables:
         st.markdown(f"**{t.title}**")
-        st.dataframe(t.rows, hide_index=True)
+        st.dataframe(t.rows, hide_index=True, placeholder="")
         if t.note:
             st.caption(t.note)
     st.subheader("Reading")
     # a sentence that starts with "+" or "-" (a step's name) would become a nested list item
     st.markdown("\n".join("- " + ("\\" + line if line and line[0] in "+-*" else line) for line in view.reading))
     with st.expander(f"Runs of this study ({done}/{total} done)", expanded=bool(live.missing or live.blocked)):
-        st.dataframe(runs_table(live), hide_index=True, column_config=RUN_COLUMNS)
+        st.dataframe(runs_table(live), hide_index=True, column_config=RUN_COLUMNS, placeholder="")
     if (plan.active or sweep is not None) and not live.active and ui.study_sweep(name) is None:
         st.rerun()   # everything finished: redraw the whole page (button, estimate) and stop polling
 

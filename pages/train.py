@@ -6,6 +6,8 @@ from fmnist_core import (ClassifierConfig, CNNConfig, ConfigError, ConvAEConfig,
                          RunSpec, TrainConfig)
 from fmnist_core.presets import PRESETS
 
+ui.frame("train")
+
 KINDS = {"conv_ae": "Conv autoencoder", "dense_ae": "Dense autoencoder", "classifier": "Classifier",
          "cnn": "Deep CNN", "mlp": "MLP"}
 LATENTS = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
@@ -40,12 +42,49 @@ def preset_widgets(preset: dict) -> dict:
     return w
 
 
+CUSTOM = "custom"
+RUN_KEYS = {"t_seed", "t_fraction"}      # how a run is made rather than what it is: presets leave them alone
+FIXED_BY_ENCODER = {"t_latent", "t_channels", "t_bn", "t_pool"}
+
+
+def preset_values(kind: str, name: str) -> dict:
+    """Every control's value under a preset (the defaults where the preset says nothing)."""
+    return {**{k: v for k, v in DEFAULTS.items() if k not in RUN_KEYS}, **preset_widgets(PRESETS[kind][name])}
+
+
+def chosen_preset(kind: str) -> str:
+    return st.session_state.get(f"t_preset_{kind}") or next(iter(PRESETS[kind]))
+
+
+def is_custom(kind: str) -> bool:
+    """Whether the controls differ from the chosen preset (what a pretrained encoder fixes does not count)."""
+    name = chosen_preset(kind)
+    if name == CUSTOM:
+        return True
+    fixed = FIXED_BY_ENCODER if kind == "classifier" and st.session_state.get("t_encoder", "random") != "random" \
+        else set()
+    return any(st.session_state.get(k, DEFAULTS.get(k)) != v
+               for k, v in preset_values(kind, name).items() if k not in fixed)
+
+
 def apply_preset() -> None:
-    """Copy the chosen preset's values into the widgets' session state."""
+    """The Preset box's callback: fill the controls with the chosen preset ("custom" leaves them as they are)."""
     kind = st.session_state["t_kind"]
-    preset = PRESETS[kind].get(st.session_state.get(f"t_preset_{kind}")) or next(iter(PRESETS[kind].values()))
-    st.session_state.update(DEFAULTS)
-    st.session_state.update(preset_widgets(preset))
+    if chosen_preset(kind) != CUSTOM:
+        st.session_state.update(preset_values(kind, chosen_preset(kind)))
+
+
+def switch_kind() -> None:
+    """The Model control's callback. Values the user changed are kept (the Preset box says "custom");
+    an unchanged preset becomes the new kind's preset. Either way a toast says which."""
+    kind = st.session_state["t_kind"]
+    if st.session_state.get("t_was_custom"):
+        st.session_state[f"t_preset_{kind}"] = CUSTOM
+        st.session_state["t_notice"] = (f"{KINDS[kind]}: your settings are kept (preset: custom). Pick a preset "
+                                        "to fill the controls with a report's configuration.")
+    else:
+        apply_preset()
+        st.session_state["t_notice"] = f"{KINDS[kind]}: the controls now hold the preset “{chosen_preset(kind)}”."
 
 
 def snap(value, options):
@@ -54,20 +93,29 @@ def snap(value, options):
 
 if "t_kind" not in st.session_state:
     st.session_state["t_kind"] = "conv_ae"
+    st.session_state.update(DEFAULTS)
     apply_preset()
+# before the Preset box is drawn: a preset whose values were changed is shown as "custom"
+st.session_state["t_was_custom"] = is_custom(st.session_state["t_kind"])
+if st.session_state["t_was_custom"]:
+    st.session_state[f"t_preset_{st.session_state['t_kind']}"] = CUSTOM
 
 st.title("Train")
 st.caption("Pick a model, set its hyperparameters (or a report's preset) and start. Jobs run one at a time on "
            f"this machine's {ui.device_line()}; every epoch is saved, so Stop keeps what was learned.")
 
-kind = st.segmented_control("Model", list(KINDS), format_func=KINDS.get, key="t_kind", on_change=apply_preset,
+if notice := st.session_state.pop("t_notice", None):
+    st.toast(notice, icon=":material/tune:")
+kind = st.segmented_control("Model", list(KINDS), format_func=KINDS.get, key="t_kind", on_change=switch_kind,
                             required=True)
 left, right = st.columns([5, 7], gap="large")
 with left:
-    st.selectbox("Preset", list(PRESETS[kind]), key=f"t_preset_{kind}", on_change=apply_preset,
-                 help="Fills the controls below with a configuration from the reports; change anything after.")
-    st.caption(next(iter([p["about"] for n, p in PRESETS[kind].items()
-                          if n == st.session_state.get(f"t_preset_{kind}")]), ""))
+    st.selectbox("Preset", [*PRESETS[kind], CUSTOM], key=f"t_preset_{kind}", on_change=apply_preset,
+                 format_func=lambda n: "custom (your own settings)" if n == CUSTOM else n,
+                 help="Fills the controls below with a configuration from the reports. Change anything after: "
+                      "the box then says custom.")
+    st.caption("Your own settings. Pick a preset to fill the controls with one of the reports' configurations."
+               if chosen_preset(kind) == CUSTOM else PRESETS[kind][chosen_preset(kind)]["about"])
 
     encoder_run, encoder_cfg = "random", None
     if kind == "classifier":
@@ -82,9 +130,8 @@ with left:
             encoder_cfg = ui.registry().info(encoder_run).spec().model
             st.session_state["t_latent"] = snap(encoder_cfg.latent_dim, LATENTS) if encoder_cfg.latent_dim in LATENTS \
                 else st.session_state["t_latent"]
-        c1, c2 = st.columns(2)
-        c1.toggle("Freeze the encoder", key="t_freeze", help="Train the head only (report C's C8).")
-        c2.toggle("ReLU before softmax", key="t_final_relu", help="Reports A and C put a ReLU on the logits.")
+        st.toggle("Freeze the encoder", key="t_freeze", help="Train the head only (report C's C8).")
+        st.toggle("ReLU before softmax", key="t_final_relu", help="Reports A and C put a ReLU on the logits.")
 
     if kind in ("conv_ae", "dense_ae", "classifier"):
         st.select_slider("Latent size n", LATENTS, key="t_latent", disabled=encoder_cfg is not None,
@@ -95,7 +142,9 @@ with left:
     st.select_slider("Dropout p", DROPOUTS, key="t_dropout",
                      help="Probability of zeroing each activation after every ReLU during training."
                      + (" May differ from the encoder's: report A raised it to 0.2 after inheriting." if kind == "classifier" else ""))
-    st.select_slider("Learning rate", LRS, key="t_lr", format_func=lambda v: f"{v:g}", help="Log scale.")
+    st.select_slider("Learning rate", LRS, key="t_lr", format_func=lambda v: f"{v:g}",
+                     help="The optimizer's step size. The choices go up by about ×3 each (1e-4, 3e-4, 1e-3, …). "
+                          "The reports used 1e-3 with Adam and 0.01 to 0.1 with SGD; too high and the loss diverges.")
     c1, c2 = st.columns(2)
     c1.select_slider("Batch size", BATCHES, key="t_batch")
     c2.slider("Epochs", 1, 100, key="t_epochs")
@@ -114,9 +163,8 @@ with left:
         if kind in ("conv_ae", "classifier"):
             dis = encoder_cfg is not None
             st.selectbox("Conv filters", ["16, 32", "32, 64", "64, 96"], key="t_channels", disabled=dis)
-            c1, c2 = st.columns(2)
-            c1.toggle("BatchNorm before pooling", key="t_bn", disabled=dis)
-            c2.radio("Second pooling", ["max", "avg"], key="t_pool", horizontal=True, disabled=dis)
+            st.toggle("BatchNorm before pooling", key="t_bn", disabled=dis)
+            st.radio("Second pooling", ["max", "avg"], key="t_pool", horizontal=True, disabled=dis)
             st.radio("Dropout on conv maps", ["element", "channel"], key="t_dmode", horizontal=True,
                      format_func={"element": "element-wise (the reports)",
                                   "channel": "channel-wise (Dropout2d: faster, a different model)"}.get)
