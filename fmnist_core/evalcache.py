@@ -256,8 +256,9 @@ class EvalCache:
             found = _read(path, header, shapes)
             if found is not None:
                 return found
-            with torch.inference_mode():
-                arrays = compute(progress or (lambda f, what: None))
+            # no inference_mode here: the evaluations use it themselves, and a model converted to NHWC
+            # inside it would get inference-mode parameters that a later backward (Captum) cannot use
+            arrays = compute(progress or (lambda f, what: None))
             try:
                 _write(path, header, arrays)
             except OSError:                     # a read-only runs folder: still show the figures

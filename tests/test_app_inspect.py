@@ -257,7 +257,11 @@ def test_classify_page_sources(runs):
 
     at.segmented_control(key="cl_source").set_value("Test image").run()
     assert not errors(at), errors(at)
-    assert charts(at) == 4                                                   # input, reconstruction, bars, histogram
+    # input, reconstruction, bars, histogram; inside the first classifier (an MLP here): no feature maps
+    # (it says so), two attribution maps
+    assert charts(at) == 4 + 2
+    assert any("no convolutional layers" in i.value for i in at.info)
+    assert any("Occlusion" in c.value and "Integrated gradients" in c.value for c in at.caption)
     verdict = (at.success or at.info or at.warning)[0].value
     assert "higher than" in verdict and "test images" in verdict
     assert any("says" in m.value for m in at.markdown)
@@ -273,7 +277,7 @@ def test_classify_uploads(runs, name, make, note):
     at = open_page("classify", cl_source="Upload")
     at.file_uploader(key="cl_upload").set_value((name, make(), "application/octet-stream")).run()
     assert not errors(at), errors(at)
-    assert charts(at) == 4 and at.image                                # original shown beside the input
+    assert charts(at) == 4 + 2 and at.image                            # original shown beside the input
     if note:
         shown = [c.value for c in at.caption] + [i.value for i in at.info]
         assert any(note in text for text in shown), shown
