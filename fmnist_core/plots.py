@@ -183,8 +183,13 @@ def heatmap_figure(z: np.ndarray, title: str | None = None, colorbar: str = "", 
     """
     stops = _sequential.Inferno
     inferno = [[i / (len(stops) - 1), "#000000" if c.lower() == "#000004" else c] for i, c in enumerate(stops)]
-    fig = go.Figure(go.Heatmap(z=np.asarray(z), colorscale=inferno, colorbar=dict(title=colorbar, thickness=10),
-                               hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"))
+    return _image_map(go.Heatmap(z=np.asarray(z), colorscale=inferno, colorbar=dict(title=colorbar, thickness=10),
+                                 hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"), title, height)
+
+
+def _image_map(heatmap: go.Heatmap, title: str | None, height: int) -> go.Figure:
+    """A heatmap laid out as an image: square pixels, row 0 at the top, no axes."""
+    fig = go.Figure(heatmap)
     fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
     fig.update_xaxes(visible=False)
     fig = _layout(fig, title, height=height)
@@ -351,11 +356,6 @@ def latent_figure(xy: np.ndarray, labels: Sequence[int], index: Sequence[int], t
 def attribution_figure(a: np.ndarray, title: str | None = None, height: int = 300) -> go.Figure:
     """A (28, 28) attribution map on a diverging scale centred at 0: red for, blue against the class."""
     lim = float(np.abs(a).max()) or 1.0
-    fig = go.Figure(go.Heatmap(z=np.asarray(a), colorscale="RdBu_r", zmin=-lim, zmax=lim, zmid=0,
-                               colorbar=dict(thickness=10),
-                               hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
-    fig.update_xaxes(visible=False)
-    fig = _layout(fig, title, height=height)
-    fig.update_layout(hovermode="closest")
-    return fig
+    return _image_map(go.Heatmap(z=np.asarray(a), colorscale="RdBu_r", zmin=-lim, zmax=lim, zmid=0,
+                                 colorbar=dict(thickness=10),
+                                 hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"), title, height)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from fmnist_core import (ClassifierConfig, CNNConfig, ConvAEConfig, DenseAEConfig, MLPConfig, Registry, RunSpec,
                          TrainConfig, train_run)

@@ -5,7 +5,6 @@ Hostile files are made by the tests themselves; the fault-injection test kills r
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import signal
