@@ -124,7 +124,7 @@ def attributions(model: nn.Module, image: torch.Tensor, target: int,
 
     def prob(inp: torch.Tensor) -> torch.Tensor:
         return model(inp).softmax(1)
-    occ = Occlusion(prob).attribute(x, target=target, sliding_window_shapes=(1, 4, 4), strides=(1, 2, 2),
+    occ = Occlusion(prob).attribute(x, target=target, sliding_window_shapes=(1, 4, 4), strides=(1, 2, 2), perturbations_per_eval=64,
                                     baselines=0.5)
     if progress is not None:
         progress(0.5)

@@ -9,7 +9,7 @@ from fmnist_core import CLASS_NAMES, ImageError, prepare_image, to_float
 from fmnist_core.evaluate import percentile_of, predict_proba, reconstruct
 from fmnist_core.metrics import mse
 from fmnist_core.latent import attributions, feature_maps, first_filters
-from fmnist_core.plots import attribution_figure, histogram_figure, image_grid, probability_bars
+from fmnist_core.plots import attribution_figure, histogram_figure, image_grid, mosaic_figure, probability_bars
 from fmnist_core.preprocess import MAX_BYTES, SUPPORTED
 
 ui.frame("classify")
@@ -140,13 +140,13 @@ with right:
             st.info(f"{inner} is an MLP: it has no convolutional layers, every hidden unit sees the whole image.")
         for i, (name, fm) in enumerate(maps):
             scaled = fm / max(float(fm.max()), 1e-9)                       # one scale per layer: strong maps stand out
-            st.plotly_chart(image_grid(scaled, cols=16, cell=56), key=f"cl_maps_{i}")
+            st.plotly_chart(mosaic_figure(scaled, cols=8, cell=72), key=f"cl_maps_{i}")
             st.caption(f"Conv layer {i + 1} (`{name}`): its {fm.shape[0]} feature maps of {fm.shape[1]}×{fm.shape[2]} "
                        "after the ReLU; bright where the filter found its pattern.")
         filters = first_filters(models[inner])
         if filters is not None:
             lo, hi = filters.min((1, 2), keepdims=True), filters.max((1, 2), keepdims=True)
-            st.plotly_chart(image_grid((filters - lo) / np.maximum(hi - lo, 1e-9), cols=16, cell=56), key="cl_filters")
+            st.plotly_chart(mosaic_figure((filters - lo) / np.maximum(hi - lo, 1e-9), cols=8, cell=60), key="cl_filters")
             st.caption(f"The first layer's {len(filters)} filters ({filters.shape[1]}×{filters.shape[2]}), each "
                        "scaled to its own range: light weights add the pixel, dark ones subtract it.")
     with tab_why:
