@@ -99,6 +99,22 @@ def registry() -> Registry:
     return Registry(default_runs_dir())
 
 
+def submit_job(spec: RunSpec, label: str):
+    """Queue a training job for this browser session; (job, new), or (None, False) after one error line."""
+    from fmnist_core.jobs import QueueFull
+    owner = st.session_state.setdefault("queue_owner", os.urandom(8).hex())
+    try:
+        return job_queue().submit(spec, label=label, owner=owner)
+    except QueueFull as e:
+        st.error(f"Not queued: {e}.")
+        return None, False
+
+
+def shipped(run_id: str) -> bool:
+    """A run shipped with the lab (ref-*, study-*): read-only in the app, restored by git if changed."""
+    return run_id.startswith(("ref-", "study-"))
+
+
 def job_queue() -> JobQueue:
     from fmnist_core.jobs import get_queue
     return get_queue(registry(), _load_dataset)

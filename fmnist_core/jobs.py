@@ -22,6 +22,12 @@ from .registry import Registry
 from .train import BatchProgress, FitState, train_run
 
 ACTIVE = ("queued", "running")
+MAX_PER_OWNER = 5         # queued or running jobs one browser session may have
+MAX_JOBS = 20             # ... and all sessions together: a stranger cannot fill the machine for days
+
+
+class QueueFull(RuntimeError):
+    """The queue refuses a job: too many from this session, or in all."""
 
 
 @dataclass
@@ -31,6 +37,7 @@ class Job:
     label: str
     group: str | None = None               # e.g. a study's name
     command: str | None = None             # what the run folder records as its origin
+    owner: str | None = None               # the browser session that queued it (for the per-session cap)
     status: str = "queued"                 # queued | running | completed | early_stopped | stopped | failed | cancelled | diverged
     run_id: str | None = None
     progress: BatchProgress | None = None
@@ -65,14 +72,21 @@ class JobQueue:
 
     # -- submitting and stopping ----------------------------------------------------------
     def submit(self, spec: RunSpec, label: str | None = None, group: str | None = None,
-               command: str | None = None) -> tuple[Job, bool]:
-        """Queue a job; an identical spec already queued or running is returned instead (double clicks)."""
+               command: str | None = None, owner: str | None = None) -> tuple[Job, bool]:
+        """Queue a job; an identical spec already queued or running is returned instead (double clicks).
+        Raises QueueFull past MAX_PER_OWNER active jobs of one owner (a browser session) or MAX_JOBS in all."""
         key = json.dumps(spec.to_dict(), sort_keys=True)
         with self._lock:
-            for job in self._jobs:
-                if job.status in ACTIVE and job.key == key:
+            active = [j for j in self._jobs if j.status in ACTIVE]
+            for job in active:
+                if job.key == key:
                     return job, False
-            job = Job(next(self._ids), spec, label or spec.name or spec.model.kind, group, command=command)
+            if owner is not None and sum(j.owner == owner for j in active) >= MAX_PER_OWNER:
+                raise QueueFull(f"you have {MAX_PER_OWNER} jobs queued or running already; wait for one to finish "
+                                "or stop one on the Train page")
+            if len(active) >= MAX_JOBS:
+                raise QueueFull(f"the queue holds {MAX_JOBS} jobs already; try again when some have finished")
+            job = Job(next(self._ids), spec, label or spec.name or spec.model.kind, group, command=command, owner=owner)
             self._jobs.append(job)
             self._ensure_worker()
             self._wake.notify_all()

@@ -161,10 +161,11 @@ else:
         spec = RunSpec.from_dict({"model": {**run.config["model"], "encoder_run": "random"},
                                   "train": run.config["train"]})
         if st.button("Train the random-init twin", icon=":material/play_arrow:"):
-            job, new = ui.job_queue().submit(spec, label=f"random-init twin of {run.name}")
-            st.session_state["t_job"] = job.job_id
-            st.success("Queued: watch it on the Train page." if new else "Already queued.")
-            st.page_link(ui.PAGES["train"], label="Watch it train", icon=":material/model_training:")
+            job, new = ui.submit_job(spec, f"random-init twin of {run.name}")
+            if job is not None:
+                st.session_state["t_job"] = job.job_id
+                st.success("Queued: watch it on the Train page." if new else "Already queued.")
+                st.page_link(ui.PAGES["train"], label="Watch it train", icon=":material/model_training:")
     else:
         n = min(len(run.history), len(twin.history))
         c1, c2 = st.columns(2)
@@ -187,10 +188,15 @@ st.subheader("Manage a run")
 target = st.selectbox("Run", [r.run_id for r in all_runs], format_func=lambda i: next(
     f"{r.name} ({r.status})" for r in all_runs if r.run_id == i), key="cmp_manage")
 info = next(r for r in all_runs if r.run_id == target)
+read_only = ui.shipped(target)
+if read_only:
+    st.caption("A run shipped with the lab: read-only here (rename and delete are off); download it, or train "
+               "your own copy.")
 c1, c2, c3 = st.columns(3)
 with c1:
-    new_name = st.text_input("Display name", value=info.name, max_chars=80, key=f"cmp_name_{target}")
-    if st.button("Rename", disabled=new_name.strip() == info.name):
+    new_name = st.text_input("Display name", value=info.name, max_chars=80, key=f"cmp_name_{target}",
+                             disabled=read_only)
+    if st.button("Rename", disabled=read_only or new_name.strip() == info.name):
         try:
             ui.registry().rename(target, new_name)
             st.rerun()
@@ -211,8 +217,9 @@ with c3:
     if deps:
         st.warning(f"{len(deps)} classifier run(s) took their encoder from this run: {', '.join(deps)}. "
                    "They keep their own weights, but lose the link.")
-    sure = st.checkbox("I understand this deletes the run folder", key=f"cmp_sure_{target}")
-    if st.button("Delete", type="primary", disabled=not sure, icon=":material/delete:"):
+    sure = st.checkbox("I understand this deletes the run folder" + (" and unlinks them" if deps else ""),
+                       key=f"cmp_sure_{target}", disabled=read_only)
+    if st.button("Delete", type="primary", disabled=read_only or not sure, icon=":material/delete:"):
         try:
             ui.registry().delete(target, force=True)
             st.toast(f"Deleted {target}")

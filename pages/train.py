@@ -225,10 +225,11 @@ with right:
     c1, c2 = st.columns([1, 2])
     if c1.button("Start training", type="primary", icon=":material/play_arrow:", disabled=spec is None,
                  use_container_width=True):
-        job, new = queue.submit(spec, label=spec.name or f"{KINDS[kind]} (n={getattr(spec.model, 'latent_dim', '–')}, "
-                                f"p={spec.model.dropout:g}, seed {spec.train.seed})")
-        st.session_state["t_job"] = job.job_id
-        if not new:
+        job, new = ui.submit_job(spec, spec.name or f"{KINDS[kind]} (n={getattr(spec.model, 'latent_dim', '–')}, "
+                                 f"p={spec.model.dropout:g}, seed {spec.train.seed})")
+        if job is not None:
+            st.session_state["t_job"] = job.job_id
+        if job is not None and not new:
             st.toast("That exact job is already in the queue; showing it.", icon=":material/info:")
     if spec is not None:
         est = ui.estimate_seconds(spec)

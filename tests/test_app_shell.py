@@ -190,19 +190,21 @@ def test_compare_table_views_fit_and_leave_empty_cells_empty(shipped_runs):
     assert "train images" in list(at.dataframe[0].proto.column_order)
 
 
-def test_compare_deletes_after_confirmation(shipped_runs):
+def test_compare_deletes_after_confirmation_and_keeps_shipped_runs(shipped_runs):
     reg = Registry(shipped_runs)
-    victim = next((r.run_id for r in reg.list_runs()
-                   if not reg.dependents(r.run_id) and r.status != "running"), None)
-    assert victim, "needs a shipped run nothing depends on"
+    shutil.copytree(shipped_runs / "ref-d-mlp", shipped_runs / "my-mlp")    # a user's own run
     at = page_run("compare")
-    at.selectbox(key="cmp_manage").set_value(victim).run()
+    at.selectbox(key="cmp_manage").set_value("ref-d-mlp").run()
+    assert next(b for b in at.button if b.label == "Delete").disabled            # shipped: read-only
+    assert at.checkbox(key="cmp_sure_ref-d-mlp").disabled
+    at.selectbox(key="cmp_manage").set_value("my-mlp").run()
     delete = next(b for b in at.button if b.label == "Delete")
     assert delete.disabled  # not before the checkbox
-    at.checkbox(key=f"cmp_sure_{victim}").check().run()
+    at.checkbox(key="cmp_sure_my-mlp").check().run()
     next(b for b in at.button if b.label == "Delete").click().run()
     assert not at.exception
-    assert victim not in [r.run_id for r in reg.list_runs()]
+    ids = [r.run_id for r in reg.list_runs()]
+    assert "my-mlp" not in ids and "ref-d-mlp" in ids
 
 
 def test_damaged_run_is_listed_not_fatal(shipped_runs):

@@ -173,3 +173,19 @@ def test_killing_training_at_random_moments_never_breaks_a_run(tmp_path):
             assert reg.load_model(r.run_id) is not None
         reg.delete(r.run_id)                          # an interrupted run can be deleted (no stale "running")
     assert not reg.list_runs()
+
+
+def test_the_queue_caps_each_session_and_the_whole(tmp_path):
+    from fmnist_core.jobs import MAX_JOBS, MAX_PER_OWNER, JobQueue, QueueFull
+    q = JobQueue(Registry(tmp_path), lambda: None)
+    q._ensure_worker = lambda: None                   # keep the jobs queued: no worker thread
+    spec = lambda s: RunSpec(MLPConfig(), TrainConfig(seed=s))     # noqa: E731
+    for s in range(MAX_PER_OWNER):
+        q.submit(spec(s), owner="tab-a")
+    with pytest.raises(QueueFull, match="you have"):
+        q.submit(spec(99), owner="tab-a")
+    assert q.submit(spec(0), owner="tab-a")[1] is False                 # the same job again is no new job
+    for s in range(MAX_PER_OWNER, MAX_JOBS):
+        q.submit(spec(s), owner=f"tab-{s}")
+    with pytest.raises(QueueFull, match="the queue holds"):
+        q.submit(spec(1000), owner="tab-new")
