@@ -7,10 +7,16 @@ CORE := $(PYTHON) -m fmnist_core
 DEBIAN_DATA := /usr/share/datasets/fashion-mnist
 PORT ?= 8501
 
-.PHONY: run test setup data browser reference bench clean
+.PHONY: run share test setup data browser reference bench clean
 
 run: setup data
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1
+
+# On the network: every interface, behind the password in .streamlit/secrets.toml (password = "...").
+share: setup data
+	@grep -qs '^password *= *"..*"' .streamlit/secrets.toml || \
+		{ echo 'make share needs password = "..." in .streamlit/secrets.toml (it is git-ignored)'; exit 2; }
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0
 
 test: setup data browser
 	$(PYTHON) -m pytest -q

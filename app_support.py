@@ -230,8 +230,33 @@ def frame(key: str, status: bool = True) -> None:
                 st.caption(f"**{section}**")
             st.page_link(p.path, label=p.title, icon=p.icon)
         st.divider()
+    _require_password()
     if status:
         sidebar_status()
+
+
+def _password() -> str | None:
+    try:
+        return st.secrets.get("password") or None
+    except FileNotFoundError:          # no secrets file: a private (localhost) lab
+        return None
+
+
+def _require_password() -> None:
+    """Sharing the lab on a network (`make share`) needs `password = "..."` in .streamlit/secrets.toml;
+    every page then asks for it once per browser session."""
+    import hmac
+    expected = _password()
+    if expected is None or st.session_state.get("signed_in"):
+        return
+    given = st.text_input("Password", type="password", key="password_try",
+                          help="This lab is shared on the network; ask whoever runs it for the password.")
+    if given and hmac.compare_digest(given.encode(), str(expected).encode()):
+        st.session_state["signed_in"] = True
+        st.rerun()
+    if given:
+        st.error("That is not the password.")
+    st.stop()
 
 
 def sidebar_status() -> None:

@@ -219,3 +219,15 @@ def test_damaged_run_is_listed_not_fatal(shipped_runs):
     assert "not valid JSON" in table.set_index("name").loc["broken-run", "problem"]
     at = page_run("home")
     assert "broken-run" in list(at.dataframe[0].value["name"])
+
+
+def test_a_shared_lab_asks_for_its_password(shipped_runs, monkeypatch):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.secrets["password"] = "s3cret"
+    at.run()
+    assert not at.get("imgs") and at.text_input(key="password_try")          # nothing shown before
+    at.text_input(key="password_try").set_value("wrong").run()
+    assert at.error and "not the password" in at.error[0].value
+    at.text_input(key="password_try").set_value("s3cret").run()
+    assert at.session_state["signed_in"] and not at.exception
+    assert any(s.value == "Fashion-MNIST Lab" for s in at.title)
