@@ -189,3 +189,27 @@ def test_the_queue_caps_each_session_and_the_whole(tmp_path):
         q.submit(spec(s), owner=f"tab-{s}")
     with pytest.raises(QueueFull, match="the queue holds"):
         q.submit(spec(1000), owner="tab-new")
+
+
+@pytest.mark.timeout(300)
+def test_a_killed_server_leaves_its_job_interrupted_and_usable(tmp_path):
+    """kill -9 of a process training through the app's job queue (as the Streamlit server does)."""
+    code = ("import sys, time; sys.path.insert(0, %r)\n"
+            "from fmnist_core import MLPConfig, Registry, RunSpec, TrainConfig, load_fashion_mnist\n"
+            "from fmnist_core.jobs import get_queue\n"
+            "q = get_queue(Registry(%r), load_fashion_mnist)\n"
+            "q.submit(RunSpec(MLPConfig(), TrainConfig(epochs=500, limit=600, batch_size=50), 'app-job'), owner='tab')\n"
+            "time.sleep(600)\n") % (str(ROOT), str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=cli_env(tmp_path),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    reg = Registry(tmp_path)
+    while time.time() < deadline and not (tmp_path / "app-job" / "weights.pt").exists():
+        time.sleep(0.2)
+    time.sleep(0.7)
+    assert reg.info("app-job").status == "running"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    info = reg.info("app-job")                         # what the restarted server sees
+    assert info.status == "interrupted" and not info.damaged and info.summary["epochs_done"] >= 1
+    assert reg.load_model("app-job") is not None
