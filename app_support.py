@@ -490,18 +490,6 @@ def _pca_baselines(ns: tuple[int, ...]) -> dict[int, float]:
     return pca_baseline_mses(_load_dataset(), ns)
 
 
-@st.cache_data(max_entries=64, show_spinner="Evaluating on the test set…")
-def _study_test_figures(root: str, run_id: str, stamp: float) -> dict:
-    from fmnist_core.studies import test_figures
-    return test_figures(Registry(root), run_id, _load_dataset())
-
-
-@st.cache_data(max_entries=64, show_spinner="Denoising test images…")
-def _study_denoise(root: str, run_id: str | None, stamp: float) -> list[float]:
-    from fmnist_core.studies import denoise_curve
-    return denoise_curve(Registry(root), run_id, _load_dataset())
-
-
 def study_plan(study, seeds: int | None = None, epochs: int | None = None, limit: int = 0):
     """The study's runs as they stand now in the registry and this app's job queue."""
     from fmnist_core.studies import plan_study
@@ -509,25 +497,14 @@ def study_plan(study, seeds: int | None = None, epochs: int | None = None, limit
 
 
 def study_extras(study, plan):
-    """PCA baselines, test-set reports and denoising curves for the study's view (cached); what cannot
-    be computed (no data, damaged weights) is left out with a caption."""
-    from fmnist_core.studies import Extras, extras_needed
-    need, ex, reg = extras_needed(study, plan), Extras(), registry()
-    root = str(reg.root.resolve())
+    """PCA baselines (cached here), test-set reports and denoising curves (read from each run's evaluation
+    cache) for the study's view; what cannot be computed (no data, damaged weights) is left out with a caption."""
+    from fmnist_core.studies import Extras, compute_extras
     try:
-        if need["pca"]:
-            ex.pca = _pca_baselines(tuple(need["pca"]))
-        if need["denoise"]:
-            ex.denoise["noisy input"] = _study_denoise(root, None, 0.0)
-        for run_id in need["tests"] + need["denoise"]:
-            stamp = (reg.path(run_id) / "weights.pt").stat().st_mtime
-            if run_id in need["tests"]:
-                ex.tests[run_id] = _study_test_figures(root, run_id, stamp)
-            else:
-                ex.denoise[run_id] = _study_denoise(root, run_id, stamp)
+        return compute_extras(study, plan, registry(), _load_dataset, pca=_pca_baselines)
     except (DataError, RunError, FileNotFoundError) as e:
         st.caption(f"Some figures are left out: {e}")
-    return ex
+        return Extras()
 
 
 def study_estimate(plan) -> tuple[float, list[str]]:

@@ -211,10 +211,6 @@ class EvalCache:
         return self._entry(run_id, "latent", [run_id], {"images": n, "seed": latent.MAP_SEED}, shapes, compute,
                            progress)
 
-    def cached(self, run_id: str, name: str) -> bool:
-        """Whether the entry file exists (fresh or not); for saying 'computed once' on a page."""
-        return (self.registry.path(run_id) / "eval" / f"{name}.npz").exists()
-
     def precompute(self, run_id: str, progress: Progress | None = None) -> None:
         """Everything the pages read about one run: its test entry and, for autoencoders, every noise kind."""
         ae = self._is_ae(run_id)

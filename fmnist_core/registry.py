@@ -439,9 +439,6 @@ class Registry:
     def dependents(self, run_id: str) -> list[str]:
         return [r.run_id for r in self.list_runs() if r.encoder_run == run_id]
 
-    def is_active(self, run_id: str) -> bool:
-        return self.info(run_id).status == "running"
-
     def delete(self, run_id: str, force: bool = False) -> None:
         """Delete a run folder; refuses a run being trained, and one others depend on unless force."""
         info = self.info(run_id)

@@ -536,13 +536,15 @@ def extras_needed(study: Study, plan: StudyPlan) -> dict[str, list]:
     return {"pca": pca, "tests": tests, "denoise": denoise}
 
 
-def compute_extras(study: Study, plan: StudyPlan, registry: Registry, load_data: Callable[[], FashionMNIST]) -> Extras:
-    """Compute what extras_needed lists (the CLI's path; the app caches each piece)."""
+def compute_extras(study: Study, plan: StudyPlan, registry: Registry, load_data: Callable[[], FashionMNIST],
+                   pca: Callable[[tuple[int, ...]], dict[int, float]] | None = None) -> Extras:
+    """Compute what extras_needed lists. Test figures and denoising curves come from each run's evaluation
+    cache (so results-only runs have them too); pca: a cached PCA baseline function (the app's)."""
     need = extras_needed(study, plan)
     if not any(need.values()):
         return Extras()
     ds = load_data()
-    ex = Extras(pca=pca_baseline_mses(ds, need["pca"]))
+    ex = Extras(pca=(pca(tuple(need["pca"])) if pca else pca_baseline_mses(ds, need["pca"])) if need["pca"] else {})
     for run_id in need["tests"]:
         ex.tests[run_id] = test_figures(registry, run_id, ds)
     if need["denoise"]:
