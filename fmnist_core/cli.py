@@ -443,9 +443,12 @@ def _sweep(tasks: list, registry: Registry, a, command: str):
     stop = multiprocessing.get_context("spawn").Event()
 
     def on_signal(signum, frame):
-        if not stop.is_set():
-            print("\nstopping: each run ends after its current batch and keeps its best epoch...", file=sys.stderr)
+        # set the event first, and write with os.write: a print() here can land inside the main thread's own
+        # print to stderr and raise "reentrant call", leaving the sweep unstopped
+        first = not stop.is_set()
         stop.set()
+        if first:
+            os.write(2, b"\nstopping: each run ends after its current batch and keeps its best epoch...\n")
     old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     printing = threading.Event()
     threading.Thread(target=_print_epochs, args=(registry, [t.spec.name for t in tasks], printing),

@@ -103,16 +103,22 @@ def test_every_page_in_dark_and_on_a_phone(browser, server, scheme, width):
 
 def test_train_watch_stop_and_compare(page):
     goto(page, "Train")
-    # 1% of the training set for a quick run: the select-slider's thumb, then Home = first option
+    # 10% of the training set (the fourth option) for 100 epochs: long enough to be stopped by hand on any
+    # machine (1% for 20 epochs could finish before the page showed its first epoch)
     fraction = page.locator('[data-testid="stSlider"]', has_text="Training-set fraction").get_by_role("slider")
     fraction.focus()
     fraction.press("Home")
+    for _ in range(3):
+        fraction.press("ArrowRight")
+    epochs = page.locator('[data-testid="stSlider"]', has_text="Epochs").get_by_role("slider")
+    epochs.focus()
+    epochs.press("End")
     wait_idle(page)
-    assert "1%" in page.locator('[data-testid="stSlider"]', has_text="Training-set fraction").inner_text()
+    assert "10%" in page.locator('[data-testid="stSlider"]', has_text="Training-set fraction").inner_text()
     page.get_by_role("button", name="Start training").click()
-    page.get_by_text(re.compile(r"epoch \d+/20 · batch")).first.wait_for(timeout=120_000)
+    page.get_by_text(re.compile(r"epoch \d+/100 · batch")).first.wait_for(timeout=120_000)
     # the curves appear after the first epoch, without any reload
-    page.get_by_text(re.compile(r"Epoch 1 · train loss")).first.wait_for(timeout=180_000)
+    page.get_by_text(re.compile(r"Epoch \d+ · train loss")).first.wait_for(timeout=180_000)
     page.locator('.js-plotly-plot').first.wait_for()
     screenshot(page, "train-running")
     page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True).click()
