@@ -7,7 +7,7 @@ CORE := $(PYTHON) -m fmnist_core
 DEBIAN_DATA := /usr/share/datasets/fashion-mnist
 PORT ?= 8501
 
-.PHONY: run share test setup data browser reference bench clean
+.PHONY: run share test test-fast lint setup data browser reference bench clean
 
 run: setup data
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1
@@ -18,8 +18,16 @@ share: setup data
 		{ echo 'make share needs password = "..." in .streamlit/secrets.toml (it is git-ignored)'; exit 2; }
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0
 
-test: setup data browser
-	$(PYTHON) -m pytest -q
+test: setup data browser lint
+	$(PYTHON) -m pytest -q --durations=15
+
+# The quick loop while editing: everything but the tests that train for long or drive a browser.
+test-fast: setup data lint
+	$(PYTHON) -m pytest -q -m "not slow and not browser" --durations=10
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 setup: $(VENV)/.installed
 

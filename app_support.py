@@ -15,10 +15,10 @@ import pandas  # noqa: F401  imported here, once, before any page: plotly import
 #                sessions doing so at once can see a half-initialised module ("no attribute 'Series'")
 import streamlit as st
 
-from fmnist_core.config import ConfigError, RunSpec
-from fmnist_core.files import DataError, find_data, read_split
-from fmnist_core.registry import Registry, RunError, RunInfo, default_runs_dir
-from fmnist_core.registry import validate_run_id as validate_name  # noqa: F401  (for pages)
+from fmnist_core.config import AUTOENCODER_KINDS, CLASSIFIER_KINDS, KIND_LABELS, RunSpec
+from fmnist_core.errors import USER_ERRORS, DataError, RunError
+from fmnist_core.files import find_data, read_split
+from fmnist_core.registry import Registry, RunInfo, default_runs_dir
 
 if TYPE_CHECKING:
     import torch
@@ -26,11 +26,8 @@ if TYPE_CHECKING:
     from fmnist_core.evalcache import EvalCache
     from fmnist_core.jobs import JobQueue
 
-KIND_LABELS = {"conv_ae": "conv autoencoder", "dense_ae": "dense autoencoder", "classifier": "classifier",
-               "cnn": "deep CNN", "mlp": "MLP"}
-AUTOENCODERS = ("conv_ae", "dense_ae")
+AUTOENCODERS, CLASSIFIERS = AUTOENCODER_KINDS, CLASSIFIER_KINDS     # short names for the pages
 CPUS = max(1, os.cpu_count() or 1)
-CLASSIFIERS = ("classifier", "cnn", "mlp")
 NEUTRAL = "#8b8f98"    # a line that is no run's (noisy input, a difference): grey, readable on light and dark
 
 
@@ -299,7 +296,6 @@ def user_error(e: Exception) -> None:
     st.error(str(e))
 
 
-USER_ERRORS = (ConfigError, RunError, DataError, ValueError)
 
 
 
@@ -311,7 +307,7 @@ def estimate_seconds(spec: RunSpec) -> float | None:
     from fmnist_core.estimate import estimate_seconds as estimate
     try:
         return estimate(spec, _load_dataset())
-    except (DataError, RunError, ConfigError, RuntimeError):
+    except (*USER_ERRORS, RuntimeError):
         return None
 
 
@@ -424,7 +420,7 @@ def cached_eval(method: str, *args):
     except FileNotFoundError:
         st.error(f"Run(s) {', '.join(a for a in args if isinstance(a, str))} have no weights on disk; "
                  "pick another run or train it again.")
-    except (RunError, DataError, ValueError) as e:
+    except (*USER_ERRORS, ValueError) as e:
         st.error(str(e))
     finally:
         if bar is not None:
@@ -458,29 +454,6 @@ def ae_figures_now(run_id: str, noise: str, level: float, seed: int, n: int) -> 
                            run_id, noise, level, seed, n)
 
 
-def partner_run(run_id: str) -> str | None:
-    """The run to compare with: the same classifier with the other encoder init if there is one,
-    else another run of the same kind, else any other classifier."""
-    from fmnist_core.compare import encoder_twins
-    all_runs = runs(CLASSIFIERS)
-    this = next((r for r in all_runs if r.run_id == run_id), None)
-    others = [r for r in all_runs if r.run_id != run_id]
-    if this is None or not others:
-        return others[0].run_id if others else None
-    kind = [r for r in others if r.kind == this.kind]
-    return (encoder_twins(this, others) or kind or others)[0].run_id
-
-
-def canvas_image(rgba, background: tuple[int, int, int] = (0, 0, 0)):
-    """A drawing canvas's RGBA array (H, W, 4) uint8 -> an RGB PIL image flattened onto `background`."""
-    import numpy as np
-    from PIL import Image
-    a = np.asarray(rgba, dtype=np.float32)
-    alpha = a[..., 3:4] / 255.0
-    rgb = a[..., :3] * alpha + np.asarray(background, dtype=np.float32) * (1.0 - alpha)
-    return Image.fromarray(rgb.round().clip(0, 255).astype(np.uint8), "RGB")
-
-
 # -- studies page --
 # A study's plan is re-read from the registry and the job queue on every call (cheap); the extras a
 # view needs (PCA baselines, test-set reports, denoising curves) are cached per run and weights mtime.
@@ -505,23 +478,6 @@ def study_extras(study, plan):
     except (DataError, RunError, FileNotFoundError) as e:
         st.caption(f"Some figures are left out: {e}")
         return Extras()
-
-
-def study_estimate(plan) -> tuple[float, list[str]]:
-    """Seconds to train the plan's missing and blocked runs and finish its running ones on this device,
-    and the kinds with no measured run to estimate from."""
-    total, unknown = 0.0, []
-    for r in plan.runs:
-        spe = r.info.summary.get("seconds_per_epoch") if r.status == "running" and r.info is not None else None
-        if spe:
-            total += spe * max(r.spec.train.epochs - r.epochs_done, 0)
-        elif r.status != "done":
-            est = estimate_seconds(r.spec)
-            if est is None:
-                unknown.append(KIND_LABELS.get(r.spec.model.kind, r.spec.model.kind))
-            else:
-                total += est * (1 - r.epochs_done / r.spec.train.epochs)
-    return total, sorted(set(unknown))
 
 
 def start_study_sweep(name: str, seeds: int, epochs: int | None, limit: int, workers: int,

@@ -14,14 +14,15 @@ import threading
 import time
 from pathlib import Path
 
-from .config import AUTOENCODER_KINDS, CLASSIFIER_KINDS, ClassifierConfig, CNNConfig, ConfigError, ConvAEConfig, DenseAEConfig, MLPConfig, RunSpec, TrainConfig
-from .data import CLASS_NAMES, NOISE_KINDS, DataError, load_fashion_mnist
+from .config import (AUTOENCODER_KINDS, CLASSIFIER_KINDS, DenseAEConfig, RunSpec, TrainConfig,
+                     encoder_arch, model_config)
+from .data import CLASS_NAMES, NOISE_KINDS, load_fashion_mnist
 from .compare import run_rows
+from .errors import USER_ERRORS
 from .evalcache import EvalCache
 from .preprocess import ImageError
 from .registry import Registry, RunError
 
-USER_ERRORS = (ConfigError, DataError, RunError, ImageError)
 
 
 class CLIError(Exception):
@@ -120,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(s)
     s.add_argument("run_id")
     s.add_argument("images", nargs="+", help="PNG, JPEG, WebP, BMP or GIF files")
+    s.add_argument("--autoencoder", metavar="RUN_ID", help="also say how familiar each image looks to this "
+                   "autoencoder: its reconstruction error against the test images'")
     s = sub.add_parser("bench", help="images/s of fit() against a torchvision DataLoader reference loop")
     _common(s)
     s.add_argument("--images", type=int, default=6000, help="training images per timed pass (default %(default)s)")
@@ -152,33 +155,28 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# the command line's names for the model kinds
+CLI_KINDS = {"autoencoder": "conv_ae", "dense-autoencoder": "dense_ae", "classifier": "classifier",
+             "cnn": "cnn", "mlp": "mlp"}
+
+
 def spec_from_args(a: argparse.Namespace) -> RunSpec:
     train = TrainConfig(optimizer=a.optimizer, lr=a.lr, momentum=a.momentum, batch_size=a.batch_size,
                         epochs=a.epochs, seed=a.seed, patience=a.patience, min_delta=a.min_delta,
                         restore_best=not a.keep_last, validation=a.validation, limit=a.limit,
                         train_fraction=a.train_fraction, device=a.device)
-    if a.kind == "autoencoder":
-        model = ConvAEConfig(latent_dim=a.latent, dropout=a.dropout, channels=tuple(a.channels),
-                             batch_norm=a.batch_norm, second_pool=a.second_pool, decoder=a.decoder,
-                             dropout_mode=a.dropout_mode)
-    elif a.kind == "dense-autoencoder":
-        model = DenseAEConfig(latent_dim=a.latent, dropout=a.dropout)
-    elif a.kind == "classifier":
-        arch = {k: v for k, v in _arch_args(a).items() if v is not None}     # the rest: ClassifierConfig's defaults
-        model = ClassifierConfig(**arch, dropout=a.dropout, dropout_mode=a.dropout_mode,
-                                 encoder_run=a.encoder, freeze_encoder=a.freeze_encoder,
-                                 head_hidden=a.head_hidden, final_relu=a.final_relu)
-    elif a.kind == "cnn":
-        model = CNNConfig(dropout=a.dropout)
-    else:
-        model = MLPConfig(hidden=a.hidden, dropout=a.dropout)
+    # options left out are None: the config's defaults (a pretrained encoder's, see _encoder_arch)
+    options = ("dropout", "dropout_mode", "decoder", "freeze_encoder", "head_hidden", "final_relu", "hidden")
+    model = model_config(CLI_KINDS[a.kind], **_arch_args(a), **{k: getattr(a, k, None) for k in options},
+                         encoder_run=getattr(a, "encoder", None))
     return RunSpec(model, train, a.name)
 
 
 def _arch_args(a: argparse.Namespace) -> dict:
-    """The classifier's encoder architecture as given on the command line (None: left out)."""
-    return {"latent_dim": a.latent, "channels": tuple(a.channels) if a.channels else None,
-            "batch_norm": a.batch_norm, "second_pool": a.second_pool}
+    """The encoder architecture as given on the command line (None: left out)."""
+    channels = getattr(a, "channels", None)
+    return {"latent_dim": getattr(a, "latent", None), "channels": tuple(channels) if channels else None,
+            "batch_norm": getattr(a, "batch_norm", None), "second_pool": getattr(a, "second_pool", None)}
 
 
 def _encoder_arch(a: argparse.Namespace, spec: RunSpec, registry: Registry) -> RunSpec:
@@ -196,7 +194,7 @@ def _encoder_arch(a: argparse.Namespace, spec: RunSpec, registry: Registry) -> R
         if given is not None and given != getattr(ae_cfg, key):
             raise CLIError(f"{flags[key]} {given} differs from encoder run {ae.run_id!r} ({getattr(ae_cfg, key)}); "
                            f"leave {flags[key]} out to take the encoder's")
-    return dataclasses.replace(spec, model=dataclasses.replace(spec.model, **{k: getattr(ae_cfg, k) for k in flags}))
+    return dataclasses.replace(spec, model=dataclasses.replace(spec.model, **encoder_arch(ae_cfg)))
 
 
 def _registry(a) -> Registry:
@@ -368,31 +366,43 @@ def cmd_evaluate(a) -> int:
 
 
 def cmd_predict(a) -> int:
-    from .evaluate import predict_proba
+    from .classify import classify, familiarity
     from .preprocess import prepare_image
     registry = _registry(a)
     info = registry.get(a.run_id)
-    if info.kind not in ("classifier", "cnn", "mlp"):
+    if info.kind not in CLASSIFIER_KINDS:
         raise CLIError(f"run {a.run_id!r} is a {info.kind}; predict needs a classifier, cnn or mlp run")
     model = registry.load_model(a.run_id)
+    ae, test_mse = None, None
+    if a.autoencoder:
+        if registry.get(a.autoencoder).kind not in AUTOENCODER_KINDS:
+            raise CLIError(f"--autoencoder {a.autoencoder!r} is not an autoencoder run")
+        ae = registry.load_model(a.autoencoder)
+        test_mse = EvalCache(registry, lambda: load_fashion_mnist(a.data_dir)).test(a.autoencoder)["mse_per_image"]
     results = []
     for path in a.images:
-        p = Path(path)
         try:
-            data = p.read_bytes()
-        except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
-            raise CLIError(f"cannot read {path}: {e.strerror or e}; give the path of an image file") from None
-        try:
-            prepared = prepare_image(data)
+            prepared = prepare_image(_read_image(path))
         except ImageError as e:
             raise CLIError(f"{path}: {e}") from None
-        probs = predict_proba(model, prepared.tensor)[0]
-        top = int(probs.argmax())
-        results.append({"image": path, "predicted": CLASS_NAMES[top], "class_index": top,
-                        "probabilities": {n: round(float(v), 6) for n, v in zip(CLASS_NAMES, probs)},
-                        "notes": prepared.notes})
+        guess = classify({a.run_id: model}, prepared.tensor)[a.run_id]
+        result = {"image": path, "predicted": guess.label, "class_index": guess.index,
+                  "probabilities": {n: round(float(v), 6) for n, v in zip(CLASS_NAMES, guess.probs)},
+                  "notes": prepared.notes}
+        if ae is not None:
+            f = familiarity(ae, prepared.tensor, test_mse)
+            result["familiarity"] = {"autoencoder": a.autoencoder, "mse": round(f.mse, 6),
+                                     "percentile": round(f.percentile, 2), "verdict": f.verdict}
+        results.append(result)
     print(json.dumps(results, indent=1))
     return 0
+
+
+def _read_image(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
+        raise CLIError(f"cannot read {path}: {e.strerror or e}; give the path of an image file") from None
 
 
 def cmd_bench(a) -> int:

@@ -1,10 +1,12 @@
 """Tables and groupings over runs: one row per run, seed groups, pretrained/random-init twins."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import statistics
 from typing import Iterable
 
+from .config import RunSpec
 from .registry import RunInfo
 
 # Keys that do not make two runs different experiments.
@@ -43,6 +45,30 @@ def encoder_twins(run: RunInfo, runs: Iterable[RunInfo]) -> list[RunInfo]:
 def random_init_twins(run: RunInfo, runs: Iterable[RunInfo]) -> list[RunInfo]:
     """Classifier runs identical to a pretrained `run` except that their encoder starts from random weights."""
     return encoder_twins(run, runs) if run.encoder_run is not None else []
+
+
+def random_init_twin(run: RunInfo, runs: Iterable[RunInfo]) -> RunInfo | None:
+    """The random-init twin of a pretrained classifier run, one with the same seed if there is one."""
+    twins = random_init_twins(run, runs)
+    same_seed = [t for t in twins if t.config["train"].get("seed") == run.config["train"].get("seed")]
+    return (same_seed or twins or [None])[0]
+
+
+def random_init_twin_spec(run: RunInfo) -> RunSpec:
+    """What to train to get a pretrained classifier run's random-init twin."""
+    spec = run.spec()
+    return RunSpec(dataclasses.replace(spec.model, encoder_run="random"), spec.train)
+
+
+def partner_run(run_id: str, runs: list[RunInfo]) -> str | None:
+    """The classifier run to compare `run_id` with: its twin with the other encoder init if there is one,
+    else another run of the same kind, else any other run of `runs`."""
+    this = next((r for r in runs if r.run_id == run_id), None)
+    others = [r for r in runs if r.run_id != run_id]
+    if this is None or not others:
+        return others[0].run_id if others else None
+    same_kind = [r for r in others if r.kind == this.kind]
+    return (encoder_twins(this, others) or same_kind or others)[0].run_id
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:

@@ -8,10 +8,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
-
-
-class ConfigError(ValueError):
-    """A configuration value is missing, unknown or out of range."""
+from .errors import ConfigError  # noqa: F401  (re-exported)
 
 
 def _check(cond: bool, msg: str) -> None:
@@ -161,7 +158,25 @@ class MLPConfig(_Base):
 MODEL_CONFIGS: dict[str, type] = {c.kind: c for c in (ConvAEConfig, DenseAEConfig, ClassifierConfig, CNNConfig, MLPConfig)}
 AUTOENCODER_KINDS = ("conv_ae", "dense_ae")
 CLASSIFIER_KINDS = ("classifier", "cnn", "mlp")
+KIND_LABELS = {"conv_ae": "conv autoencoder", "dense_ae": "dense autoencoder", "classifier": "classifier",
+               "cnn": "deep CNN", "mlp": "MLP"}
+# What a classifier must share with the conv autoencoder whose encoder it copies.
+ENCODER_ARCH = ("latent_dim", "channels", "batch_norm", "second_pool")
 ModelConfig = ConvAEConfig | DenseAEConfig | ClassifierConfig | CNNConfig | MLPConfig
+
+
+def model_config(kind: str, **choices: Any) -> ModelConfig:
+    """A model config of `kind` from a user's flat choices (a form, the command line): the choices that
+    kind does not have are ignored, and those left out (or None) take the config's defaults."""
+    _check(kind in MODEL_CONFIGS, f"unknown model kind {kind!r}; expected one of {', '.join(MODEL_CONFIGS)}")
+    cls = MODEL_CONFIGS[kind]
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in choices.items() if k in names and v is not None})
+
+
+def encoder_arch(cfg: ConvAEConfig | ClassifierConfig) -> dict[str, Any]:
+    """The ENCODER_ARCH fields of a config: equal for an autoencoder and a classifier that copies it."""
+    return {k: getattr(cfg, k) for k in ENCODER_ARCH}
 
 
 def model_config_from_dict(d: dict[str, Any]) -> ModelConfig:

@@ -97,6 +97,12 @@ def make_split(ds: FashionMNIST, validation: str = "test", val_fraction: float =
     return Split(x, y, x_val, y_val, validation)
 
 
+def sample_of_class(labels: torch.Tensor, cls: int, k: int, seed: int) -> torch.Tensor:
+    """Indices of k seeded random images of class `cls`."""
+    pool = (labels == cls).nonzero().flatten()
+    return pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(seed))[:k]]
+
+
 def to_float(images: torch.Tensor) -> torch.Tensor:
     """uint8 (N, 1, 28, 28) -> float32 in [0, 1]."""
     return images.float().div_(255.0)

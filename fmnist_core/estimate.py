@@ -9,10 +9,11 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
-from .config import RunSpec
+from .config import KIND_LABELS, RunSpec
 from .data import FashionMNIST, make_split
 from .models import build_model
 from .train import evaluate, make_optimizer, prepare_model, resolve_device, train_step
@@ -75,3 +76,21 @@ def estimate_seconds(spec: RunSpec, ds: FashionMNIST, epochs: int | None = None)
     # a partial last batch costs about as much as a full one
     per_epoch = math.ceil(n_train / cfg.batch_size) * cfg.batch_size * t.train_image + n_val * t.eval_image
     return RUN_OVERHEAD + (cfg.epochs if epochs is None else epochs) * (per_epoch + EPOCH_OVERHEAD)
+
+
+def plan_seconds(plan, estimate: Callable[[RunSpec], float | None]) -> tuple[float, list[str]]:
+    """Seconds to train a study plan's missing runs and finish its running ones, and the model kinds
+    `estimate` (seconds for a whole run, None if unknown) could not time. A running run goes on at its
+    own measured pace."""
+    total, unknown = 0.0, set()
+    for r in plan.runs:
+        pace = r.info.summary.get("seconds_per_epoch") if r.status == "running" and r.info is not None else None
+        if pace:
+            total += pace * max(r.spec.train.epochs - r.epochs_done, 0)
+        elif r.status != "done":
+            seconds = estimate(r.spec)
+            if seconds is None:
+                unknown.add(KIND_LABELS.get(r.spec.model.kind, r.spec.model.kind))
+            else:
+                total += seconds * (1 - r.epochs_done / r.spec.train.epochs)
+    return total, sorted(unknown)

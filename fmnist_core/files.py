@@ -12,6 +12,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+from .errors import DataError  # noqa: F401  (re-exported)
 
 CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -23,10 +24,6 @@ FILES = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 EXPECTED_COUNTS = {"train": 60000, "test": 10000}
-
-
-class DataError(RuntimeError):
-    """The dataset cannot be found or its files are damaged."""
 
 
 HOW_TO_GET = ("get Fashion-MNIST one of three ways: pass --data-dir or set FMNIST_DATA_DIR to a folder "

@@ -13,7 +13,6 @@ from .data import CLASS_NAMES
 
 PALETTE = ("#4f46e5", "#e11d48", "#059669", "#d97706", "#0891b2", "#7c3aed", "#65a30d", "#db2777",
            "#2563eb", "#ea580c", "#0d9488", "#9333ea")
-METRIC_LABELS = {"loss": "loss", "acc": "accuracy"}
 
 
 def color(i: int) -> str:
@@ -197,22 +196,6 @@ def _image_map(heatmap: go.Heatmap, title: str | None, height: int) -> go.Figure
     return fig
 
 
-def bar_figure(labels: Sequence[str], values: dict[str, Sequence[float]], ylabel: str,
-               title: str | None = None, percent: bool = False, reference: dict[str, Sequence[float | None]] | None = None) -> go.Figure:
-    """Grouped bars (e.g. ours beside the report's)."""
-    fig = go.Figure()
-    for i, (name, vals) in enumerate({**values, **(reference or {})}.items()):
-        is_ref = reference is not None and name in reference
-        fig.add_trace(go.Bar(x=list(labels), y=[None if v is None else (100 * v if percent else v) for v in vals],
-                             name=name, marker_color="#9ca3af" if is_ref else color(i),
-                             marker_pattern_shape="/" if is_ref else None))
-    fig.update_yaxes(title=ylabel)
-    fig = _layout(fig, title, barmode="group")
-    fig.update_layout(hovermode="closest")
-    return fig
-
-
-# -- inspect pages: galleries with captions, distributions ----------------------------------
 def gallery_figure(images: np.ndarray, captions: Sequence[str], cols: int = 8, cell: int = 96,
                    caption_colors: Sequence[str] | None = None, zmax: float | None = None) -> go.Figure:
     """Grayscale 28x28 images (N, 28, 28) with a caption of one or more lines ("<br>") above each."""

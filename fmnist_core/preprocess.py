@@ -13,14 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
+from .errors import ImageError  # noqa: F401  (re-exported)
 
 MAX_BYTES = 30 * 1024 * 1024      # 30 MB per file
 MAX_PIXELS = 50_000_000           # e.g. 7000 x 7000; a 20000 x 20000 image is refused before decoding
 SUPPORTED = "PNG, JPEG, WebP, BMP or GIF"
-
-
-class ImageError(ValueError):
-    """The input is not an image we can use; the message says what to do."""
 
 
 @dataclass
@@ -121,3 +118,12 @@ def prepare_image(data: bytes | Image.Image) -> Prepared:
     prepared.original = img.convert("RGBA").convert("RGB") if img.mode not in ("I;16", "I;16B", "I;16L", "I", "F") \
         else Image.fromarray((to_gray(img) * 255).astype(np.uint8)).convert("RGB")
     return prepared
+
+
+def canvas_image(rgba: np.ndarray, background: tuple[int, int, int] = (0, 0, 0)) -> Image.Image:
+    """A drawing canvas's RGBA array (H, W, 4) uint8 -> an RGB image flattened onto `background` (the
+    canvas is black: transparent parts must stay black, where prepare_image would flatten onto white)."""
+    a = np.asarray(rgba, dtype=np.float32)
+    alpha = a[..., 3:4] / 255.0
+    rgb = a[..., :3] * alpha + np.asarray(background, dtype=np.float32) * (1.0 - alpha)
+    return Image.fromarray(rgb.round().clip(0, 255).astype(np.uint8), "RGB")

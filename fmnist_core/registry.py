@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import ConfigError, RunSpec, model_config_from_dict
+from .errors import RunError  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
     import torch   # imported where weights are read or written: listing runs needs only JSON
@@ -30,10 +31,6 @@ STATUSES = ("running", "completed", "early_stopped", "stopped", "diverged", "fai
 FILES = ("config.json", "history.json", "summary.json", "weights.pt")
 EPOCH_KEY = "_epoch"      # in weights.pt beside the tensors: the epoch they are from, a 0-d tensor
 LOCK = ".training.lock"   # held (flock) by the process training the run: a dead process cannot hold it
-
-
-class RunError(RuntimeError):
-    """A run is missing, damaged, busy or cannot be named that way."""
 
 
 def default_runs_dir() -> Path:

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import AUTOENCODER_KINDS, RunSpec, TrainConfig
+from .config import AUTOENCODER_KINDS, ENCODER_ARCH, RunSpec, TrainConfig
 from .data import FashionMNIST, Split, make_split, to_float
 from .models import build_model
 from .registry import Registry, RunError
@@ -45,7 +45,9 @@ def device_description(device: torch.device) -> str:
 
 @dataclass
 class EarlyStopping:
-    """Lightning's semantics: stop after `patience` epochs without an improvement of min_delta."""
+    """Stop after `patience` epochs in a row without an improvement of more than min_delta (as Keras and
+    Lightning count), with two differences: patience 0 switches it off, and a non-finite value (NaN, inf)
+    is simply no improvement. A diverged loss is fit()'s to stop, not this class's."""
     patience: int = 0          # 0 = never stop early
     min_delta: float = 0.0
     mode: str = "min"
@@ -256,7 +258,7 @@ def build_for_spec(spec: RunSpec, registry: Registry) -> nn.Module:
                            "pick a conv_ae run as the encoder")
         ae_cfg = ae.spec().model
         mine = spec.model.encoder_config()
-        for key in ("latent_dim", "channels", "batch_norm", "second_pool"):
+        for key in ENCODER_ARCH:
             if getattr(ae_cfg, key) != getattr(mine, key):
                 raise RunError(f"the classifier's {key} ({getattr(mine, key)}) differs from encoder run "
                                f"{ae.run_id!r} ({getattr(ae_cfg, key)}); use the autoencoder's settings")

@@ -6,11 +6,10 @@ from streamlit_drawable_canvas import st_canvas
 
 import app_support as ui
 from fmnist_core import CLASS_NAMES, ImageError, prepare_image, to_float
-from fmnist_core.evaluate import percentile_of, predict_proba, reconstruct
-from fmnist_core.metrics import mse
+from fmnist_core.classify import classify, familiarity
 from fmnist_core.latent import attributions, feature_maps, first_filters
 from fmnist_core.plots import attribution_figure, histogram_figure, image_grid, mosaic_figure, probability_bars
-from fmnist_core.preprocess import MAX_BYTES, SUPPORTED
+from fmnist_core.preprocess import MAX_BYTES, SUPPORTED, canvas_image
 
 ui.frame("classify")
 
@@ -42,7 +41,7 @@ with left:
         objects = (canvas.json_data or {}).get("objects", [])
         if objects and canvas.image_data is not None:
             try:
-                prepared = prepare_image(ui.canvas_image(canvas.image_data))
+                prepared = prepare_image(canvas_image(canvas.image_data))
             except ImageError:
                 pass                                   # strokes too faint to stand out: treated as empty
     elif source == "Upload":
@@ -86,8 +85,9 @@ with right:
     if any(m is None for m in models.values()):
         st.stop()
 
-    probs = {r: predict_proba(m, x)[0] for r, m in models.items()}
-    recon = reconstruct(ae, x) if ae is not None else None
+    guesses = classify(models, x)
+    ref = ui.cached_eval("test", ae_id) if ae is not None else None
+    known = familiarity(ae, x, ref["mse_per_image"]) if ref is not None else None
     slots = iter(st.columns(3))
     if original is not None:
         col = next(slots)
@@ -96,43 +96,38 @@ with right:
     col = next(slots)
     col.plotly_chart(image_grid(image28[None], cols=1, cell=150), key="cl_input28")
     col.caption("What the models receive, 28×28")
-    if recon is not None:
+    if known is not None:
         col = next(slots)
-        col.plotly_chart(image_grid(recon[:, 0].numpy(), cols=1, cell=150), key="cl_recon")
+        col.plotly_chart(image_grid(known.recon[:, 0].numpy(), cols=1, cell=150), key="cl_recon")
         col.caption(f"Reconstruction by {ae_id}")
     for note in notes:   # an animated file is worth a visible line: only its first frame is used
         (st.info if note.startswith("animated") else st.caption)(
             f"Preprocessing: {note}" if original is not None else note[0].upper() + note[1:])
 
-    for run_id, p in probs.items():
-        best = int(p.argmax())
-        mark = ("" if true_label is None else " ✓" if CLASS_NAMES[best] == true_label
-                   else f" ✗ (it is a {true_label})")
-        st.markdown(f"**{run_id}** says **{CLASS_NAMES[best]}** ({100 * float(p[best]):.1f}%){mark}")
-    if len(probs) > 1 and len({int(p.argmax()) for p in probs.values()}) > 1:
+    for run_id, g in guesses.items():
+        mark = "" if true_label is None else " ✓" if g.label == true_label else f" ✗ (it is a {true_label})"
+        st.markdown(f"**{run_id}** says **{g.label}** ({100 * g.confidence:.1f}%){mark}")
+    if len({g.index for g in guesses.values()}) > 1:
         st.caption("The classifiers disagree: the input is ambiguous for them.")
-    st.plotly_chart(probability_bars(probs), key="cl_probs")
+    st.plotly_chart(probability_bars({r: g.probs for r, g in guesses.items()}), key="cl_probs")
 
-    if recon is None:
+    if ae is None:
         st.caption("Train an autoencoder to see how familiar the input looks to it.")
-    else:
-        ref = ui.cached_eval("test", ae_id)
-        if ref is not None:
-            err = mse(recon, x)
-            pct = percentile_of(err, ref["mse_per_image"])
-            verdict = ("looks like Fashion-MNIST to it" if pct <= 90 else "is unusual for it" if pct <= 99
-                       else "looks nothing like Fashion-MNIST to it")
-            (st.warning if pct > 99 else st.success if pct <= 90 else st.info)(
-                f"Reconstruction MSE **{err:.4f}**: higher than {pct:.1f}% of the {len(ref['mse_per_image']):,} test images. "
-                f"The input {verdict}" + (", so the classifiers' answer means little." if pct > 99 else "."))
-            st.plotly_chart(histogram_figure(ref["mse_per_image"], "reconstruction MSE", marker=err,
-                                             marker_label="this input", log_x=True,
-                                             title=f"{ae_id}: reconstruction error of test images"), key="cl_hist")
+    elif known is not None:
+        show, verdict = {"familiar": (st.success, "looks like Fashion-MNIST to it."),
+                         "unusual": (st.info, "is unusual for it."),
+                         "foreign": (st.warning, "looks nothing like Fashion-MNIST to it, so the classifiers' "
+                                                 "answer means little.")}[known.verdict]
+        show(f"Reconstruction MSE **{known.mse:.4f}**: higher than {known.percentile:.1f}% of the "
+             f"{len(ref['mse_per_image']):,} test images. The input {verdict}")
+        st.plotly_chart(histogram_figure(ref["mse_per_image"], "reconstruction MSE", marker=known.mse,
+                                         marker_label="this input", log_x=True,
+                                         title=f"{ae_id}: reconstruction error of test images"), key="cl_hist")
 
     # -- inside the network: what each conv layer sees, and why this class ------------------------
     st.subheader("Inside the network")
     inner = st.selectbox("Classifier to look inside", clf_ids, key="cl_inner") if len(clf_ids) > 1 else clf_ids[0]
-    target = int(probs[inner].argmax())
+    target = guesses[inner].index
     tab_layers, tab_why = st.tabs(["What each layer sees", "Why this class"])
     with tab_layers:
         maps = feature_maps(models[inner], x[0])

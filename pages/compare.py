@@ -5,8 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import app_support as ui
-from fmnist_core import RunSpec
-from fmnist_core.compare import random_init_twins, run_rows, seed_groups
+from fmnist_core.compare import random_init_twin, random_init_twin_spec, random_init_twins, run_rows, seed_groups
 from fmnist_core.plots import band_figure, color, curves_figure, line_figure
 from fmnist_core.presets import REFERENCE_ACCURACY
 
@@ -152,14 +151,11 @@ else:
     run = pretrained[[r.run_id for r in pretrained].index(st.selectbox(
         "Classifier with a pretrained encoder", [r.run_id for r in pretrained],
         format_func=lambda i: next(ui.run_label(r) for r in pretrained if r.run_id == i)))]
-    twins = random_init_twins(run, all_runs)
-    same_seed = [t for t in twins if t.config["train"]["seed"] == run.config["train"]["seed"]]
-    twin = (same_seed or twins or [None])[0]
+    twin = random_init_twin(run, all_runs)
     if twin is None:
         st.info("No random-init twin of this run yet: the same classifier, data order and seed, but with the "
                 "encoder starting from random weights.")
-        spec = RunSpec.from_dict({"model": {**run.config["model"], "encoder_run": "random"},
-                                  "train": run.config["train"]})
+        spec = random_init_twin_spec(run)
         if st.button("Train the random-init twin", icon=":material/play_arrow:"):
             job, new = ui.submit_job(spec, f"random-init twin of {run.name}")
             if job is not None:

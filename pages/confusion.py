@@ -6,6 +6,7 @@ import torch
 
 import app_support as ui
 from fmnist_core import CLASS_NAMES
+from fmnist_core.compare import partner_run
 from fmnist_core.evaluate import pair_examples, top_k
 from fmnist_core.metrics import most_confused, normalize_rows
 from fmnist_core.plots import confusion_figure, gallery_figure, with_cell_picker
@@ -143,7 +144,7 @@ with tab_random:
                f"{ui.fmt_pct(1 - ev['accuracy'], 1)} are wrong (accuracy {ui.fmt_pct(ev['accuracy'], 1)}).")
 
 with tab_compare:
-    partner = ui.partner_run(run_id)
+    partner = partner_run(run_id, ui.runs(ui.CLASSIFIERS))
     if partner is None:
         st.info("Train a second classifier (for example the same one with a random-init encoder) to compare two runs.")
     else:

@@ -5,6 +5,7 @@ import torch
 
 import app_support as ui
 from fmnist_core import CLASS_NAMES, NOISE_KINDS, add_noise, to_float
+from fmnist_core.data import sample_of_class
 from fmnist_core.evaluate import reconstruct
 from fmnist_core.files import sample_per_class
 from fmnist_core.evalcache import NOISE_GRID, NOISE_IMAGES, NOISE_SEED
@@ -67,8 +68,7 @@ if any(m is None for m in models.values()):
 if pick == "one per class":
     idx = torch.from_numpy(sample_per_class(ds.test_labels.numpy(), 1, seed))
 elif pick == "one class":
-    pool = (ds.test_labels == cls).nonzero().flatten()
-    idx = pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(seed))[:10]]
+    idx = sample_of_class(ds.test_labels, cls, 10, seed)
 else:
     tokens = text.replace(",", " ").split()
     if not tokens or not all(t.isdigit() and int(t) < len(ds.test_labels) for t in tokens):

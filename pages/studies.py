@@ -4,6 +4,7 @@ import time
 import streamlit as st
 
 import app_support as ui
+from fmnist_core.estimate import plan_seconds
 from fmnist_core.studies import STUDIES, build_view, runs_table
 
 ui.frame("studies")
@@ -76,7 +77,7 @@ elif c_button.button(f"Train {n_missing} missing run{'s' if n_missing != 1 else 
              icon=":material/schedule:")
     time.sleep(1.0)       # let the sweep write its record, so the page shows it at once
     st.rerun()
-seconds, unknown = ui.study_estimate(plan)
+seconds, unknown = plan_seconds(plan, ui.estimate_seconds)
 left_to_do = n_missing + len(plan.blocked) + plan.count("running", "queued")
 per = max(1, min(int(workers), n_missing or 1)) if where == "this machine" else 1
 if sweep is not None:

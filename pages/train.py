@@ -2,14 +2,13 @@
 import streamlit as st
 
 import app_support as ui
-from fmnist_core import (ClassifierConfig, CNNConfig, ConfigError, ConvAEConfig, DenseAEConfig, MLPConfig,
-                         RunSpec, TrainConfig)
+from fmnist_core.config import KIND_LABELS, ConfigError, RunSpec, TrainConfig, encoder_arch, model_config
 from fmnist_core.presets import PRESETS
+from fmnist_core.registry import validate_run_id
 
 ui.frame("train")
 
-KINDS = {"conv_ae": "Conv autoencoder", "dense_ae": "Dense autoencoder", "classifier": "Classifier",
-         "cnn": "Deep CNN", "mlp": "MLP"}
+KINDS = {k: label[0].upper() + label[1:] for k, label in KIND_LABELS.items()}   # "Conv autoencoder", ...
 LATENTS = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
 DROPOUTS = [0.0, 0.0001, 0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0]
@@ -188,24 +187,15 @@ def current_spec() -> RunSpec:
     # widgets not shown this run lose their state: fall back to the defaults
     s = {**DEFAULTS, "t_device": "auto", "t_name": "", **st.session_state.to_dict()}
     channels = tuple(int(c) for c in s["t_channels"].split(","))
-    if kind == "conv_ae":
-        model = ConvAEConfig(latent_dim=s["t_latent"], dropout=s["t_dropout"], channels=channels,
-                             batch_norm=s["t_bn"], second_pool=s["t_pool"], decoder=s["t_decoder"],
-                             dropout_mode=s["t_dmode"])
-    elif kind == "dense_ae":
-        model = DenseAEConfig(latent_dim=s["t_latent"], dropout=s["t_dropout"])
-    elif kind == "classifier":
-        arch = ({"latent_dim": encoder_cfg.latent_dim, "channels": encoder_cfg.channels,
-                 "batch_norm": encoder_cfg.batch_norm, "second_pool": encoder_cfg.second_pool}
-                if encoder_cfg is not None else
-                {"latent_dim": s["t_latent"], "channels": channels, "batch_norm": s["t_bn"], "second_pool": s["t_pool"]})
-        model = ClassifierConfig(**arch, dropout=s["t_dropout"], dropout_mode=s["t_dmode"], encoder_run=encoder_run,
-                                 freeze_encoder=s["t_freeze"], head_hidden=s["t_head_hidden"],
-                                 final_relu=s["t_final_relu"])
-    elif kind == "cnn":
-        model = CNNConfig(dropout=s["t_dropout"])
-    else:
-        model = MLPConfig(hidden=s["t_hidden"], dropout=s["t_dropout"])
+    choices = {"latent_dim": s["t_latent"], "channels": channels, "batch_norm": s["t_bn"], "second_pool": s["t_pool"],
+               "dropout": s["t_dropout"], "dropout_mode": s["t_dmode"], "decoder": s["t_decoder"],
+               "freeze_encoder": s["t_freeze"], "head_hidden": s["t_head_hidden"], "final_relu": s["t_final_relu"],
+               "hidden": s["t_hidden"]}
+    if kind == "classifier":
+        choices["encoder_run"] = encoder_run
+        if encoder_cfg is not None:                 # a pretrained encoder fixes the architecture
+            choices.update(encoder_arch(encoder_cfg))
+    model = model_config(kind, **choices)
     train = TrainConfig(optimizer=s["t_optimizer"], lr=s["t_lr"], momentum=s["t_momentum"],
                         batch_size=s["t_batch"], epochs=s["t_epochs"], seed=int(s["t_seed"]),
                         patience=s["t_patience"], min_delta=float(s["t_min_delta"]), validation=s["t_validation"],
@@ -217,7 +207,7 @@ with right:
     try:
         spec = current_spec()
         if spec.name:
-            ui.validate_name(spec.name)
+            validate_run_id(spec.name)
     except (ConfigError, ui.RunError) as e:
         spec = None
         st.error(f"Cannot start: {e}")

@@ -22,6 +22,7 @@ import app_support as ui
 from fmnist_core import (ClassifierConfig, ConvAEConfig, DenseAEConfig, ImageError, MLPConfig, Registry, RunSpec,
                          TrainConfig, prepare_image, train_run)
 from fmnist_core.evaluate import pair_examples, percentile_of, top_k
+from fmnist_core.preprocess import canvas_image
 from fmnist_core.plots import (confusion_figure, heatmap_figure, gallery_figure, histogram_figure,
                                with_cell_picker)
 
@@ -297,13 +298,13 @@ def test_canvas_drawing_becomes_the_model_input():
     """What st_canvas returns (RGBA, strokes opaque, background transparent or black) -> a 28x28 input."""
     rgba = np.zeros((280, 280, 4), np.uint8)
     rgba[60:220, 120:160] = (255, 255, 255, 255)                            # a white vertical bar
-    prepared = prepare_image(ui.canvas_image(rgba))
+    prepared = prepare_image(canvas_image(rgba))
     assert prepared.image28.shape == (28, 28) and prepared.image28.max() > 200
     assert prepared.image28[:, 0].max() == 0 and not prepared.notes           # light on black: not inverted
     rgba[..., 3] = 255                                                       # an opaque black background too
-    assert np.array_equal(prepare_image(ui.canvas_image(rgba)).image28, prepared.image28)
+    assert np.array_equal(prepare_image(canvas_image(rgba)).image28, prepared.image28)
     with pytest.raises(ImageError, match="blank"):
-        prepare_image(ui.canvas_image(np.zeros((280, 280, 4), np.uint8)))
+        prepare_image(canvas_image(np.zeros((280, 280, 4), np.uint8)))
 
 
 # -- library helpers the pages use ------------------------------------------------------------------

@@ -80,7 +80,7 @@ def test_round_trip_train_list_evaluate_pretrain_predict(tmp_path):
     # 3. predict two drawings with the classifier
     dark = shirt_png(tmp_path / "dark.png", light_background=False)
     light = shirt_png(tmp_path / "light.png", light_background=True)
-    p, clf_eval = run_cli_many([["predict", "clf-1", str(dark), str(light)],
+    p, clf_eval = run_cli_many([["predict", "clf-1", str(dark), str(light), "--autoencoder", ae],
                                 ["evaluate", "clf-1", "--limit", "500"]], runs, tmp_path)
     preds = json.loads(ok(p))
     assert [r["image"] for r in preds] == [str(dark), str(light)]
@@ -90,6 +90,10 @@ def test_round_trip_train_list_evaluate_pretrain_predict(tmp_path):
         assert all(0 <= v <= 1 for v in probs.values())
         assert sum(probs.values()) == pytest.approx(1.0, abs=1e-4)
         assert r["predicted"] == max(probs, key=probs.get) and CLASS_NAMES[r["class_index"]] == r["predicted"]
+        f = r["familiarity"]
+        assert f["autoencoder"] == ae and f["mse"] > 0 and 0 <= f["percentile"] <= 100
+        assert f["verdict"] == ("familiar" if f["percentile"] <= 90 else "unusual" if f["percentile"] <= 99
+                                else "foreign")
     assert not any("inverted" in n for n in preds[0]["notes"])
     assert any("inverted" in n for n in preds[1]["notes"])
     # the same object in either polarity is the same input to the model
