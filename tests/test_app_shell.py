@@ -45,8 +45,14 @@ def shipped_runs(tmp_path, monkeypatch):
 @pytest.mark.parametrize("page", ["home", "train", "compare"])
 def test_pages_render_without_runs(empty_runs, page):
     at = page_run(page)
+    assert not at.exception and not at.error, [e.value for e in at.error]
     text = " ".join(e.value for e in at.info) + " ".join(e.value for e in at.markdown)
-    if page != "train":
+    if page == "train":
+        # the form is all there, ready to start, with nothing to pick as an encoder yet
+        assert "No job yet" in text
+        assert [b for b in at.button if b.label == "Start training"] and at.select_slider(key="t_latent")
+        assert at.session_state["t_kind"] == "conv_ae"
+    else:
         assert "No runs yet" in text
 
 

@@ -16,10 +16,18 @@ def test_bench_tiny_autoencoder(ds):
     fig = r["autoencoder"]
     assert fig["reference_img_s"] > 0 and fig["project_img_s"] > 0
     assert math.isfinite(fig["ratio"]) and fig["ratio"] > 0
-    assert fig["flops_per_image"] > 0 and 0 < fig["fraction_of_peak"] < 1
-    assert r["matmul_gflops"] > 0 and "classifier" not in r
+    # the figures agree with one another: medians of the rounds, the ratio of the medians, FLOPs x rate
+    assert len(fig["reference_img_s_runs"]) == len(fig["project_img_s_runs"]) == 1
+    assert fig["ratio"] == pytest.approx(fig["project_img_s"] / fig["reference_img_s"])
+    assert fig["project_gflops"] == pytest.approx(fig["project_img_s"] * fig["flops_per_image"] / 1e9)
+    assert fig["fraction_of_peak"] == pytest.approx(fig["project_gflops"] / r["matmul_gflops"])
+    # report A's autoencoder: a few MFLOP per image forward + backward (not 0, not a classifier's count)
+    assert 1e6 < fig["flops_per_image"] < 1e8 and 0 < fig["fraction_of_peak"] < 1
+    assert "classifier" not in r
     text = out.getvalue()
-    assert "autoencoder" in text and "ratio" in text and "of matmul peak" in text
+    line = next(ln for ln in text.splitlines() if ln.startswith("autoencoder"))
+    assert f"ratio {fig['ratio']:.2f}x" in line and f"project {fig['project_img_s']:6.0f} img/s" in line
+    assert "300 training images" in text
 
 
 def test_reference_models_match_report_a():
