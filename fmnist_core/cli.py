@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Sequence
 
 from .config import (AUTOENCODER_KINDS, CLASSIFIER_KINDS, DenseAEConfig, RunSpec, TrainConfig,
                      encoder_arch, model_config)
@@ -216,6 +217,17 @@ def _fmt(v, pct=False) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
     return f"{100 * v:.2f}%" if pct else f"{v:.4f}"
+
+
+def text_table(rows: Sequence[dict[str, str]]) -> str:
+    """Rows of strings as an aligned plain-text table."""
+    if not rows:
+        return "(empty)"
+    cols = list(rows[0])
+    width = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols}
+    lines = ["  ".join(c.ljust(width[c]) for c in cols), "  ".join("-" * width[c] for c in cols)]
+    lines += ["  ".join(str(r.get(c, "")).ljust(width[c]) for c in cols) for r in rows]
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def cmd_data(a) -> int:
@@ -473,8 +485,7 @@ def _sweep(tasks: list, registry: Registry, a, command: str):
 
 def cmd_study(a) -> int:
     from .background import running_sweep, sweep_record
-    from .studies import (STUDIES, build_view, compute_extras, get_study, plan_study, runs_table, sweep_tasks,
-                          text_table)
+    from .studies import STUDIES, build_view, compute_extras, get_study, plan_study, runs_table, sweep_tasks
     if not a.name:
         print(text_table([{"study": s.name, "report": s.report,
                            "runs": str(sum(s.seeds if t.seeded else 1 for t in s.runs)),

@@ -17,13 +17,13 @@ sys.path.insert(0, str(ROOT))
 
 import app_support as ui  # noqa: E402
 from fmnist_core import Registry, build_model, evaluate_run, load_fashion_mnist  # noqa: E402
-from fmnist_core.cli import build_parser, spec_from_args  # noqa: E402
+from fmnist_core.cli import build_parser, spec_from_args, text_table  # noqa: E402
 from fmnist_core.config import ConfigError, RunSpec  # noqa: E402
 from fmnist_core.data import FashionMNIST  # noqa: E402
 from fmnist_core.registry import validate_run_id  # noqa: E402
 from fmnist_core.studies import (DENOISE_LEVELS, DONE, STUDIES, Extras, build_view, check_study,  # noqa: E402
-                                 extras_needed, get_study, pca_baseline_mse, pca_baseline_mses, plan_study,
-                                 runs_table, spec_key, text_table)
+                                 extras_needed, get_study, pca_baseline_mses, plan_study, runs_table,
+                                 spec_key)
 
 PY = ROOT / ".venv" / "bin" / "python"
 PYTHON = str(PY) if PY.exists() else sys.executable
@@ -263,7 +263,7 @@ def test_pca_baseline_on_synthetic_data():
     values = [mses[n] for n in (1, 2, 4, 8, 16)]
     assert all(b <= a + 1e-9 for a, b in zip(values, values[1:]))
     assert mses[8] < 1e-4 < mses[1]                 # eight components hold rank-8 data (up to uint8 rounding)
-    assert pca_baseline_mse(ds, 4) == pytest.approx(mses[4])
+    assert pca_baseline_mses(ds, [4])[4] == pytest.approx(mses[4])
 
 
 # -- the command line, end to end on a tiny subset --------------------------------------------------

@@ -1,0 +1,18 @@
+"""Studies as data: each report's experiment as a set of runs, how they depend on each other,
+the figures and tables that compare them, and the numbers the report gave.
+
+catalog.py   the study definitions (StudyRun, Study, STUDIES, get_study) and constants
+check.py     check_study: a definition's consistency
+plan.py      which runs exist or are missing, their names, sweep tasks, runs_table
+extras.py    PCA baseline, test-set figures, denoising curves (compute_extras)
+views/       one view per report (view_a.py ... view_label.py), shared parts in common.py, build_view
+"""
+from .catalog import DENOISE_IMAGES, DENOISE_LEVELS, DONE, STUDIES, get_study
+from .check import check_study
+from .extras import Extras, compute_extras, extras_needed, pca_baseline_mses
+from .plan import plan_study, runs_table, spec_key, sweep_tasks
+from .views import build_view
+
+__all__ = ["DENOISE_IMAGES", "DENOISE_LEVELS", "DONE", "STUDIES", "Extras", "build_view", "check_study",
+           "compute_extras", "extras_needed", "get_study", "pca_baseline_mses", "plan_study", "runs_table",
+           "spec_key", "sweep_tasks"]

@@ -1,0 +1,99 @@
+"""What every study view uses: the Table and StudyView types, number formatting, comparisons with the
+report's numbers, run status text, the quick-version caveat and learning curves."""
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from ..plan import PlannedRun, StudyPlan
+
+
+# -- results: tables, figures, readings ------------------------------------------------------
+@dataclass
+class Table:
+    title: str
+    rows: list[dict[str, str]]
+    note: str = ""
+
+
+@dataclass
+class StudyView:
+    """What the page (and the CLI) shows for a study: figures, tables, and a reading of them."""
+    figures: list = field(default_factory=list)      # (caption, plotly Figure)
+    tables: list[Table] = field(default_factory=list)
+    reading: list[str] = field(default_factory=list)
+
+
+def fmt_mse(v: float | None) -> str:
+    return "–" if v is None else f"{v:.4f}"
+
+
+def fmt_acc(v: float | None, std: float | None = None) -> str:
+    if v is None:
+        return "–"
+    return f"{100 * v:.2f}%" + (f" ± {100 * std:.2f}" if std is not None else "")
+
+
+def mean_std(values: Sequence[float | None]) -> tuple[float | None, float | None, int]:
+    """Mean, sample std (None below two values) and count of the values that are there."""
+    vals = [v for v in values if v is not None and math.isfinite(v)]
+    if not vals:
+        return None, None, 0
+    return statistics.fmean(vals), (statistics.stdev(vals) if len(vals) > 1 else None), len(vals)
+
+
+def compare(ours: float | None, report: float | None, pct: bool = False) -> str:
+    """'ours 0.0312 vs report 0.031: about the same' (within 5% relative), or lower / higher by how much."""
+    if ours is None or report is None:
+        return ""
+    f = fmt_acc if pct else fmt_mse
+    rep = f"{100 * report:.1f}%" if pct else f"{report:g}"
+    if pct:
+        d = 100 * (ours - report)
+        word = "about the same" if abs(d) < 0.3 else (f"{d:+.1f} points")
+        return f"ours {f(ours)} vs report {rep}: {word}"
+    ratio = ours / report if report else math.inf
+    if 0.95 <= ratio <= 1.05:
+        word = "about the same"
+    elif ratio < 1:
+        word = f"lower ({ratio:.2f}×)"
+    else:
+        word = f"higher ({ratio:.2f}×)"
+    return f"ours {f(ours)} vs report {rep}: {word}"
+
+
+def _status_text(rs: Sequence[PlannedRun]) -> str:
+    done = sum(r.finished for r in rs)
+    if done == len(rs):
+        return f"{done}/{len(rs)}" if len(rs) > 1 else "done"
+    running = [r for r in rs if r.status == "running"]
+    if running and len(rs) == 1:
+        r = running[0]
+        return f"running ({r.epochs_done}/{r.spec.train.epochs})"
+    return f"{done}/{len(rs)} done" if len(rs) > 1 else rs[0].status
+
+
+def _caveat(plan: StudyPlan, full: str) -> list[str]:
+    if not plan.overridden:
+        return []
+    parts = []
+    if plan.limit:
+        parts.append(f"the first {plan.limit:,} training images")
+    if plan.epochs is not None:
+        parts.append(f"{plan.epochs} epoch{'s' if plan.epochs != 1 else ''}")
+    return [f"These runs use {' and '.join(parts)} (a quick version), so they are not comparable with "
+            f"the report's {full}; the numbers below show the mechanics, not the result."]
+
+
+def _nothing(view: StudyView, plan: StudyPlan) -> StudyView:
+    if not view.reading:
+        view.reading.append("No finished runs yet: queue the missing runs to fill in this comparison.")
+    return view
+
+
+def _curves(runs: Sequence[PlannedRun], metric: str, title: str, reference_lines=(), show_train=True):
+    from ...plots import curves_figure
+    series = [{"name": r.label, "history": r.history} for r in runs if r.history]
+    return curves_figure(series, metric, title=title, reference_lines=reference_lines, show_train=show_train)
