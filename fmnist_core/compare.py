@@ -2,23 +2,19 @@
 from __future__ import annotations
 
 import dataclasses
-import json
+import math
 import statistics
-from typing import Iterable
+from typing import Iterable, Sequence
 
-from .config import RunSpec
+from .config import RunSpec, config_key
 from .registry import RunInfo
 
 # Keys that do not make two runs different experiments.
 _NOT_CONFIG = {("train", "seed"), ("train", "device")}
 
 
-def config_key(info: RunInfo, ignore: Iterable[tuple[str, str]] = _NOT_CONFIG) -> str:
-    """The run's model + train config as a canonical string, without the ignored (section, key)s."""
-    ignore = set(ignore)
-    parts = {sec: {k: v for k, v in info.config.get(sec, {}).items() if (sec, k) not in ignore}
-             for sec in ("model", "train")}
-    return json.dumps(parts, sort_keys=True)
+def _key(info: RunInfo, ignore: Iterable[tuple[str, str]] = _NOT_CONFIG) -> str:
+    return config_key(info.config.get("model", {}), info.config.get("train", {}), ignore)
 
 
 def seed_groups(runs: Iterable[RunInfo]) -> list[list[RunInfo]]:
@@ -26,7 +22,7 @@ def seed_groups(runs: Iterable[RunInfo]) -> list[list[RunInfo]]:
     groups: dict[str, list[RunInfo]] = {}
     for r in runs:
         if not r.damaged and r.history:
-            groups.setdefault(config_key(r), []).append(r)
+            groups.setdefault(_key(r), []).append(r)
     return sorted((g for g in groups.values() if len(g) > 1), key=len, reverse=True)
 
 
@@ -36,10 +32,10 @@ def encoder_twins(run: RunInfo, runs: Iterable[RunInfo]) -> list[RunInfo]:
     if run.kind != "classifier":
         return []
     ignore = _NOT_CONFIG | {("model", "encoder_run")}
-    key = config_key(run, ignore)
+    key = _key(run, ignore)
     pretrained = run.encoder_run is not None
     return [r for r in runs if r.kind == "classifier" and (r.encoder_run is None) == pretrained
-            and not r.damaged and r.run_id != run.run_id and config_key(r, ignore) == key]
+            and not r.damaged and r.run_id != run.run_id and _key(r, ignore) == key]
 
 
 def random_init_twins(run: RunInfo, runs: Iterable[RunInfo]) -> list[RunInfo]:
@@ -71,8 +67,17 @@ def partner_run(run_id: str, runs: list[RunInfo]) -> str | None:
     return (encoder_twins(this, others) or same_kind or others)[0].run_id
 
 
-def mean_std(values: list[float]) -> tuple[float, float]:
-    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+def mean_std(values: Sequence[float | None]) -> tuple[float | None, float | None, int]:
+    """Mean, sample std (None below two values) and count of the finite values given (None: missing)."""
+    vals = [v for v in values if v is not None and math.isfinite(v)]
+    if not vals:
+        return None, None, 0
+    return statistics.fmean(vals), (statistics.stdev(vals) if len(vals) > 1 else None), len(vals)
+
+
+def _mean_sd(values: list[float]) -> tuple[float, float] | None:
+    m, sd, _ = mean_std(values)
+    return None if m is None else (m, sd or 0.0)
 
 
 def run_rows(runs: Iterable[RunInfo]) -> list[dict]:
@@ -99,7 +104,7 @@ def run_rows(runs: Iterable[RunInfo]) -> list[dict]:
             row["seeds_in_group"] = len(group)
             losses = [g.summary["final_val_loss"] for g in group if "final_val_loss" in g.summary]
             accs = [g.summary["final_val_acc"] for g in group if "final_val_acc" in g.summary]
-            row["group_val_loss"] = mean_std(losses) if losses else None
-            row["group_val_acc"] = mean_std(accs) if accs else None
+            row["group_val_loss"] = _mean_sd(losses)
+            row["group_val_acc"] = _mean_sd(accs)
         rows.append(row)
     return rows

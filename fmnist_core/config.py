@@ -6,7 +6,9 @@ out-of-range values raise ConfigError with a message that says what to change.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field, fields
+from collections.abc import Iterable
 from typing import Any, ClassVar
 from .errors import ConfigError  # noqa: F401  (re-exported)
 
@@ -241,3 +243,11 @@ class RunSpec:
         unknown = sorted(set(d) - {"model", "train", "name"})
         _check(not unknown, f"unknown run spec keys: {', '.join(unknown)}")
         return cls(model_config_from_dict(d["model"]), TrainConfig.from_dict(d.get("train", {})), d.get("name"))
+
+
+def config_key(model: dict, train: dict, ignore: Iterable[tuple[str, str]] = (("train", "device"),)) -> str:
+    """Model and train configs (as dicts) as one canonical string, without the ignored (section, key)s:
+    two runs with equal keys are the same experiment (by default wherever they were trained)."""
+    ignore = set(ignore)
+    parts = {sec: {k: v for k, v in d.items() if (sec, k) not in ignore} for sec, d in (("model", model), ("train", train))}
+    return json.dumps(parts, sort_keys=True)

@@ -13,17 +13,12 @@ import json
 import math
 from dataclasses import dataclass, field
 
-from ..config import ConfigError, RunSpec, TrainConfig
+from ..config import ConfigError, RunSpec, TrainConfig, config_key
 from ..registry import Registry, RunInfo
 from .catalog import DONE, Study, StudyRun
 
 
 # -- planning -----------------------------------------------------------------------------
-def config_key(model: dict, train: dict) -> str:
-    """What makes two runs the same run: model and train configs, ignoring the device."""
-    return json.dumps({"model": model, "train": {k: v for k, v in train.items() if k != "device"}}, sort_keys=True)
-
-
 def spec_key(spec: RunSpec) -> str:
     d = spec.to_dict()
     return config_key(d["model"], d["train"])

@@ -7,6 +7,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from ...compare import mean_std  # noqa: F401  (re-exported for the views)
 from ..plan import PlannedRun, StudyPlan
 
 
@@ -34,14 +35,6 @@ def fmt_acc(v: float | None, std: float | None = None) -> str:
     if v is None:
         return "–"
     return f"{100 * v:.2f}%" + (f" ± {100 * std:.2f}" if std is not None else "")
-
-
-def mean_std(values: Sequence[float | None]) -> tuple[float | None, float | None, int]:
-    """Mean, sample std (None below two values) and count of the values that are there."""
-    vals = [v for v in values if v is not None and math.isfinite(v)]
-    if not vals:
-        return None, None, 0
-    return statistics.fmean(vals), (statistics.stdev(vals) if len(vals) > 1 else None), len(vals)
 
 
 def compare(ours: float | None, report: float | None, pct: bool = False) -> str:
