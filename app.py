@@ -3,12 +3,13 @@
 Home draws from the IDX files and the run folders alone, so its sample images are on screen before
 torch (2 s) is imported by the sidebar's device line, which comes after them.
 """
+
 import streamlit as st
 
 import app_support as ui
 from fmnist_core.files import CLASS_NAMES, EXPECTED_COUNTS, sample_per_class
 
-ui.frame("home", status=False)      # the device and queue lines import torch: drawn after the images
+ui.frame("home", status=False)  # the device and queue lines import torch: drawn after the images
 
 st.title("Fashion-MNIST Lab")
 st.markdown(
@@ -21,18 +22,23 @@ st.markdown(
 c1, c2 = st.columns([3, 2], gap="large")
 with c1:
     st.subheader("The data")
-    data = ui.test_arrays(required=False)       # numpy, no torch
+    data = ui.test_arrays(required=False)  # numpy, no torch
     if data is not None:
         images, labels = data
-        st.caption(f"{EXPECTED_COUNTS['train']:,} training and {len(labels):,} test images, 28×28 grayscale, "
-                   "10 classes. Three random test images per class:")
+        st.caption(
+            f"{EXPECTED_COUNTS['train']:,} training and {len(labels):,} test images, 28×28 grayscale, "
+            "10 classes. Three random test images per class:"
+        )
         seed = st.session_state.setdefault("home_seed", 0)
         idx = sample_per_class(labels, 3, seed)
         # plain images, 3x upscaled without smoothing: they wrap at any width, and the first page draws
         # without loading the plotting library into the browser. 96 px leaves room for the longest
         # caption ("T-shirt/top", "Ankle boot") on one line, so captions never run into each other.
-        st.image(list(images[idx].repeat(3, axis=1).repeat(3, axis=2)),
-                 caption=[CLASS_NAMES[c] for c in labels[idx]], width=96)
+        st.image(
+            list(images[idx].repeat(3, axis=1).repeat(3, axis=2)),
+            caption=[CLASS_NAMES[c] for c in labels[idx]],
+            width=96,
+        )
         if st.button("New sample", icon=":material/shuffle:"):
             st.session_state["home_seed"] = seed + 1
             st.rerun()
@@ -40,10 +46,13 @@ with c1:
 with c2:
     st.subheader("Where to start")
     st.page_link(ui.PAGES["train"], label="Train a model with live curves", icon=":material/model_training:")
-    st.page_link(ui.PAGES["compare"], label="Compare runs, seeds, pretraining",
-                 icon=":material/stacked_line_chart:")
+    st.page_link(
+        ui.PAGES["compare"], label="Compare runs, seeds, pretraining", icon=":material/stacked_line_chart:"
+    )
     st.page_link(ui.PAGES["studies"], label="Reproduce the reports' studies", icon=":material/science:")
-    st.page_link(ui.PAGES["reconstructions"], label="Reconstructions and denoising", icon=":material/blur_on:")
+    st.page_link(
+        ui.PAGES["reconstructions"], label="Reconstructions and denoising", icon=":material/blur_on:"
+    )
     st.page_link(ui.PAGES["confusion"], label="Confusion matrix and mistakes", icon=":material/grid_on:")
     st.page_link(ui.PAGES["classify"], label="Draw or upload an image", icon=":material/draw:")
     st.page_link(ui.PAGES["latent"], label="Map what the code holds", icon=":material/scatter_plot:")
@@ -53,19 +62,33 @@ ui.sidebar_status()
 st.subheader("Runs available")
 all_runs = ui.registry().list_runs()
 if not all_runs:
-    st.info("No runs yet in `saved_models/`. Train one on the **Train** page, or run `make reference` "
-            "to rebuild the shipped reference models.")
+    st.info(
+        "No runs yet in `saved_models/`. Train one on the **Train** page, or run `make reference` "
+        "to rebuild the shipped reference models."
+    )
 else:
     rows = []
     for r in all_runs:
         s = r.summary
-        rows.append({"name": r.name, "kind": ui.KIND_LABELS.get(r.kind, r.kind), "status": r.status,
-                     "epochs": s.get("epochs_done"),
-                     "val MSE": s.get("best_val_loss") if r.kind in ui.AUTOENCODERS else None,
-                     "val accuracy": 100 * s["best_val_acc"] if "best_val_acc" in s else None,
-                     "reference": r.run_id.startswith("ref-"), "problem": r.damaged or ""})
-    st.dataframe(rows, hide_index=True, placeholder="", column_config={
-        "val MSE": st.column_config.NumberColumn(format="%.4f"),
-        "val accuracy": st.column_config.NumberColumn(format="%.2f%%"),
-        "reference": st.column_config.CheckboxColumn("shipped"),
-    })
+        rows.append(
+            {
+                "name": r.name,
+                "kind": ui.KIND_LABELS.get(r.kind, r.kind),
+                "status": r.status,
+                "epochs": s.get("epochs_done"),
+                "val MSE": s.get("best_val_loss") if r.kind in ui.AUTOENCODERS else None,
+                "val accuracy": 100 * s["best_val_acc"] if "best_val_acc" in s else None,
+                "reference": r.run_id.startswith("ref-"),
+                "problem": r.damaged or "",
+            }
+        )
+    st.dataframe(
+        rows,
+        hide_index=True,
+        placeholder="",
+        column_config={
+            "val MSE": st.column_config.NumberColumn(format="%.4f"),
+            "val accuracy": st.column_config.NumberColumn(format="%.2f%%"),
+            "reference": st.column_config.CheckboxColumn("shipped"),
+        },
+    )

@@ -3,14 +3,40 @@
 The names below load their module on first use (PEP 562), so `import fmnist_core` is instant and
 code that only lists runs or reads the IDX files never pays for importing torch.
 """
+
 import importlib
 
 _API = {
-    "config": ("AUTOENCODER_KINDS", "CLASSIFIER_KINDS", "ClassifierConfig", "CNNConfig", "ConfigError",
-               "ConvAEConfig", "DenseAEConfig", "MLPConfig", "RunSpec", "TrainConfig", "model_config_from_dict"),
+    "config": (
+        "AUTOENCODER_KINDS",
+        "CLASSIFIER_KINDS",
+        "ClassifierConfig",
+        "CNNConfig",
+        "ConfigError",
+        "ConvAEConfig",
+        "DenseAEConfig",
+        "MLPConfig",
+        "RunSpec",
+        "TrainConfig",
+        "model_config_from_dict",
+    ),
     "files": ("CLASS_NAMES", "DataError", "find_data"),
-    "data": ("NOISE_KINDS", "FashionMNIST", "Split", "add_noise", "load_fashion_mnist", "make_split", "to_float"),
-    "evaluate": ("evaluate_autoencoder", "evaluate_classifier", "evaluate_run", "predict_proba", "reconstruct"),
+    "data": (
+        "NOISE_KINDS",
+        "FashionMNIST",
+        "Split",
+        "add_noise",
+        "load_fashion_mnist",
+        "make_split",
+        "to_float",
+    ),
+    "evaluate": (
+        "evaluate_autoencoder",
+        "evaluate_classifier",
+        "evaluate_run",
+        "predict_proba",
+        "reconstruct",
+    ),
     "models": ("Classifier", "ConvAutoencoder", "DeepCNN", "DenseAutoencoder", "MLP", "build_model"),
     "preprocess": ("ImageError", "Prepared", "prepare_image"),
     "registry": ("Registry", "RunError", "RunInfo", "validate_run_id"),

@@ -5,6 +5,7 @@ when it started) and removes it when it ends. The Studies page reads that record
 running and to stop it; the run folders say how far each run has got. A record whose process is gone
 (or whose pid now belongs to another program) is stale and is ignored.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,7 +30,7 @@ def _is_sweep(pid: int) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         try:
-            os.kill(pid, 0)             # no /proc (macOS): trust a live pid
+            os.kill(pid, 0)  # no /proc (macOS): trust a live pid
             return True
         except (ProcessLookupError, PermissionError):
             return False
@@ -69,9 +70,15 @@ def start_sweep(registry: Registry, study: str, args: list[str]) -> int:
     log.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "FMNIST_RUNS_DIR": str(registry.root.resolve()), "OMP_NUM_THREADS": "1"}
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "fmnist_core", "study", study, *args], stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                cwd=Path(__file__).resolve().parents[1], start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "fmnist_core", "study", study, *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=Path(__file__).resolve().parents[1],
+            start_new_session=True,
+        )
     return proc.pid
 
 

@@ -15,6 +15,7 @@ construction and dataset loading are outside the timing on both sides. The two s
 A B A B after one untimed warm-up of each, with the same torch thread count, and the medians are
 reported.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -25,8 +26,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -38,28 +40,42 @@ from .train import fit
 
 BATCH = 100
 LR = 1e-3
-VAL_IMAGES = 100          # one batch of the test set, validated by both sides after their epoch
-WARMUP_IMAGES = 300       # the untimed warm-up pass of each side
+VAL_IMAGES = 100  # one batch of the test set, validated by both sides after their epoch
+WARMUP_IMAGES = 300  # the untimed warm-up pass of each side
 MODELS = ("autoencoder", "classifier")
 
 
 # --- the reports' model in plain torch.nn (independent of fmnist_core.models) -----------------------
 
+
 def reference_encoder(n: int = 64, p: float = 0.2) -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv2d(1, 16, 3), nn.ReLU(), nn.Dropout(p), nn.MaxPool2d(2),     # (B, 16, 13, 13)
-        nn.Conv2d(16, 32, 3), nn.ReLU(), nn.Dropout(p), nn.MaxPool2d(2),    # (B, 32, 5, 5)
+        nn.Conv2d(1, 16, 3),
+        nn.ReLU(),
+        nn.Dropout(p),
+        nn.MaxPool2d(2),  # (B, 16, 13, 13)
+        nn.Conv2d(16, 32, 3),
+        nn.ReLU(),
+        nn.Dropout(p),
+        nn.MaxPool2d(2),  # (B, 32, 5, 5)
         nn.Flatten(),
-        nn.Linear(800, n), nn.ReLU(), nn.Dropout(p),                        # (B, n)
+        nn.Linear(800, n),
+        nn.ReLU(),
+        nn.Dropout(p),  # (B, n)
     )
 
 
 def reference_autoencoder(n: int = 64, p: float = 0.2) -> nn.Sequential:
     decoder = nn.Sequential(
-        nn.Linear(n, 800), nn.ReLU(), nn.Dropout(p),
+        nn.Linear(n, 800),
+        nn.ReLU(),
+        nn.Dropout(p),
         nn.Unflatten(1, (32, 5, 5)),
-        nn.ConvTranspose2d(32, 16, 5, stride=2), nn.ReLU(), nn.Dropout(p),             # (B, 16, 13, 13)
-        nn.ConvTranspose2d(16, 1, 3, stride=2, output_padding=1), nn.Sigmoid(),        # (B, 1, 28, 28)
+        nn.ConvTranspose2d(32, 16, 5, stride=2),
+        nn.ReLU(),
+        nn.Dropout(p),  # (B, 16, 13, 13)
+        nn.ConvTranspose2d(16, 1, 3, stride=2, output_padding=1),
+        nn.Sigmoid(),  # (B, 1, 28, 28)
     )
     return nn.Sequential(reference_encoder(n, p), decoder)
 
@@ -69,6 +85,7 @@ def reference_classifier(n: int = 64, p: float = 0.2) -> nn.Sequential:
 
 
 # --- the torchvision dataset the reports used ---------------------------------------------------------
+
 
 def build_torchvision_root(root: Path) -> Path:
     """Lay the four IDX files out as torchvision expects them: ROOT/FashionMNIST/raw/, un-gzipped."""
@@ -89,6 +106,7 @@ def reference_loaders(root: Path):
     from torch.utils.data import DataLoader, Subset
     from torchvision.datasets import FashionMNIST as TVFashionMNIST
     from torchvision.transforms import ToTensor
+
     train = TVFashionMNIST(str(root), train=True, download=False, transform=ToTensor())
     test = TVFashionMNIST(str(root), train=False, download=False, transform=ToTensor())
 
@@ -100,6 +118,7 @@ def reference_loaders(root: Path):
 
 
 # --- one timed pass of each side ----------------------------------------------------------------------
+
 
 def reference_pass(kind: str, train_loader, val_loader, seed: int) -> float:
     """The reports' loop for one epoch plus the validation pass; returns seconds."""
@@ -145,40 +164,46 @@ def project_pass(kind: str, split: Split, seed: int) -> float:
 
 # --- FLOPs ----------------------------------------------------------------------------------------------
 
+
 def matmul_gflops(size: int = 1024, reps: int = 5, trials: int = 3) -> float:
     """This CPU's float32 matmul rate (best of `trials` runs of `reps` size x size products), GFLOP/s."""
     g = torch.Generator().manual_seed(0)
     a = torch.randn(size, size, generator=g)
     b = torch.randn(size, size, generator=g)
     c = torch.empty(size, size)
-    torch.mm(a, b, out=c)   # warm-up
+    torch.mm(a, b, out=c)  # warm-up
     best = math.inf
     for _ in range(trials):
         t0 = time.perf_counter()
         for _ in range(reps):
             torch.mm(a, b, out=c)
         best = min(best, time.perf_counter() - t0)
-    return 2.0 * size ** 3 * reps / best / 1e9
+    return 2.0 * size**3 * reps / best / 1e9
 
 
 def train_flops_per_image(kind: str) -> float:
     """FLOPs of one training step's forward and backward per image (conv and matmul ops, counted
     by torch.utils.flop_counter on one batch of the project's model; 1 MAC = 2 FLOPs)."""
     from torch.utils.flop_counter import FlopCounterMode
+
     model = build_model(ConvAEConfig() if kind == "autoencoder" else ClassifierConfig()).train()
     x = torch.rand(BATCH, 1, 28, 28)
     y = torch.randint(0, 10, (BATCH,))
     with FlopCounterMode(display=False) as counter:
         out = model(x)
-        loss = (nn.functional.mse_loss(out, x) if kind == "autoencoder"
-                else nn.functional.cross_entropy(out, y))
+        loss = (
+            nn.functional.mse_loss(out, x) if kind == "autoencoder" else nn.functional.cross_entropy(out, y)
+        )
         loss.backward()
     return counter.get_total_flops() / BATCH
 
 
 # --- the benchmark ---------------------------------------------------------------------------------------
 
-def _alternate(rounds: int, a: Callable[[int], float], b: Callable[[int], float]) -> tuple[list[float], list[float]]:
+
+def _alternate(
+    rounds: int, a: Callable[[int], float], b: Callable[[int], float]
+) -> tuple[list[float], list[float]]:
     ta, tb = [], []
     for r in range(rounds):
         ta.append(a(r))
@@ -193,8 +218,14 @@ def _load_average() -> float | None:
         return None
 
 
-def run_bench(ds: FashionMNIST, images: int = 6000, rounds: int = 2, which: str = "both",
-              out=None, threads: int | None = None) -> dict[str, Any]:
+def run_bench(
+    ds: FashionMNIST,
+    images: int = 6000,
+    rounds: int = 2,
+    which: str = "both",
+    out=None,
+    threads: int | None = None,
+) -> dict[str, Any]:
     """Time the reference loop (A) and fit() (B) alternately, A B A B; print and return the figures.
 
     threads: torch's intra-op thread count for both sides (default: the current one); restored after.
@@ -217,35 +248,60 @@ def run_bench(ds: FashionMNIST, images: int = 6000, rounds: int = 2, which: str 
     threads = threads or old_threads
     if threads < 1:
         raise ValueError(f"threads must be at least 1 (got {threads})")
-    torch.set_num_threads(threads)   # one count for both sides, kept for the whole benchmark
+    torch.set_num_threads(threads)  # one count for both sides, kept for the whole benchmark
     try:
         return _run(ds, images, rounds, kinds, out, threads)
     finally:
         torch.set_num_threads(old_threads)
 
 
-def _run(ds: FashionMNIST, images: int, rounds: int, kinds: tuple[str, ...], out, threads: int) -> dict[str, Any]:
+def _run(
+    ds: FashionMNIST, images: int, rounds: int, kinds: tuple[str, ...], out, threads: int
+) -> dict[str, Any]:
     load = _load_average()
     peak = matmul_gflops()
     result: dict[str, Any] = {
-        "threads": threads, "images": images, "rounds": rounds, "matmul_gflops": peak, "load_average": load,
+        "threads": threads,
+        "images": images,
+        "rounds": rounds,
+        "matmul_gflops": peak,
+        "load_average": load,
         "validation": f"both sides validate on the first {VAL_IMAGES} test images after the epoch; "
-                      "timed: optimizer creation, the epoch and the validation pass",
+        "timed: optimizer creation, the epoch and the validation pass",
     }
-    split = Split(ds.train_images[:images], ds.train_labels[:images],
-                  ds.test_images[:VAL_IMAGES], ds.test_labels[:VAL_IMAGES], "test")
+    split = Split(
+        ds.train_images[:images],
+        ds.train_labels[:images],
+        ds.test_images[:VAL_IMAGES],
+        ds.test_labels[:VAL_IMAGES],
+        "test",
+    )
     warm_n = min(images, WARMUP_IMAGES)
-    warm_split = Split(ds.train_images[:warm_n], ds.train_labels[:warm_n],
-                       ds.test_images[:VAL_IMAGES], ds.test_labels[:VAL_IMAGES], "test")
-    print(f"bench: {images} training images, {rounds} round(s) A B, batch {BATCH}, Adam {LR:g}, "
-          f"{threads} torch thread(s), CPU matmul {peak:.1f} GFLOP/s (1024x1024 float32)", file=out)
-    print(f"  A = reference: plain torch.nn, nn.Dropout, torchvision FashionMNIST + ToTensor + "
-          f"DataLoader(batch_size={BATCH}, shuffle=True); B = project: build_model() + fit()", file=out)
+    warm_split = Split(
+        ds.train_images[:warm_n],
+        ds.train_labels[:warm_n],
+        ds.test_images[:VAL_IMAGES],
+        ds.test_labels[:VAL_IMAGES],
+        "test",
+    )
+    print(
+        f"bench: {images} training images, {rounds} round(s) A B, batch {BATCH}, Adam {LR:g}, "
+        f"{threads} torch thread(s), CPU matmul {peak:.1f} GFLOP/s (1024x1024 float32)",
+        file=out,
+    )
+    print(
+        f"  A = reference: plain torch.nn, nn.Dropout, torchvision FashionMNIST + ToTensor + "
+        f"DataLoader(batch_size={BATCH}, shuffle=True); B = project: build_model() + fit()",
+        file=out,
+    )
     print(f"  {result['validation']}", file=out)
     cpus = os.cpu_count() or 1
     if load is not None and load > 0.5:
-        print(f"  note: load average {load:.1f} on {cpus} CPU(s) at the start; other processes compete for "
-              "the cores, so absolute figures are low and noisy", file=out)
+        print(
+            f"  note: load average {load:.1f} on {cpus} CPU(s) at the start; other processes compete for "
+            "the cores, so absolute figures are low and noisy",
+            file=out,
+        )
 
     rng_state = torch.get_rng_state()
     try:
@@ -255,27 +311,40 @@ def _run(ds: FashionMNIST, images: int, rounds: int, kinds: tuple[str, ...], out
             train_loader = make_train_loader(images)
             warm_loader = make_train_loader(warm_n)
             for kind in kinds:
-                reference_pass(kind, warm_loader, val_loader, seed=0)   # warm-up, untimed
+                reference_pass(kind, warm_loader, val_loader, seed=0)  # warm-up, untimed
                 project_pass(kind, warm_split, seed=0)
-                t_ref, t_proj = _alternate(rounds,
-                                           lambda r: reference_pass(kind, train_loader, val_loader, seed=r),
-                                           lambda r: project_pass(kind, split, seed=r))
+                t_ref, t_proj = _alternate(
+                    rounds,
+                    lambda r: reference_pass(kind, train_loader, val_loader, seed=r),
+                    lambda r: project_pass(kind, split, seed=r),
+                )
                 ref_runs = [images / t for t in t_ref]
                 proj_runs = [images / t for t in t_proj]
                 ref_ips, proj_ips = statistics.median(ref_runs), statistics.median(proj_runs)
                 flops = train_flops_per_image(kind)
                 achieved = proj_ips * flops / 1e9
-                fig = {"reference_img_s": ref_ips, "project_img_s": proj_ips, "ratio": proj_ips / ref_ips,
-                       "reference_img_s_runs": ref_runs, "project_img_s_runs": proj_runs,
-                       "flops_per_image": flops, "project_gflops": achieved,
-                       "fraction_of_peak": achieved / peak}
+                fig = {
+                    "reference_img_s": ref_ips,
+                    "project_img_s": proj_ips,
+                    "ratio": proj_ips / ref_ips,
+                    "reference_img_s_runs": ref_runs,
+                    "project_img_s_runs": proj_runs,
+                    "flops_per_image": flops,
+                    "project_gflops": achieved,
+                    "fraction_of_peak": achieved / peak,
+                }
                 result[kind] = fig
                 runs = "  ".join(f"A {a:.0f} B {b:.0f}" for a, b in zip(ref_runs, proj_runs))
-                print(f"{kind:11s}  reference {ref_ips:6.0f} img/s  project {proj_ips:6.0f} img/s  "
-                      f"ratio {fig['ratio']:.2f}x  {100 * fig['fraction_of_peak']:.1f}% of matmul peak "
-                      f"({achieved:.2f} of {peak:.1f} GFLOP/s)", file=out)
-                print(f"{'':11s}  {flops / 1e6:.2f} MFLOP/image forward+backward; img/s per round: {runs}",
-                      file=out)
+                print(
+                    f"{kind:11s}  reference {ref_ips:6.0f} img/s  project {proj_ips:6.0f} img/s  "
+                    f"ratio {fig['ratio']:.2f}x  {100 * fig['fraction_of_peak']:.1f}% of matmul peak "
+                    f"({achieved:.2f} of {peak:.1f} GFLOP/s)",
+                    file=out,
+                )
+                print(
+                    f"{'':11s}  {flops / 1e6:.2f} MFLOP/image forward+backward; img/s per round: {runs}",
+                    file=out,
+                )
     finally:
         torch.set_rng_state(rng_state)
     return result
@@ -283,8 +352,15 @@ def _run(ds: FashionMNIST, images: int, rounds: int, kinds: tuple[str, ...], out
 
 # --- a sweep: the one-at-a-time job queue against worker processes ---------------------------------
 
-def sweep_bench(ds: FashionMNIST, runs: int = 4, images: int = 12000, epochs: int = 2,
-                workers: int | None = None, out=None) -> dict[str, Any]:
+
+def sweep_bench(
+    ds: FashionMNIST,
+    runs: int = 4,
+    images: int = 12000,
+    epochs: int = 2,
+    workers: int | None = None,
+    out=None,
+) -> dict[str, Any]:
     """Wall time of `runs` independent conv-autoencoder runs (seeds 0..runs-1) trained (A) one at a time
     by the app's job queue in this process with torch's default threads, and (B) by the sweep runner's
     worker processes of one thread each. Both include each run's evaluations for the pages."""
@@ -292,14 +368,20 @@ def sweep_bench(ds: FashionMNIST, runs: int = 4, images: int = 12000, epochs: in
     from .jobs import JobQueue
     from .registry import Registry
     from .runner import Task, default_workers, run_local
+
     out = out or sys.stdout
     workers = workers or default_workers()
-    specs = [RunSpec(ConvAEConfig(), TrainConfig(epochs=epochs, limit=images, seed=s, device="cpu"), f"sweep-s{s}")
-             for s in range(runs)]
+    specs = [
+        RunSpec(ConvAEConfig(), TrainConfig(epochs=epochs, limit=images, seed=s, device="cpu"), f"sweep-s{s}")
+        for s in range(runs)
+    ]
     threads = torch.get_num_threads()
-    print(f"sweep: {runs} conv autoencoder runs of {epochs} epoch(s) on {images:,} images, with their "
-          f"evaluations; A = the job queue, one run at a time, {threads} torch threads; B = {workers} worker "
-          f"process(es) of 1 thread", file=out)
+    print(
+        f"sweep: {runs} conv autoencoder runs of {epochs} epoch(s) on {images:,} images, with their "
+        f"evaluations; A = the job queue, one run at a time, {threads} torch threads; B = {workers} worker "
+        f"process(es) of 1 thread",
+        file=out,
+    )
     with tempfile.TemporaryDirectory(prefix="fmnist-sweep-") as tmp:
         queue = JobQueue(Registry(Path(tmp) / "a"), lambda: ds)
         t0 = time.perf_counter()
@@ -309,8 +391,16 @@ def sweep_bench(ds: FashionMNIST, runs: int = 4, images: int = 12000, epochs: in
         t0 = time.perf_counter()
         run_local([Task(spec, spec.name) for spec in specs], Registry(Path(tmp) / "b"), "bench", workers)
         t_workers = time.perf_counter() - t0
-    fig = {"runs": runs, "queue_s": t_queue, "workers_s": t_workers, "workers": workers,
-           "ratio": t_queue / t_workers}
-    print(f"sweep        queue {t_queue:6.1f} s   {workers} workers {t_workers:6.1f} s   throughput ratio "
-          f"{fig['ratio']:.2f}x", file=out)
+    fig = {
+        "runs": runs,
+        "queue_s": t_queue,
+        "workers_s": t_workers,
+        "workers": workers,
+        "ratio": t_queue / t_workers,
+    }
+    print(
+        f"sweep        queue {t_queue:6.1f} s   {workers} workers {t_workers:6.1f} s   throughput ratio "
+        f"{fig['ratio']:.2f}x",
+        file=out,
+    )
     return fig

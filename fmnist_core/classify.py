@@ -1,6 +1,7 @@
 """One image through the lab's models: each classifier's probabilities, and how familiar the image looks
 to an autoencoder (its reconstruction error against the test images'). The Classify page and
 `python -m fmnist_core predict` both answer with these."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,12 +14,12 @@ from .evaluate import percentile_of, predict_proba, reconstruct
 from .files import CLASS_NAMES
 from .metrics import mse
 
-FAMILIAR, UNUSUAL = 90.0, 99.0     # percentiles of the test images' error: up to FAMILIAR is familiar
+FAMILIAR, UNUSUAL = 90.0, 99.0  # percentiles of the test images' error: up to FAMILIAR is familiar
 
 
 @dataclass(frozen=True)
 class Guess:
-    probs: np.ndarray                  # (10,) class probabilities
+    probs: np.ndarray  # (10,) class probabilities
 
     @property
     def index(self) -> int:
@@ -35,14 +36,20 @@ class Guess:
 
 @dataclass(frozen=True)
 class Familiarity:
-    mse: float                         # the image's reconstruction error
-    percentile: float                  # percent of the test images reconstructed better
-    recon: torch.Tensor                # (1, 1, 28, 28) what the autoencoder made of it
+    mse: float  # the image's reconstruction error
+    percentile: float  # percent of the test images reconstructed better
+    recon: torch.Tensor  # (1, 1, 28, 28) what the autoencoder made of it
 
     @property
     def verdict(self) -> str:
         """'familiar', 'unusual' (a classifier's answer is a guess) or 'foreign' (it means little)."""
-        return "familiar" if self.percentile <= FAMILIAR else "unusual" if self.percentile <= UNUSUAL else "foreign"
+        return (
+            "familiar"
+            if self.percentile <= FAMILIAR
+            else "unusual"
+            if self.percentile <= UNUSUAL
+            else "foreign"
+        )
 
 
 def classify(models: dict[str, nn.Module], x: torch.Tensor) -> dict[str, Guess]:

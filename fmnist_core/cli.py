@@ -1,4 +1,5 @@
 """Command line: python -m fmnist_core {data,train,runs,evaluate,predict,bench,study}."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,18 +13,24 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from .config import (AUTOENCODER_KINDS, CLASSIFIER_KINDS, DenseAEConfig, RunSpec, TrainConfig,
-                     encoder_arch, model_config)
-from .data import CLASS_NAMES, NOISE_KINDS, load_fashion_mnist
 from .compare import run_rows
+from .config import (
+    AUTOENCODER_KINDS,
+    CLASSIFIER_KINDS,
+    DenseAEConfig,
+    RunSpec,
+    TrainConfig,
+    encoder_arch,
+    model_config,
+)
+from .data import CLASS_NAMES, NOISE_KINDS, load_fashion_mnist
 from .errors import USER_ERRORS
 from .evalcache import EvalCache
 from .preprocess import ImageError
 from .registry import Registry, RunError
-
 
 
 class CLIError(Exception):
@@ -44,19 +51,33 @@ def _train_flags(p: argparse.ArgumentParser, kind: str) -> None:
     d = TrainConfig()
     g = p.add_argument_group("training")
     g.add_argument("--lr", type=float, default=d.lr, help="learning rate (default %(default)s)")
-    g.add_argument("--batch-size", type=int, default=d.batch_size, help="images per step (default %(default)s)")
+    g.add_argument(
+        "--batch-size", type=int, default=d.batch_size, help="images per step (default %(default)s)"
+    )
     g.add_argument("--epochs", type=int, default=d.epochs, help="maximum epochs (default %(default)s)")
     g.add_argument("--optimizer", choices=("adam", "sgd"), default=d.optimizer)
     g.add_argument("--momentum", type=float, default=d.momentum, help="SGD momentum (default %(default)s)")
     g.add_argument("--seed", type=int, default=d.seed)
-    g.add_argument("--patience", type=int, default=d.patience,
-                   help="early stopping after this many epochs without val_loss improvement; 0 = off")
-    g.add_argument("--min-delta", type=float, default=d.min_delta, help="smallest val_loss improvement that counts")
+    g.add_argument(
+        "--patience",
+        type=int,
+        default=d.patience,
+        help="early stopping after this many epochs without val_loss improvement; 0 = off",
+    )
+    g.add_argument(
+        "--min-delta", type=float, default=d.min_delta, help="smallest val_loss improvement that counts"
+    )
     g.add_argument("--keep-last", action="store_true", help="keep the last epoch's weights, not the best")
-    g.add_argument("--validation", choices=("test", "holdout"), default=d.validation,
-                   help="validate on the official test set (as the reports) or a held-out part of train")
+    g.add_argument(
+        "--validation",
+        choices=("test", "holdout"),
+        default=d.validation,
+        help="validate on the official test set (as the reports) or a held-out part of train",
+    )
     g.add_argument("--limit", type=int, default=0, help="train on the first N images only (0 = all)")
-    g.add_argument("--train-fraction", type=float, default=1.0, help="seeded fraction of the training set to use")
+    g.add_argument(
+        "--train-fraction", type=float, default=1.0, help="seeded fraction of the training set to use"
+    )
     g.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda or mps")
     g.add_argument("--name", help="run id to save under (default: kind and time)")
     m = p.add_argument_group("model")
@@ -65,26 +86,51 @@ def _train_flags(p: argparse.ArgumentParser, kind: str) -> None:
     clf = kind == "classifier"
     if kind in ("autoencoder", "classifier", "dense-autoencoder"):
         default_n = DenseAEConfig().latent_dim if kind == "dense-autoencoder" else 64
-        m.add_argument("--latent", type=int, default=None if clf else default_n,
-                       help="code size n (default: the encoder run's, else 64)" if clf
-                       else "code size n (default %(default)s)")
+        m.add_argument(
+            "--latent",
+            type=int,
+            default=None if clf else default_n,
+            help="code size n (default: the encoder run's, else 64)"
+            if clf
+            else "code size n (default %(default)s)",
+        )
     if kind in ("autoencoder", "classifier"):
         m.add_argument("--dropout", type=float, default=0.2, help="dropout p after every ReLU (default 0.2)")
-        m.add_argument("--channels", type=int, nargs=2, default=None if clf else (16, 32), metavar=("C1", "C2"))
-        m.add_argument("--batch-norm", action="store_true", default=None if clf else False,
-                       help="BatchNorm before each pooling (report E)")
+        m.add_argument(
+            "--channels", type=int, nargs=2, default=None if clf else (16, 32), metavar=("C1", "C2")
+        )
+        m.add_argument(
+            "--batch-norm",
+            action="store_true",
+            default=None if clf else False,
+            help="BatchNorm before each pooling (report E)",
+        )
         m.add_argument("--second-pool", choices=("max", "avg"), default=None if clf else "max")
-        m.add_argument("--dropout-mode", choices=("element", "channel"), default="element",
-                       help="channel = Dropout2d on conv maps: faster, but not the reports' model")
+        m.add_argument(
+            "--dropout-mode",
+            choices=("element", "channel"),
+            default="element",
+            help="channel = Dropout2d on conv maps: faster, but not the reports' model",
+        )
     if kind == "autoencoder":
-        m.add_argument("--decoder", choices=("output_padding", "kernel"), default="output_padding",
-                       help="last layer: kernel 3 + output_padding (A) or kernel 4 (C's AE 4)")
+        m.add_argument(
+            "--decoder",
+            choices=("output_padding", "kernel"),
+            default="output_padding",
+            help="last layer: kernel 3 + output_padding (A) or kernel 4 (C's AE 4)",
+        )
     if kind == "classifier":
-        m.add_argument("--encoder", default="random", help="autoencoder RUN_ID to copy the encoder from, or random")
+        m.add_argument(
+            "--encoder", default="random", help="autoencoder RUN_ID to copy the encoder from, or random"
+        )
         m.add_argument("--freeze-encoder", action="store_true", help="train the head only (report C's C8)")
         m.add_argument("--head-hidden", type=int, default=0, help="hidden units in the head (0 = none)")
-        m.add_argument("--no-final-relu", dest="final_relu", action="store_false",
-                       help="no ReLU before the softmax (reports A and C use one)")
+        m.add_argument(
+            "--no-final-relu",
+            dest="final_relu",
+            action="store_false",
+            help="no ReLU before the softmax (reports A and C use one)",
+        )
     if kind == "dense-autoencoder":
         m.add_argument("--dropout", type=float, default=0.1)
     if kind in ("cnn", "mlp"):
@@ -94,16 +140,21 @@ def _train_flags(p: argparse.ArgumentParser, kind: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m fmnist_core", description="Fashion-MNIST Lab: train, evaluate and compare models.")
+    p = _Parser(
+        prog="python -m fmnist_core", description="Fashion-MNIST Lab: train, evaluate and compare models."
+    )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     s = sub.add_parser("data", help="where the data was found, split sizes, class counts")
     _common(s)
     s = sub.add_parser("train", help="train a model and save it as a run")
     kinds = s.add_subparsers(dest="kind", required=True, parser_class=_Parser)
-    for kind, desc in (("autoencoder", "report A's convolutional autoencoder (and C, E variants)"),
-                       ("dense-autoencoder", "report B's 784 -> n -> 784 autoencoder"),
-                       ("classifier", "an encoder (pretrained or random) plus a linear head"),
-                       ("cnn", "report D's deep CNN"), ("mlp", "report D's one-hidden-layer MLP")):
+    for kind, desc in (
+        ("autoencoder", "report A's convolutional autoencoder (and C, E variants)"),
+        ("dense-autoencoder", "report B's 784 -> n -> 784 autoencoder"),
+        ("classifier", "an encoder (pretrained or random) plus a linear head"),
+        ("cnn", "report D's deep CNN"),
+        ("mlp", "report D's one-hidden-layer MLP"),
+    ):
         k = kinds.add_parser(kind, help=desc, description=desc)
         _common(k)
         _train_flags(k, kind)
@@ -113,8 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("evaluate", help="test-set metrics of a run, as JSON")
     _common(s)
     s.add_argument("run_id")
-    s.add_argument("--noise", choices=list(NOISE_KINDS), help="add noise to the inputs: " +
-                   "; ".join(f"{k}: {v}" for k, v in NOISE_KINDS.items()))
+    s.add_argument(
+        "--noise",
+        choices=list(NOISE_KINDS),
+        help="add noise to the inputs: " + "; ".join(f"{k}: {v}" for k, v in NOISE_KINDS.items()),
+    )
     s.add_argument("--level", type=float, default=0.2, help="noise level (default %(default)s)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--limit", type=int, default=0, help="first N test images only")
@@ -122,24 +176,39 @@ def build_parser() -> argparse.ArgumentParser:
     _common(s)
     s.add_argument("run_id")
     s.add_argument("images", nargs="+", help="PNG, JPEG, WebP, BMP or GIF files")
-    s.add_argument("--autoencoder", metavar="RUN_ID", help="also say how familiar each image looks to this "
-                   "autoencoder: its reconstruction error against the test images'")
+    s.add_argument(
+        "--autoencoder",
+        metavar="RUN_ID",
+        help="also say how familiar each image looks to this "
+        "autoencoder: its reconstruction error against the test images'",
+    )
     s = sub.add_parser("bench", help="images/s of fit() against a torchvision DataLoader reference loop")
     _common(s)
-    s.add_argument("--images", type=int, default=6000, help="training images per timed pass (default %(default)s)")
+    s.add_argument(
+        "--images", type=int, default=6000, help="training images per timed pass (default %(default)s)"
+    )
     s.add_argument("--rounds", type=int, default=2, help="A B rounds (default %(default)s)")
     s.add_argument("--model", choices=("autoencoder", "classifier", "both"), default="both")
     s.add_argument("--threads", type=int, help="torch threads for both sides (default: torch's own choice)")
     s.add_argument("--sweep-runs", type=int, default=4, help="runs of the sweep comparison (0 = skip it)")
     s.add_argument("--sweep-images", type=int, default=12000, help="training images per sweep run")
-    s = sub.add_parser("cache", help="compute the test-set evaluations the app's pages read (every run "
-                       "does this when it finishes; this fills in older runs)")
+    s = sub.add_parser(
+        "cache",
+        help="compute the test-set evaluations the app's pages read (every run "
+        "does this when it finishes; this fills in older runs)",
+    )
     _common(s)
     s.add_argument("run_ids", nargs="*", help="runs to evaluate (default: every usable run)")
-    s.add_argument("--denoise-with", metavar="RUN_ID",
-                   help="also each autoencoder's denoise-then-classify curves with this classifier")
-    s = sub.add_parser("strip-weights", help="make finished runs results-only for shipping: keep their record "
-                       "and the evaluations a study needs, drop their weights (retrain with the recorded command)")
+    s.add_argument(
+        "--denoise-with",
+        metavar="RUN_ID",
+        help="also each autoencoder's denoise-then-classify curves with this classifier",
+    )
+    s = sub.add_parser(
+        "strip-weights",
+        help="make finished runs results-only for shipping: keep their record "
+        "and the evaluations a study needs, drop their weights (retrain with the recorded command)",
+    )
     _common(s)
     s.add_argument("run_ids", nargs="+")
     s = sub.add_parser("study", help="run a study's missing runs, then print its table")
@@ -149,35 +218,66 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--epochs", type=int, help="epochs per run (default: the study's)")
     s.add_argument("--limit", type=int, default=0, help="train on the first N images only")
     s.add_argument("--dry-run", action="store_true", help="list the runs it would train")
-    s.add_argument("--workers", type=int, help="runs trained side by side, one process and one torch thread "
-                   "each (default: one per CPU core)")
-    s.add_argument("--ray", metavar="ADDRESS", help="send each run to a Ray cluster as a task (ADDRESS as for "
-                   "ray.init, e.g. ray://head:10001), or 'local' to start one on this machine")
+    s.add_argument(
+        "--workers",
+        type=int,
+        help="runs trained side by side, one process and one torch thread each (default: one per CPU core)",
+    )
+    s.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="send each run to a Ray cluster as a task (ADDRESS as for "
+        "ray.init, e.g. ray://head:10001), or 'local' to start one on this machine",
+    )
     return p
 
 
 # the command line's names for the model kinds
-CLI_KINDS = {"autoencoder": "conv_ae", "dense-autoencoder": "dense_ae", "classifier": "classifier",
-             "cnn": "cnn", "mlp": "mlp"}
+CLI_KINDS = {
+    "autoencoder": "conv_ae",
+    "dense-autoencoder": "dense_ae",
+    "classifier": "classifier",
+    "cnn": "cnn",
+    "mlp": "mlp",
+}
 
 
 def spec_from_args(a: argparse.Namespace) -> RunSpec:
-    train = TrainConfig(optimizer=a.optimizer, lr=a.lr, momentum=a.momentum, batch_size=a.batch_size,
-                        epochs=a.epochs, seed=a.seed, patience=a.patience, min_delta=a.min_delta,
-                        restore_best=not a.keep_last, validation=a.validation, limit=a.limit,
-                        train_fraction=a.train_fraction, device=a.device)
+    train = TrainConfig(
+        optimizer=a.optimizer,
+        lr=a.lr,
+        momentum=a.momentum,
+        batch_size=a.batch_size,
+        epochs=a.epochs,
+        seed=a.seed,
+        patience=a.patience,
+        min_delta=a.min_delta,
+        restore_best=not a.keep_last,
+        validation=a.validation,
+        limit=a.limit,
+        train_fraction=a.train_fraction,
+        device=a.device,
+    )
     # options left out are None: the config's defaults (a pretrained encoder's, see _encoder_arch)
     options = ("dropout", "dropout_mode", "decoder", "freeze_encoder", "head_hidden", "final_relu", "hidden")
-    model = model_config(CLI_KINDS[a.kind], **_arch_args(a), **{k: getattr(a, k, None) for k in options},
-                         encoder_run=getattr(a, "encoder", None))
+    model = model_config(
+        CLI_KINDS[a.kind],
+        **_arch_args(a),
+        **{k: getattr(a, k, None) for k in options},
+        encoder_run=getattr(a, "encoder", None),
+    )
     return RunSpec(model, train, a.name)
 
 
 def _arch_args(a: argparse.Namespace) -> dict:
     """The encoder architecture as given on the command line (None: left out)."""
     channels = getattr(a, "channels", None)
-    return {"latent_dim": getattr(a, "latent", None), "channels": tuple(channels) if channels else None,
-            "batch_norm": getattr(a, "batch_norm", None), "second_pool": getattr(a, "second_pool", None)}
+    return {
+        "latent_dim": getattr(a, "latent", None),
+        "channels": tuple(channels) if channels else None,
+        "batch_norm": getattr(a, "batch_norm", None),
+        "second_pool": getattr(a, "second_pool", None),
+    }
 
 
 def _encoder_arch(a: argparse.Namespace, spec: RunSpec, registry: Registry) -> RunSpec:
@@ -187,14 +287,20 @@ def _encoder_arch(a: argparse.Namespace, spec: RunSpec, registry: Registry) -> R
         return spec
     ae = registry.get(spec.model.encoder_run)
     if ae.kind != "conv_ae":
-        return spec                                   # build_for_spec says why it cannot be an encoder
+        return spec  # build_for_spec says why it cannot be an encoder
     ae_cfg = ae.spec().model
-    flags = {"latent_dim": "--latent", "channels": "--channels", "batch_norm": "--batch-norm",
-             "second_pool": "--second-pool"}
+    flags = {
+        "latent_dim": "--latent",
+        "channels": "--channels",
+        "batch_norm": "--batch-norm",
+        "second_pool": "--second-pool",
+    }
     for key, given in _arch_args(a).items():
         if given is not None and given != getattr(ae_cfg, key):
-            raise CLIError(f"{flags[key]} {given} differs from encoder run {ae.run_id!r} ({getattr(ae_cfg, key)}); "
-                           f"leave {flags[key]} out to take the encoder's")
+            raise CLIError(
+                f"{flags[key]} {given} differs from encoder run {ae.run_id!r} ({getattr(ae_cfg, key)}); "
+                f"leave {flags[key]} out to take the encoder's"
+            )
     return dataclasses.replace(spec, model=dataclasses.replace(spec.model, **encoder_arch(ae_cfg)))
 
 
@@ -232,9 +338,15 @@ def text_table(rows: Sequence[dict[str, str]]) -> str:
 
 def cmd_data(a) -> int:
     ds = load_fashion_mnist(a.data_dir)
-    out = {"source": ds.source, "train": len(ds.train_labels), "test": len(ds.test_labels),
-           "classes": {name: {"train": int((ds.train_labels == i).sum()), "test": int((ds.test_labels == i).sum())}
-                       for i, name in enumerate(CLASS_NAMES)}}
+    out = {
+        "source": ds.source,
+        "train": len(ds.train_labels),
+        "test": len(ds.test_labels),
+        "classes": {
+            name: {"train": int((ds.train_labels == i).sum()), "test": int((ds.test_labels == i).sum())}
+            for i, name in enumerate(CLASS_NAMES)
+        },
+    }
     print(json.dumps(out, indent=1))
     return 0
 
@@ -242,7 +354,9 @@ def cmd_data(a) -> int:
 def train_with_progress(spec: RunSpec, ds, registry: Registry, command: str | None = None) -> str:
     """Train one run with a tqdm bar; Ctrl-C stops after the current batch and keeps the run."""
     from tqdm import tqdm
+
     from .train import train_run
+
     stop = threading.Event()
     bar = None
 
@@ -269,7 +383,11 @@ def train_with_progress(spec: RunSpec, ds, registry: Registry, command: str | No
         stop.set()
         print("\nstopping after this batch (Ctrl-C again to abort)...", file=sys.stderr)
 
-    old = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() else None
+    old = (
+        signal.signal(signal.SIGINT, on_sigint)
+        if threading.current_thread() is threading.main_thread()
+        else None
+    )
     try:
         run_id = train_run(spec, ds, registry, on_batch, on_epoch, stop, command=command)
     finally:
@@ -288,8 +406,10 @@ def cmd_train(a) -> int:
     run_id = train_with_progress(spec, ds, registry, command)
     info = registry.get(run_id)
     s = info.summary
-    line = f"{info.status}: {s.get('epochs_done')} epochs, best epoch {s.get('best_epoch')}, " \
-           f"val_loss {_fmt(s.get('best_val_loss'))}"
+    line = (
+        f"{info.status}: {s.get('epochs_done')} epochs, best epoch {s.get('best_epoch')}, "
+        f"val_loss {_fmt(s.get('best_val_loss'))}"
+    )
     if "best_val_acc" in s:
         line += f", val_acc {_fmt(s.get('best_val_acc'), pct=True)}"
     print(line, file=sys.stderr)
@@ -302,6 +422,7 @@ def cmd_train(a) -> int:
 
 def cmd_strip_weights(a) -> int:
     from .studies import DENOISE_IMAGES, DENOISE_LEVELS
+
     registry = _registry(a)
     for run_id in a.run_ids:
         registry.get(run_id)
@@ -316,16 +437,28 @@ def cmd_strip_weights(a) -> int:
         else:
             cache.curve(run_id, "gaussian_image", DENOISE_LEVELS, DENOISE_IMAGES)
         size = (info.path / "weights.pt").stat().st_size
-        registry.strip_weights(run_id, keep_eval=tuple(p.stem for p in (info.path / "eval").glob("*.npz")
-                                                      if p.stem == "confusion" or p.stem.startswith("curve-")))
+        registry.strip_weights(
+            run_id,
+            keep_eval=tuple(
+                p.stem
+                for p in (info.path / "eval").glob("*.npz")
+                if p.stem == "confusion" or p.stem.startswith("curve-")
+            ),
+        )
         print(f"{run_id}: results only ({size / 1e6:.1f} MB of weights dropped)", file=sys.stderr)
     return 0
 
 
 def cmd_cache(a) -> int:
     registry = _registry(a)
-    ids = a.run_ids or [r.run_id for r in registry.list_runs() if not r.damaged and not r.results_only
-                        and r.summary.get("epochs_done", 0) > 0 and r.status != "running"]
+    ids = a.run_ids or [
+        r.run_id
+        for r in registry.list_runs()
+        if not r.damaged
+        and not r.results_only
+        and r.summary.get("epochs_done", 0) > 0
+        and r.status != "running"
+    ]
     for run_id in ids:
         registry.get(run_id)
     if a.denoise_with and registry.get(a.denoise_with).kind not in CLASSIFIER_KINDS:
@@ -334,7 +467,7 @@ def cmd_cache(a) -> int:
     for run_id in ids:
         t = time.perf_counter()
         cache.precompute(run_id)
-        cache.latent(run_id)          # the Latent space page's map (t-SNE: ~15 s a run)
+        cache.latent(run_id)  # the Latent space page's map (t-SNE: ~15 s a run)
         if a.denoise_with and registry.get(run_id).kind in AUTOENCODER_KINDS:
             for kind in NOISE_KINDS:
                 cache.denoise(a.denoise_with, run_id, kind)
@@ -349,7 +482,10 @@ def cmd_runs(a) -> int:
         print(json.dumps(rows, indent=1))
         return 0
     if not rows:
-        print(f"no runs in {registry.root}; train one with `python -m fmnist_core train autoencoder --limit 2000 --epochs 2`")
+        print(
+            f"no runs in {registry.root}; train one with "
+            "`python -m fmnist_core train autoencoder --limit 2000 --epochs 2`"
+        )
         return 0
     head = f"{'run_id':34s} {'kind':10s} {'status':12s} {'epochs':>6s} {'best':>4s} {'val_loss':>9s} {'val_acc':>8s}"
     print(head)
@@ -357,13 +493,16 @@ def cmd_runs(a) -> int:
         if r["damaged"]:
             print(f"{r['run_id']:34s} {'?':10s} {'damaged':12s}  {r['damaged']}")
             continue
-        print(f"{r['run_id']:34s} {r['kind']:10s} {r['status']:12s} {r['epochs_done'] or 0:6d} "
-              f"{r['best_epoch'] or 0:4d} {_fmt(r['best_val_loss']):>9s} {_fmt(r['best_val_acc'], True):>8s}")
+        print(
+            f"{r['run_id']:34s} {r['kind']:10s} {r['status']:12s} {r['epochs_done'] or 0:6d} "
+            f"{r['best_epoch'] or 0:4d} {_fmt(r['best_val_loss']):>9s} {_fmt(r['best_val_acc'], True):>8s}"
+        )
     return 0
 
 
 def cmd_evaluate(a) -> int:
     from .evaluate import evaluate_run
+
     if not 0 <= a.level <= 10:
         raise CLIError(f"--level must be between 0 and 10 (got {a.level})")
     if not 0 <= a.limit <= 10000:
@@ -380,6 +519,7 @@ def cmd_evaluate(a) -> int:
 def cmd_predict(a) -> int:
     from .classify import classify, familiarity
     from .preprocess import prepare_image
+
     registry = _registry(a)
     info = registry.get(a.run_id)
     if info.kind not in CLASSIFIER_KINDS:
@@ -390,7 +530,9 @@ def cmd_predict(a) -> int:
         if registry.get(a.autoencoder).kind not in AUTOENCODER_KINDS:
             raise CLIError(f"--autoencoder {a.autoencoder!r} is not an autoencoder run")
         ae = registry.load_model(a.autoencoder)
-        test_mse = EvalCache(registry, lambda: load_fashion_mnist(a.data_dir)).test(a.autoencoder)["mse_per_image"]
+        test_mse = EvalCache(registry, lambda: load_fashion_mnist(a.data_dir)).test(a.autoencoder)[
+            "mse_per_image"
+        ]
     results = []
     for path in a.images:
         try:
@@ -398,13 +540,21 @@ def cmd_predict(a) -> int:
         except ImageError as e:
             raise CLIError(f"{path}: {e}") from None
         guess = classify({a.run_id: model}, prepared.tensor)[a.run_id]
-        result = {"image": path, "predicted": guess.label, "class_index": guess.index,
-                  "probabilities": {n: round(float(v), 6) for n, v in zip(CLASS_NAMES, guess.probs)},
-                  "notes": prepared.notes}
+        result = {
+            "image": path,
+            "predicted": guess.label,
+            "class_index": guess.index,
+            "probabilities": {n: round(float(v), 6) for n, v in zip(CLASS_NAMES, guess.probs)},
+            "notes": prepared.notes,
+        }
         if ae is not None:
             f = familiarity(ae, prepared.tensor, test_mse)
-            result["familiarity"] = {"autoencoder": a.autoencoder, "mse": round(f.mse, 6),
-                                     "percentile": round(f.percentile, 2), "verdict": f.verdict}
+            result["familiarity"] = {
+                "autoencoder": a.autoencoder,
+                "mse": round(f.mse, 6),
+                "percentile": round(f.percentile, 2),
+                "verdict": f.verdict,
+            }
         results.append(result)
     print(json.dumps(results, indent=1))
     return 0
@@ -419,6 +569,7 @@ def _read_image(path: str) -> bytes:
 
 def cmd_bench(a) -> int:
     from .bench import run_bench
+
     if a.threads is not None and a.threads < 1:
         raise CLIError(f"--threads must be at least 1 (got {a.threads})")
     if not 1 <= a.images <= 60000:
@@ -429,6 +580,7 @@ def cmd_bench(a) -> int:
     run_bench(ds, images=a.images, rounds=a.rounds, which=a.model, threads=a.threads)
     if a.sweep_runs:
         from .bench import sweep_bench
+
         if not 1 <= a.sweep_runs <= 64 or not 100 <= a.sweep_images <= 60000:
             raise CLIError("--sweep-runs must be 0-64 and --sweep-images 100-60000")
         sweep_bench(ds, a.sweep_runs, a.sweep_images)
@@ -444,9 +596,12 @@ def _print_epochs(registry: Registry, names: list[str], done: threading.Event) -
                 history = registry.info(name).history
             except RunError:
                 continue
-            for r in history[seen.get(name, 0):]:
-                parts = [f"{name}: epoch {r.get('epoch')}", f"train_loss {_fmt(r.get('train_loss'))}",
-                         f"val_loss {_fmt(r.get('val_loss'))}"]
+            for r in history[seen.get(name, 0) :]:
+                parts = [
+                    f"{name}: epoch {r.get('epoch')}",
+                    f"train_loss {_fmt(r.get('train_loss'))}",
+                    f"val_loss {_fmt(r.get('val_loss'))}",
+                ]
                 if "val_acc" in r:
                     parts.append(f"val_acc {_fmt(r.get('val_acc'), pct=True)}")
                 print("  ".join(parts), file=sys.stderr, flush=True)
@@ -456,10 +611,12 @@ def _print_epochs(registry: Registry, names: list[str], done: threading.Event) -
 def _sweep(tasks: list, registry: Registry, a, command: str):
     """Train the tasks locally in worker processes or on Ray; SIGTERM or Ctrl-C stops them cleanly."""
     import multiprocessing
+
     from .runner import run_local, run_ray
 
     def report(name: str, what: str) -> None:
         print(f"{name}: {what}", file=sys.stderr, flush=True)
+
     if a.ray:
         return run_ray(tasks, registry, command, a.ray, a.data_dir, report)
     stop = multiprocessing.get_context("spawn").Event()
@@ -471,10 +628,12 @@ def _sweep(tasks: list, registry: Registry, a, command: str):
         stop.set()
         if first:
             os.write(2, b"\nstopping: each run ends after its current batch and keeps its best epoch...\n")
+
     old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     printing = threading.Event()
-    threading.Thread(target=_print_epochs, args=(registry, [t.spec.name for t in tasks], printing),
-                     daemon=True).start()
+    threading.Thread(
+        target=_print_epochs, args=(registry, [t.spec.name for t in tasks], printing), daemon=True
+    ).start()
     try:
         return run_local(tasks, registry, command, a.workers, a.data_dir, report, stop)
     finally:
@@ -486,11 +645,25 @@ def _sweep(tasks: list, registry: Registry, a, command: str):
 def cmd_study(a) -> int:
     from .background import running_sweep, sweep_record
     from .studies import STUDIES, build_view, compute_extras, get_study, plan_study, runs_table, sweep_tasks
+
     if not a.name:
-        print(text_table([{"study": s.name, "report": s.report,
-                           "runs": str(sum(s.seeds if t.seeded else 1 for t in s.runs)),
-                           "title": s.title, "question": s.question} for s in STUDIES.values()]))
-        print("\nrun one with `python -m fmnist_core study NAME [--seeds K] [--epochs E] [--limit N] [--workers W]`")
+        print(
+            text_table(
+                [
+                    {
+                        "study": s.name,
+                        "report": s.report,
+                        "runs": str(sum(s.seeds if t.seeded else 1 for t in s.runs)),
+                        "title": s.title,
+                        "question": s.question,
+                    }
+                    for s in STUDIES.values()
+                ]
+            )
+        )
+        print(
+            "\nrun one with `python -m fmnist_core study NAME [--seeds K] [--epochs E] [--limit N] [--workers W]`"
+        )
         return 0
     if a.workers is not None and not 1 <= a.workers <= 256:
         raise CLIError(f"--workers must be between 1 and 256 (got {a.workers})")
@@ -499,10 +672,13 @@ def cmd_study(a) -> int:
     plan = plan_study(study, registry, a.seeds, a.epochs, a.limit)
     print(f"study {study.name} (report {study.report}): {study.title}\n  {study.question}", file=sys.stderr)
     reused = [r for r in plan.runs if r.finished and r.note.startswith("reuses")]
-    print(f"  {len(plan.runs)} runs: {plan.count('done')} done"
-          + (f" ({len(reused)} reused: {', '.join(sorted({r.run_id for r in reused}))})" if reused else "")
-          + f", {plan.count('running')} running elsewhere, {len(plan.missing)} to train"
-          + (f", {len(plan.blocked)} blocked" if plan.blocked else ""), file=sys.stderr)
+    print(
+        f"  {len(plan.runs)} runs: {plan.count('done')} done"
+        + (f" ({len(reused)} reused: {', '.join(sorted({r.run_id for r in reused}))})" if reused else "")
+        + f", {plan.count('running')} running elsewhere, {len(plan.missing)} to train"
+        + (f", {len(plan.blocked)} blocked" if plan.blocked else ""),
+        file=sys.stderr,
+    )
     for r in plan.blocked:
         print(f"  blocked: {r.label}: {r.note}", file=sys.stderr)
     if a.dry_run:
@@ -513,20 +689,29 @@ def cmd_study(a) -> int:
     if tasks:
         other = running_sweep(registry, study.name)
         if other is not None:
-            raise CLIError(f"a sweep of study {study.name} is already running (pid {other['pid']}); "
-                           "stop it first or wait for it")
-        load_fashion_mnist(a.data_dir, download=False)   # fail early (and once) if the data is missing
+            raise CLIError(
+                f"a sweep of study {study.name} is already running (pid {other['pid']}); "
+                "stop it first or wait for it"
+            )
+        load_fashion_mnist(a.data_dir, download=False)  # fail early (and once) if the data is missing
         command = "python -m fmnist_core " + " ".join(shlex.quote(x) for x in sys.argv[1:])
         where = f"Ray at {a.ray}" if a.ray else f"{a.workers or os.cpu_count()} worker process(es)"
         print(f"  training {len(tasks)} run(s) with {where}", file=sys.stderr)
         with sweep_record(registry, study.name, command=command, workers=a.workers, ray=a.ray):
             sweep = _sweep(tasks, registry, a, command)
     else:
-        print("  nothing to train: every run of this study exists" if not plan.blocked
-              else "  nothing to train now", file=sys.stderr)
+        print(
+            "  nothing to train: every run of this study exists"
+            if not plan.blocked
+            else "  nothing to train now",
+            file=sys.stderr,
+        )
     plan = plan_study(study, registry, a.seeds, a.epochs, a.limit)
-    view = build_view(study, plan, compute_extras(study, plan, registry,
-                                                  functools.cache(lambda: load_fashion_mnist(a.data_dir))))
+    view = build_view(
+        study,
+        plan,
+        compute_extras(study, plan, registry, functools.cache(lambda: load_fashion_mnist(a.data_dir))),
+    )
     print(f"\n# {study.name}: {study.title}")
     print("\n## runs\n" + text_table(runs_table(plan)))
     for t in view.tables:
@@ -534,23 +719,31 @@ def cmd_study(a) -> int:
     print("\n## reading")
     for line in view.reading:
         print("- " + line.replace("**", ""))
-    for o in (sweep.failed if sweep else []):
+    for o in sweep.failed if sweep else []:
         print(f"{o.name}: {o.status}: {o.error}", file=sys.stderr)
     return 1 if (sweep and sweep.failed) or plan.blocked else 0
 
 
-COMMANDS = {"data": cmd_data, "train": cmd_train, "runs": cmd_runs, "evaluate": cmd_evaluate,
-            "predict": cmd_predict, "bench": cmd_bench, "study": cmd_study, "cache": cmd_cache,
-            "strip-weights": cmd_strip_weights}
+COMMANDS = {
+    "data": cmd_data,
+    "train": cmd_train,
+    "runs": cmd_runs,
+    "evaluate": cmd_evaluate,
+    "predict": cmd_predict,
+    "bench": cmd_bench,
+    "study": cmd_study,
+    "cache": cmd_cache,
+    "strip-weights": cmd_strip_weights,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(argv)
     try:
         code = COMMANDS[a.command](a)
-        sys.stdout.flush()                  # a reader gone early shows up here, not as a traceback at exit
+        sys.stdout.flush()  # a reader gone early shows up here, not as a traceback at exit
         return code
-    except BrokenPipeError:                 # `runs --json | head`: the reader stopped; stop quietly
+    except BrokenPipeError:  # `runs --json | head`: the reader stopped; stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except (CLIError, *USER_ERRORS) as e:

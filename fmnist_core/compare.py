@@ -1,10 +1,11 @@
 """Tables and groupings over runs: one row per run, seed groups, pretrained/random-init twins."""
+
 from __future__ import annotations
 
 import dataclasses
 import math
 import statistics
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from .config import RunSpec, config_key
 from .registry import RunInfo
@@ -34,8 +35,15 @@ def encoder_twins(run: RunInfo, runs: Iterable[RunInfo]) -> list[RunInfo]:
     ignore = _NOT_CONFIG | {("model", "encoder_run")}
     key = _key(run, ignore)
     pretrained = run.encoder_run is not None
-    return [r for r in runs if r.kind == "classifier" and (r.encoder_run is None) == pretrained
-            and not r.damaged and r.run_id != run.run_id and _key(r, ignore) == key]
+    return [
+        r
+        for r in runs
+        if r.kind == "classifier"
+        and (r.encoder_run is None) == pretrained
+        and not r.damaged
+        and r.run_id != run.run_id
+        and _key(r, ignore) == key
+    ]
 
 
 def random_init_twins(run: RunInfo, runs: Iterable[RunInfo]) -> list[RunInfo]:
@@ -88,17 +96,34 @@ def run_rows(runs: Iterable[RunInfo]) -> list[dict]:
     for r in runs:
         m, t, s = r.config.get("model", {}), r.config.get("train", {}), r.summary
         status = r.status + (" · results only" if r.results_only else "")
-        row = {"run_id": r.run_id, "name": r.name, "kind": r.kind, "status": status,
-               "latent_dim": m.get("latent_dim"), "dropout": m.get("dropout"),
-               "encoder_run": m.get("encoder_run"), "freeze_encoder": m.get("freeze_encoder"),
-               "optimizer": t.get("optimizer"), "lr": t.get("lr"), "batch_size": t.get("batch_size"),
-               "seed": t.get("seed"), "train_fraction": t.get("train_fraction"),
-               "n_train": r.config.get("data", {}).get("n_train"),
-               "epochs_done": s.get("epochs_done"), "best_epoch": s.get("best_epoch"),
-               "best_val_loss": s.get("best_val_loss"), "final_val_loss": s.get("final_val_loss"),
-               "best_val_acc": s.get("best_val_acc"), "final_val_acc": s.get("final_val_acc"),
-               "seconds_per_epoch": s.get("seconds_per_epoch"), "created": r.config.get("created"),
-               "seeds_in_group": 1, "group_val_loss": None, "group_val_acc": None, "damaged": r.damaged}
+        row = {
+            "run_id": r.run_id,
+            "name": r.name,
+            "kind": r.kind,
+            "status": status,
+            "latent_dim": m.get("latent_dim"),
+            "dropout": m.get("dropout"),
+            "encoder_run": m.get("encoder_run"),
+            "freeze_encoder": m.get("freeze_encoder"),
+            "optimizer": t.get("optimizer"),
+            "lr": t.get("lr"),
+            "batch_size": t.get("batch_size"),
+            "seed": t.get("seed"),
+            "train_fraction": t.get("train_fraction"),
+            "n_train": r.config.get("data", {}).get("n_train"),
+            "epochs_done": s.get("epochs_done"),
+            "best_epoch": s.get("best_epoch"),
+            "best_val_loss": s.get("best_val_loss"),
+            "final_val_loss": s.get("final_val_loss"),
+            "best_val_acc": s.get("best_val_acc"),
+            "final_val_acc": s.get("final_val_acc"),
+            "seconds_per_epoch": s.get("seconds_per_epoch"),
+            "created": r.config.get("created"),
+            "seeds_in_group": 1,
+            "group_val_loss": None,
+            "group_val_acc": None,
+            "damaged": r.damaged,
+        }
         group = group_of.get(r.run_id)
         if group:
             row["seeds_in_group"] = len(group)

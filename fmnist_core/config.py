@@ -3,13 +3,15 @@
 Every config converts to and from a plain dict (JSON in run folders); unknown keys and
 out-of-range values raise ConfigError with a message that says what to change.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field, fields
 from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
+
 from .errors import ConfigError  # noqa: F401  (re-exported)
 
 
@@ -28,14 +30,22 @@ def _check_latent(n: int) -> None:
 
 def _typed(kind: str, name: str, value: Any, default: Any) -> Any:
     """Check a value read from JSON against the type of the field's default (a hand-edited file)."""
-    ok = {bool: lambda v: isinstance(v, bool),
-          int: lambda v: isinstance(v, int) and not isinstance(v, bool),
-          float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-          str: lambda v: isinstance(v, str),
-          tuple: lambda v: isinstance(v, (list, tuple)) and all(isinstance(x, int) and not isinstance(x, bool)
-                                                              for x in v)}[type(default)]
-    _check(ok(value), f"{kind} config: {name} must be a {type(default).__name__} like {default!r} (got {value!r})")
-    return tuple(value) if isinstance(default, tuple) else float(value) if isinstance(default, float) else value
+    ok = {
+        bool: lambda v: isinstance(v, bool),
+        int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+        float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        str: lambda v: isinstance(v, str),
+        tuple: lambda v: (
+            isinstance(v, (list, tuple)) and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+        ),
+    }[type(default)]
+    _check(
+        ok(value),
+        f"{kind} config: {name} must be a {type(default).__name__} like {default!r} (got {value!r})",
+    )
+    return (
+        tuple(value) if isinstance(default, tuple) else float(value) if isinstance(default, float) else value
+    )
 
 
 class _Base:
@@ -66,30 +76,43 @@ class _Base:
 @dataclass(frozen=True)
 class ConvAEConfig(_Base):
     """Report A's convolutional autoencoder and the variants of reports C and E."""
+
     kind: ClassVar[str] = "conv_ae"
-    latent_dim: int = 64                  # n, size of the code
-    dropout: float = 0.2                  # p after every ReLU
+    latent_dim: int = 64  # n, size of the code
+    dropout: float = 0.2  # p after every ReLU
     channels: tuple[int, int] = (16, 32)  # conv filters; report E's best: (64, 96)
-    batch_norm: bool = False              # BatchNorm before each pooling (report E)
-    second_pool: str = "max"              # "max" | "avg" (report E)
-    decoder: str = "output_padding"       # "output_padding" (A, C) | "kernel" (C's AE 4)
-    dropout_mode: str = "element"         # "element" (the reports) | "channel" (Dropout2d on maps: a different, faster model)
+    batch_norm: bool = False  # BatchNorm before each pooling (report E)
+    second_pool: str = "max"  # "max" | "avg" (report E)
+    decoder: str = "output_padding"  # "output_padding" (A, C) | "kernel" (C's AE 4)
+    dropout_mode: str = (
+        "element"  # "element" (the reports) | "channel" (Dropout2d on maps: a different, faster model)
+    )
 
     def __post_init__(self):
         _check_latent(self.latent_dim)
         _check_dropout(self.dropout)
-        _check(len(self.channels) == 2 and all(1 <= int(c) <= 512 for c in self.channels),
-               f"channels must be two numbers between 1 and 512 (got {self.channels})")
-        _check(self.second_pool in ("max", "avg"), f"second_pool must be 'max' or 'avg' (got {self.second_pool!r})")
-        _check(self.decoder in ("output_padding", "kernel"),
-               f"decoder must be 'output_padding' or 'kernel' (got {self.decoder!r})")
-        _check(self.dropout_mode in ("element", "channel"),
-               f"dropout_mode must be 'element' or 'channel' (got {self.dropout_mode!r})")
+        _check(
+            len(self.channels) == 2 and all(1 <= int(c) <= 512 for c in self.channels),
+            f"channels must be two numbers between 1 and 512 (got {self.channels})",
+        )
+        _check(
+            self.second_pool in ("max", "avg"),
+            f"second_pool must be 'max' or 'avg' (got {self.second_pool!r})",
+        )
+        _check(
+            self.decoder in ("output_padding", "kernel"),
+            f"decoder must be 'output_padding' or 'kernel' (got {self.decoder!r})",
+        )
+        _check(
+            self.dropout_mode in ("element", "channel"),
+            f"dropout_mode must be 'element' or 'channel' (got {self.dropout_mode!r})",
+        )
 
 
 @dataclass(frozen=True)
 class DenseAEConfig(_Base):
     """Report B's one-hidden-layer autoencoder 784 -> n -> 784."""
+
     kind: ClassVar[str] = "dense_ae"
     latent_dim: int = 512
     dropout: float = 0.1
@@ -105,39 +128,54 @@ class ClassifierConfig(_Base):
 
     encoder_run: the autoencoder run whose encoder weights are copied, or "random".
     """
+
     kind: ClassVar[str] = "classifier"
     latent_dim: int = 64
-    dropout: float = 0.2                  # may differ from the autoencoder's (report A's third variant)
+    dropout: float = 0.2  # may differ from the autoencoder's (report A's third variant)
     channels: tuple[int, int] = (16, 32)
     batch_norm: bool = False
     second_pool: str = "max"
     dropout_mode: str = "element"
     encoder_run: str = "random"
-    freeze_encoder: bool = False          # report C's C8
-    head_hidden: int = 0                  # 0: Linear(n->10); else Linear(n->h), ReLU, Linear(h->10) (report E)
-    final_relu: bool = True               # ReLU before the softmax (reports A, C)
+    freeze_encoder: bool = False  # report C's C8
+    head_hidden: int = 0  # 0: Linear(n->10); else Linear(n->h), ReLU, Linear(h->10) (report E)
+    final_relu: bool = True  # ReLU before the softmax (reports A, C)
 
     def __post_init__(self):
         _check_latent(self.latent_dim)
         _check_dropout(self.dropout)
-        _check(0 <= self.head_hidden <= 4096, f"head_hidden must be between 0 and 4096 (got {self.head_hidden})")
+        _check(
+            0 <= self.head_hidden <= 4096, f"head_hidden must be between 0 and 4096 (got {self.head_hidden})"
+        )
         _check(bool(self.encoder_run), "encoder_run must be an autoencoder run id or 'random'")
-        ConvAEConfig(latent_dim=self.latent_dim, dropout=self.dropout, channels=self.channels,
-                     batch_norm=self.batch_norm, second_pool=self.second_pool, dropout_mode=self.dropout_mode)
+        ConvAEConfig(
+            latent_dim=self.latent_dim,
+            dropout=self.dropout,
+            channels=self.channels,
+            batch_norm=self.batch_norm,
+            second_pool=self.second_pool,
+            dropout_mode=self.dropout_mode,
+        )
 
     @property
     def pretrained(self) -> bool:
         return self.encoder_run != "random"
 
     def encoder_config(self) -> ConvAEConfig:
-        return ConvAEConfig(latent_dim=self.latent_dim, dropout=self.dropout, channels=self.channels,
-                            batch_norm=self.batch_norm, second_pool=self.second_pool,
-                            dropout_mode=self.dropout_mode)
+        return ConvAEConfig(
+            latent_dim=self.latent_dim,
+            dropout=self.dropout,
+            channels=self.channels,
+            batch_norm=self.batch_norm,
+            second_pool=self.second_pool,
+            dropout_mode=self.dropout_mode,
+        )
 
 
 @dataclass(frozen=True)
 class CNNConfig(_Base):
     """Report D's deep CNN (two conv blocks with BatchNorm, then 864 -> 600 -> 100 -> 10)."""
+
     kind: ClassVar[str] = "cnn"
     dropout: float = 0.4
 
@@ -148,6 +186,7 @@ class CNNConfig(_Base):
 @dataclass(frozen=True)
 class MLPConfig(_Base):
     """Report D's comparison: one hidden layer 784 -> h -> 10."""
+
     kind: ClassVar[str] = "mlp"
     hidden: int = 256
     dropout: float = 0.2
@@ -157,11 +196,18 @@ class MLPConfig(_Base):
         _check_dropout(self.dropout)
 
 
-MODEL_CONFIGS: dict[str, type] = {c.kind: c for c in (ConvAEConfig, DenseAEConfig, ClassifierConfig, CNNConfig, MLPConfig)}
+MODEL_CONFIGS: dict[str, type] = {
+    c.kind: c for c in (ConvAEConfig, DenseAEConfig, ClassifierConfig, CNNConfig, MLPConfig)
+}
 AUTOENCODER_KINDS = ("conv_ae", "dense_ae")
 CLASSIFIER_KINDS = ("classifier", "cnn", "mlp")
-KIND_LABELS = {"conv_ae": "conv autoencoder", "dense_ae": "dense autoencoder", "classifier": "classifier",
-               "cnn": "deep CNN", "mlp": "MLP"}
+KIND_LABELS = {
+    "conv_ae": "conv autoencoder",
+    "dense_ae": "dense autoencoder",
+    "classifier": "classifier",
+    "cnn": "deep CNN",
+    "mlp": "MLP",
+}
 # What a classifier must share with the conv autoencoder whose encoder it copies.
 ENCODER_ARCH = ("latent_dim", "channels", "batch_norm", "second_pool")
 ModelConfig = ConvAEConfig | DenseAEConfig | ClassifierConfig | CNNConfig | MLPConfig
@@ -191,46 +237,59 @@ def model_config_from_dict(d: dict[str, Any]) -> ModelConfig:
 @dataclass(frozen=True)
 class TrainConfig(_Base):
     """Every training hyperparameter, with its unit."""
+
     kind: ClassVar[str] = "train"
-    optimizer: str = "adam"        # "adam" (eps 1e-8) | "sgd"
-    lr: float = 1e-3               # learning rate
-    momentum: float = 0.0          # SGD only
-    batch_size: int = 100          # images per step
-    epochs: int = 20               # maximum number of passes over the training set
-    seed: int = 0                  # weights init, batch order, dropout masks
-    patience: int = 0              # early stopping: epochs without val_loss improvement; 0 = off
-    min_delta: float = 0.0         # early stopping: smallest improvement that counts
-    restore_best: bool = True      # keep the weights of the epoch with the best val_loss
-    validation: str = "test"       # "test": the official test set (as the reports) | "holdout": part of train
-    val_fraction: float = 0.1      # holdout only: fraction of the training set kept for validation
-    limit: int = 0                 # train on the first N training images; 0 = all
-    train_fraction: float = 1.0    # use a seeded fraction of the (limited) training set (label efficiency)
-    val_images: int = 0            # validation images per epoch; 0 = auto: the whole set, or for a fraction of
-                                   # the training set a seeded sample in proportion (at least 1,000)
-    device: str = "auto"           # "auto" | "cpu" | "cuda" | "mps"
+    optimizer: str = "adam"  # "adam" (eps 1e-8) | "sgd"
+    lr: float = 1e-3  # learning rate
+    momentum: float = 0.0  # SGD only
+    batch_size: int = 100  # images per step
+    epochs: int = 20  # maximum number of passes over the training set
+    seed: int = 0  # weights init, batch order, dropout masks
+    patience: int = 0  # early stopping: epochs without val_loss improvement; 0 = off
+    min_delta: float = 0.0  # early stopping: smallest improvement that counts
+    restore_best: bool = True  # keep the weights of the epoch with the best val_loss
+    validation: str = "test"  # "test": the official test set (as the reports) | "holdout": part of train
+    val_fraction: float = 0.1  # holdout only: fraction of the training set kept for validation
+    limit: int = 0  # train on the first N training images; 0 = all
+    train_fraction: float = 1.0  # use a seeded fraction of the (limited) training set (label efficiency)
+    val_images: int = 0  # validation images per epoch; 0 = auto: the whole set, or for a fraction of
+    # the training set a seeded sample in proportion (at least 1,000)
+    device: str = "auto"  # "auto" | "cpu" | "cuda" | "mps"
 
     def __post_init__(self):
-        _check(self.optimizer in ("adam", "sgd"), f"optimizer must be 'adam' or 'sgd' (got {self.optimizer!r})")
+        _check(
+            self.optimizer in ("adam", "sgd"), f"optimizer must be 'adam' or 'sgd' (got {self.optimizer!r})"
+        )
         _check(0 < self.lr <= 10, f"learning rate must be in (0, 10] (got {self.lr}); e.g. 1e-3")
         _check(0 <= self.momentum < 1, f"momentum must be in [0, 1) (got {self.momentum})")
-        _check(1 <= self.batch_size <= 60000, f"batch size must be between 1 and 60000 (got {self.batch_size})")
+        _check(
+            1 <= self.batch_size <= 60000, f"batch size must be between 1 and 60000 (got {self.batch_size})"
+        )
         _check(1 <= self.epochs <= 1000, f"epochs must be between 1 and 1000 (got {self.epochs})")
         _check(0 <= self.seed < 2**31, f"seed must be between 0 and 2^31-1 (got {self.seed})")
         _check(0 <= self.patience <= 1000, f"patience must be between 0 and 1000 (got {self.patience})")
         _check(self.min_delta >= 0, f"min_delta must be >= 0 (got {self.min_delta})")
-        _check(self.validation in ("test", "holdout"),
-               f"validation must be 'test' or 'holdout' (got {self.validation!r})")
+        _check(
+            self.validation in ("test", "holdout"),
+            f"validation must be 'test' or 'holdout' (got {self.validation!r})",
+        )
         _check(0 < self.val_fraction < 1, f"val_fraction must be in (0, 1) (got {self.val_fraction})")
         _check(0 <= self.limit <= 60000, f"limit must be between 0 (all) and 60000 (got {self.limit})")
         _check(0 < self.train_fraction <= 1, f"train_fraction must be in (0, 1] (got {self.train_fraction})")
-        _check(0 <= self.val_images <= 60000, f"val_images must be between 0 (auto) and 60000 (got {self.val_images})")
-        _check(self.device in ("auto", "cpu", "cuda", "mps") or self.device.startswith("cuda:"),
-               f"device must be auto, cpu, cuda or mps (got {self.device!r})")
+        _check(
+            0 <= self.val_images <= 60000,
+            f"val_images must be between 0 (auto) and 60000 (got {self.val_images})",
+        )
+        _check(
+            self.device in ("auto", "cpu", "cuda", "mps") or self.device.startswith("cuda:"),
+            f"device must be auto, cpu, cuda or mps (got {self.device!r})",
+        )
 
 
 @dataclass(frozen=True)
 class RunSpec:
     """What a training job needs: the model, the training hyperparameters, an optional run id."""
+
     model: ModelConfig
     train: TrainConfig = field(default_factory=TrainConfig)
     name: str | None = None
@@ -239,15 +298,20 @@ class RunSpec:
         return {"model": self.model.to_dict(), "train": self.train.to_dict(), "name": self.name}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "RunSpec":
+    def from_dict(cls, d: dict[str, Any]) -> RunSpec:
         unknown = sorted(set(d) - {"model", "train", "name"})
         _check(not unknown, f"unknown run spec keys: {', '.join(unknown)}")
-        return cls(model_config_from_dict(d["model"]), TrainConfig.from_dict(d.get("train", {})), d.get("name"))
+        return cls(
+            model_config_from_dict(d["model"]), TrainConfig.from_dict(d.get("train", {})), d.get("name")
+        )
 
 
 def config_key(model: dict, train: dict, ignore: Iterable[tuple[str, str]] = (("train", "device"),)) -> str:
     """Model and train configs (as dicts) as one canonical string, without the ignored (section, key)s:
     two runs with equal keys are the same experiment (by default wherever they were trained)."""
     ignore = set(ignore)
-    parts = {sec: {k: v for k, v in d.items() if (sec, k) not in ignore} for sec, d in (("model", model), ("train", train))}
+    parts = {
+        sec: {k: v for k, v in d.items() if (sec, k) not in ignore}
+        for sec, d in (("model", model), ("train", train))
+    }
     return json.dumps(parts, sort_keys=True)

@@ -1,4 +1,5 @@
 """Fashion-MNIST as uint8 tensors (the files are read by fmnist_core.files); splits; noise for denoising."""
+
 from __future__ import annotations
 
 import os
@@ -7,8 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .files import (CLASS_NAMES, DEBIAN_DIR, FILES, DataError, candidate_dirs, find_data,  # noqa: F401
-                    read_idx, read_split)
+from .files import CLASS_NAMES, DEBIAN_DIR, FILES, DataError, candidate_dirs, find_data, read_idx, read_split  # noqa: F401
 
 NOISE_KINDS = {
     "gaussian": "Gaussian, std = level",
@@ -21,6 +21,7 @@ NOISE_KINDS = {
 @dataclass(frozen=True)
 class FashionMNIST:
     """The whole dataset in memory: images (N, 1, 28, 28) uint8, labels (N,) int64."""
+
     train_images: torch.Tensor
     train_labels: torch.Tensor
     test_images: torch.Tensor
@@ -42,12 +43,13 @@ def load_fashion_mnist(data_dir: str | os.PathLike | None = None, download: bool
 @dataclass(frozen=True)
 class Split:
     """The tensors one run trains and validates on (uint8 images, int64 labels)."""
+
     x_train: torch.Tensor
     y_train: torch.Tensor
     x_val: torch.Tensor
     y_val: torch.Tensor
-    validation: str   # "test" | "holdout"
-    val_of: int = 0   # the size of the validation set the sample was drawn from (0: not a sample)
+    validation: str  # "test" | "holdout"
+    val_of: int = 0  # the size of the validation set the sample was drawn from (0: not a sample)
 
     def describe(self) -> dict:
         d = {"validation": self.validation, "n_train": len(self.y_train), "n_val": len(self.y_val)}
@@ -56,15 +58,22 @@ class Split:
         return d
 
 
-MIN_VAL_SAMPLE = 1000    # validation images of a run on a fraction of the data (its loss still reads to ~1%)
+MIN_VAL_SAMPLE = 1000  # validation images of a run on a fraction of the data (its loss still reads to ~1%)
 
 
 def _sample(n: int, k: int, seed: int) -> torch.Tensor:
     return torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:k].sort().values
 
 
-def make_split(ds: FashionMNIST, validation: str = "test", val_fraction: float = 0.1, seed: int = 0,
-               limit: int = 0, train_fraction: float = 1.0, val_images: int = 0) -> Split:
+def make_split(
+    ds: FashionMNIST,
+    validation: str = "test",
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    limit: int = 0,
+    train_fraction: float = 1.0,
+    val_images: int = 0,
+) -> Split:
     """Validation on the official test set (as the reports did) or on a seeded held-out part of train.
 
     limit keeps the first N training images (and at most N validation images, for quick looks);
@@ -83,7 +92,7 @@ def make_split(ds: FashionMNIST, validation: str = "test", val_fraction: float =
         x_val, y_val = ds.test_images, ds.test_labels
     if limit:
         x, y = x[:limit], y[:limit]
-        x_val, y_val = x_val[:max(limit, 200)], y_val[:max(limit, 200)]
+        x_val, y_val = x_val[: max(limit, 200)], y_val[: max(limit, 200)]
     if train_fraction < 1.0:
         keep = max(10, int(round(len(y) * train_fraction)))
         idx = _sample(len(y), keep, seed + 104729)
@@ -139,7 +148,11 @@ def add_noise(x: torch.Tensor, kind: str, level: float, seed: int = 0) -> torch.
             lefts = torch.randint(0, w - side + 1, (n,), generator=g)
             rows = torch.arange(h).view(1, h, 1)
             cols = torch.arange(w).view(1, 1, w)
-            m = ((rows >= tops.view(n, 1, 1)) & (rows < (tops + side).view(n, 1, 1))
-                 & (cols >= lefts.view(n, 1, 1)) & (cols < (lefts + side).view(n, 1, 1)))
+            m = (
+                (rows >= tops.view(n, 1, 1))
+                & (rows < (tops + side).view(n, 1, 1))
+                & (cols >= lefts.view(n, 1, 1))
+                & (cols < (lefts + side).view(n, 1, 1))
+            )
             noisy[m.view(n, 1, h, w).expand_as(noisy).to(x.device)] = 0.0
     return noisy.clamp_(0.0, 1.0)

@@ -4,12 +4,13 @@ Timing a few real training steps (the same train_step fit() runs, with the same 
 optimizer) and one validation batch here, now, beats scaling runs measured elsewhere: a shipped
 run's seconds per epoch say little about this CPU, its thread count or its load.
 """
+
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -18,14 +19,14 @@ from .data import FashionMNIST, make_split
 from .models import build_model
 from .train import evaluate, make_optimizer, prepare_model, resolve_device, train_step
 
-EPOCH_OVERHEAD = 0.02     # seconds per epoch beyond the steps: the batch-order gather, saving the epoch
-RUN_OVERHEAD = 0.3        # seconds per run: building the model and split, creating the run folder
+EPOCH_OVERHEAD = 0.02  # seconds per epoch beyond the steps: the batch-order gather, saving the epoch
+RUN_OVERHEAD = 0.3  # seconds per run: building the model and split, creating the run folder
 
 
 @dataclass(frozen=True)
 class StepTimes:
-    train_image: float    # seconds per training image: forward, backward, optimizer step
-    eval_image: float     # seconds per validation image: forward only
+    train_image: float  # seconds per training image: forward, backward, optimizer step
+    eval_image: float  # seconds per validation image: forward only
 
 
 _MEMO: dict[str, StepTimes] = {}
@@ -53,7 +54,7 @@ def _measure(spec: RunSpec, device: torch.device, budget: float) -> StepTimes:
     model_cfg = spec.model.replace(encoder_run="random") if hasattr(spec.model, "encoder_run") else spec.model
     model = prepare_model(build_model(model_cfg), device)
     opt = make_optimizer(model, spec.train)
-    train_step(model, opt, x, y)                       # first step: allocations, kernel selection
+    train_step(model, opt, x, y)  # first step: allocations, kernel selection
     steps, t0 = 0, time.perf_counter()
     while steps < 1 or (time.perf_counter() - t0 < budget and steps < 50):
         train_step(model, opt, x, y)
@@ -70,7 +71,9 @@ def _measure(spec: RunSpec, device: torch.device, budget: float) -> StepTimes:
 def estimate_seconds(spec: RunSpec, ds: FashionMNIST, epochs: int | None = None) -> float:
     """Seconds to train `spec` (all its epochs, or `epochs`) on this device, from a calibration."""
     cfg = spec.train
-    split = make_split(ds, cfg.validation, cfg.val_fraction, cfg.seed, cfg.limit, cfg.train_fraction, cfg.val_images)
+    split = make_split(
+        ds, cfg.validation, cfg.val_fraction, cfg.seed, cfg.limit, cfg.train_fraction, cfg.val_images
+    )
     t = calibrate(spec)
     n_train, n_val = len(split.y_train), len(split.y_val)
     # a partial last batch costs about as much as a full one
@@ -84,7 +87,9 @@ def plan_seconds(plan, estimate: Callable[[RunSpec], float | None]) -> tuple[flo
     own measured pace."""
     total, unknown = 0.0, set()
     for r in plan.runs:
-        pace = r.info.summary.get("seconds_per_epoch") if r.status == "running" and r.info is not None else None
+        pace = (
+            r.info.summary.get("seconds_per_epoch") if r.status == "running" and r.info is not None else None
+        )
         if pace:
             total += pace * max(r.spec.train.epochs - r.epochs_done, 0)
         elif r.status != "done":

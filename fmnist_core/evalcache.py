@@ -16,14 +16,15 @@ Entries (all on the official test set):
     denoise-CLF-KIND  in the autoencoder's folder: classifier CLF's accuracy on noisy images, raw
                     and denoised by the autoencoder, at denoise_levels(KIND)
 """
+
 from __future__ import annotations
 
 import hashlib
 import io
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -35,8 +36,8 @@ from .evaluate import autoencoder_figures, denoise_classify_sweep, noise_sweep, 
 from .registry import Registry, RunError, atomic_write_bytes
 
 VERSION = 1
-NOISE_IMAGES = 1000       # the first test images, per point of a noise curve (a whole grid: ~7 s per conv AE)
-NOISE_SEED = 0            # the noise the cached figures use; another seed is computed on the spot
+NOISE_IMAGES = 1000  # the first test images, per point of a noise curve (a whole grid: ~7 s per conv AE)
+NOISE_SEED = 0  # the noise the cached figures use; another seed is computed on the spot
 
 
 def _steps(top: float, step: float) -> tuple[float, ...]:
@@ -45,14 +46,14 @@ def _steps(top: float, step: float) -> tuple[float, ...]:
 
 # kind -> the noise levels cached (and offered by the Reconstructions page's slider)
 NOISE_GRID: dict[str, tuple[float, ...]] = {
-    "gaussian": _steps(1.0, 0.1),           # std
-    "gaussian_image": _steps(2.0, 0.1),     # intensity times the image's own mean and std (report B)
-    "salt_pepper": _steps(0.5, 0.05),       # fraction of pixels
-    "mask": _steps(0.5, 0.05),              # fraction of the area
+    "gaussian": _steps(1.0, 0.1),  # std
+    "gaussian_image": _steps(2.0, 0.1),  # intensity times the image's own mean and std (report B)
+    "salt_pepper": _steps(0.5, 0.05),  # fraction of pixels
+    "mask": _steps(0.5, 0.05),  # fraction of the area
 }
 assert set(NOISE_GRID) == set(NOISE_KINDS)
 
-Progress = Callable[[float, str], None]     # (fraction done, what is being computed)
+Progress = Callable[[float, str], None]  # (fraction done, what is being computed)
 
 
 def denoise_levels(kind: str) -> tuple[float, ...]:
@@ -111,8 +112,12 @@ class EvalCache:
     load_model: how to get a run's model (the app passes its cached loader); load_data: the dataset.
     """
 
-    def __init__(self, registry: Registry, load_data: Callable[[], FashionMNIST],
-                 load_model: Callable[[str], nn.Module] | None = None):
+    def __init__(
+        self,
+        registry: Registry,
+        load_data: Callable[[], FashionMNIST],
+        load_model: Callable[[str], nn.Module] | None = None,
+    ):
         self.registry = registry
         self.load_data = load_data
         self.load_model = load_model or registry.load_model
@@ -126,24 +131,34 @@ class EvalCache:
             def compute(p):
                 p(0.0, f"reconstructing the 10,000 test images with {run_id}")
                 r = autoencoder_figures(self.load_model(run_id), self.load_data().test_images)
-                return {"mse_per_image": r["mse_per_image"].astype(np.float32),
-                        "pixel_mse": r["pixel_mse"].astype(np.float32), "psnr": np.array(r["psnr"])}
+                return {
+                    "mse_per_image": r["mse_per_image"].astype(np.float32),
+                    "pixel_mse": r["pixel_mse"].astype(np.float32),
+                    "psnr": np.array(r["psnr"]),
+                }
         else:
             shapes = {"probs": (-1, 10), "pred": (-1,)}
 
             def compute(p):
                 p(0.0, f"classifying the 10,000 test images with {run_id}")
                 probs = predict_proba(self.load_model(run_id), self.load_data().test_images)
-                return {"probs": probs.numpy().astype(np.float32), "pred": probs.argmax(1).numpy().astype(np.uint8)}
+                return {
+                    "probs": probs.numpy().astype(np.float32),
+                    "pred": probs.argmax(1).numpy().astype(np.uint8),
+                }
+
         return self._entry(run_id, "test", [run_id], {}, shapes, compute, progress)
 
     def confusion(self, run_id: str, progress: Progress | None = None) -> np.ndarray:
         """A classifier's (10, 10) confusion matrix on the test set: all a study needs of it, so it is kept
         when the run ships without its weights."""
+
         def compute(p):
             from . import metrics
+
             pred = torch.as_tensor(self.test(run_id, p)["pred"].astype(np.int64))
             return {"cm": metrics.confusion_matrix(pred, self.load_data().test_labels).numpy()}
+
         return self._entry(run_id, "confusion", [run_id], {}, {"cm": (10, 10)}, compute, progress)["cm"]
 
     def noise(self, run_id: str, kind: str, progress: Progress | None = None) -> dict[str, np.ndarray]:
@@ -154,13 +169,22 @@ class EvalCache:
 
         def compute(p):
             p(0.0, f"{run_id}: {len(levels)} levels of {kind.replace('_', ' ')} noise")
-            sweep = noise_sweep(self.load_model(run_id), self.load_data().test_images[:NOISE_IMAGES], kind,
-                                list(levels), NOISE_SEED, progress=lambda f: p(f, f"{run_id}: {kind} noise"))
+            sweep = noise_sweep(
+                self.load_model(run_id),
+                self.load_data().test_images[:NOISE_IMAGES],
+                kind,
+                list(levels),
+                NOISE_SEED,
+                progress=lambda f: p(f, f"{run_id}: {kind} noise"),
+            )
             return {"level": np.array(levels)} | {k: np.array([s[k] for s in sweep]) for k in keys}
+
         shapes = {k: (len(levels),) for k in ("level", *keys)}
         return self._entry(run_id, f"noise-{kind}", [run_id], params, shapes, compute, progress)
 
-    def denoise(self, clf_id: str, ae_id: str, kind: str, progress: Progress | None = None) -> dict[str, np.ndarray]:
+    def denoise(
+        self, clf_id: str, ae_id: str, kind: str, progress: Progress | None = None
+    ) -> dict[str, np.ndarray]:
         """A classifier's accuracy on noisy test images, raw and denoised by the autoencoder first."""
         levels = denoise_levels(kind)
         params = {"kind": kind, "levels": list(levels), "images": NOISE_IMAGES, "seed": NOISE_SEED}
@@ -168,25 +192,41 @@ class EvalCache:
         def compute(p):
             p(0.0, f"classifying noisy and denoised images ({ae_id} → {clf_id})")
             ds = self.load_data()
-            sweep = denoise_classify_sweep(self.load_model(clf_id), self.load_model(ae_id),
-                                           ds.test_images[:NOISE_IMAGES], ds.test_labels[:NOISE_IMAGES], kind,
-                                           list(levels), NOISE_SEED, progress=lambda f: p(f, f"denoise {kind}"))
-            return {"level": np.array(levels), "raw_acc": np.array([s["raw_acc"] for s in sweep]),
-                    "denoised_acc": np.array([s["denoised_acc"] for s in sweep])}
-        shapes = {k: (len(levels),) for k in ("level", "raw_acc", "denoised_acc")}
-        return self._entry(ae_id, f"denoise-{clf_id}-{kind}", [ae_id, clf_id], params, shapes, compute, progress)
+            sweep = denoise_classify_sweep(
+                self.load_model(clf_id),
+                self.load_model(ae_id),
+                ds.test_images[:NOISE_IMAGES],
+                ds.test_labels[:NOISE_IMAGES],
+                kind,
+                list(levels),
+                NOISE_SEED,
+                progress=lambda f: p(f, f"denoise {kind}"),
+            )
+            return {
+                "level": np.array(levels),
+                "raw_acc": np.array([s["raw_acc"] for s in sweep]),
+                "denoised_acc": np.array([s["denoised_acc"] for s in sweep]),
+            }
 
-    def curve(self, run_id: str, kind: str, levels: tuple[float, ...], images: int,
-              progress: Progress | None = None) -> dict[str, np.ndarray]:
+        shapes = {k: (len(levels),) for k in ("level", "raw_acc", "denoised_acc")}
+        return self._entry(
+            ae_id, f"denoise-{clf_id}-{kind}", [ae_id, clf_id], params, shapes, compute, progress
+        )
+
+    def curve(
+        self, run_id: str, kind: str, levels: tuple[float, ...], images: int, progress: Progress | None = None
+    ) -> dict[str, np.ndarray]:
         """An autoencoder's MSE against the clean image at `levels` of one noise on the first `images` test
         images (a study's denoising comparison; kept when the run ships without its weights)."""
         params = {"kind": kind, "levels": list(levels), "images": images, "seed": NOISE_SEED}
 
         def compute(p):
             p(0.0, f"{run_id}: {kind} noise at {len(levels)} levels")
-            sweep = noise_sweep(self.load_model(run_id), self.load_data().test_images[:images], kind, list(levels),
-                                NOISE_SEED)
+            sweep = noise_sweep(
+                self.load_model(run_id), self.load_data().test_images[:images], kind, list(levels), NOISE_SEED
+            )
             return {"level": np.array(levels), "mse": np.array([s["mse"] for s in sweep])}
+
         shapes = {"level": (len(levels),), "mse": (len(levels),)}
         return self._entry(run_id, f"curve-{kind}-{images}", [run_id], params, shapes, compute, progress)
 
@@ -194,6 +234,7 @@ class EvalCache:
         """The map of a run's codes: a seeded sample of test images, their codes' PCA (coordinates, mean,
         components, variance explained) and t-SNE coordinates."""
         from . import latent
+
         n_test = 10000
 
         def compute(p):
@@ -203,13 +244,27 @@ class EvalCache:
             pca = latent.pca_map(z)
             p(0.15, f"{run_id}: t-SNE of {len(idx):,} codes (about 15 s on a small CPU)")
             tsne = latent.tsne_map(z)
-            return {"index": idx, "pca": pca["xy"].astype(np.float32), "mean": pca["mean"],
-                    "components": pca["components"], "explained": pca["explained"], "tsne": tsne}
+            return {
+                "index": idx,
+                "pca": pca["xy"].astype(np.float32),
+                "mean": pca["mean"],
+                "components": pca["components"],
+                "explained": pca["explained"],
+                "tsne": tsne,
+            }
+
         n = min(latent.MAP_IMAGES, n_test)
-        shapes = {"index": (n,), "pca": (n, 2), "mean": (-1,), "components": (2, -1), "explained": (2,),
-                  "tsne": (n, 2)}
-        return self._entry(run_id, "latent", [run_id], {"images": n, "seed": latent.MAP_SEED}, shapes, compute,
-                           progress)
+        shapes = {
+            "index": (n,),
+            "pca": (n, 2),
+            "mean": (-1,),
+            "components": (2, -1),
+            "explained": (2,),
+            "tsne": (n, 2),
+        }
+        return self._entry(
+            run_id, "latent", [run_id], {"images": n, "seed": latent.MAP_SEED}, shapes, compute, progress
+        )
 
     def precompute(self, run_id: str, progress: Progress | None = None) -> None:
         """Everything the pages read about one run: its test entry and, for autoencoders, every noise kind."""
@@ -222,7 +277,7 @@ class EvalCache:
             elif name == "confusion":
                 self.confusion(run_id, sub)
             else:
-                self.noise(run_id, name[len("noise-"):], sub)
+                self.noise(run_id, name[len("noise-") :], sub)
 
     # -- storage ----------------------------------------------------------------------------
     def _is_ae(self, run_id: str) -> bool:
@@ -233,7 +288,7 @@ class EvalCache:
         for run_id in deps:
             path = self.registry.path(run_id) / "weights.pt"
             shipped = None if path.exists() else self.registry.info(run_id).results_only
-            if shipped is not None:     # shipped without weights: its kept entries stay valid
+            if shipped is not None:  # shipped without weights: its kept entries stay valid
                 weights[run_id] = shipped.get("weights_sha256")
             elif not path.exists():
                 raise RunError(f"run {run_id!r} has no weights on disk; pick another run or train it again")
@@ -241,14 +296,22 @@ class EvalCache:
                 weights[run_id] = weights_digest(path)
         return {"version": VERSION, "weights": weights, "params": params}
 
-    def _entry(self, owner: str, name: str, deps: list[str], params: dict, shapes: dict,
-               compute: Callable[[Progress], dict[str, np.ndarray]], progress: Progress | None) -> dict:
+    def _entry(
+        self,
+        owner: str,
+        name: str,
+        deps: list[str],
+        params: dict,
+        shapes: dict,
+        compute: Callable[[Progress], dict[str, np.ndarray]],
+        progress: Progress | None,
+    ) -> dict:
         path = self.registry.path(owner) / "eval" / f"{name}.npz"
         header = self._header(deps, params)
         found = _read(path, header, shapes)
         if found is not None:
             return found
-        with _lock(path):                       # two sessions asking at once compute it once
+        with _lock(path):  # two sessions asking at once compute it once
             found = _read(path, header, shapes)
             if found is not None:
                 return found
@@ -257,7 +320,7 @@ class EvalCache:
             arrays = compute(progress or (lambda f, what: None))
             try:
                 _write(path, header, arrays)
-            except OSError:                     # a read-only runs folder: still show the figures
+            except OSError:  # a read-only runs folder: still show the figures
                 pass
             if progress is not None:
                 progress(1.0, "done")
@@ -267,9 +330,14 @@ class EvalCache:
 def summarize_test(entry: dict[str, np.ndarray], labels: torch.Tensor) -> dict:
     """Accuracy, confusion matrix and scikit-learn's report from a classifier's cached test entry."""
     from . import metrics
-    pred = torch.as_tensor(entry["pred"].astype(np.int64))
-    labels = labels[:len(pred)]
-    cm = metrics.confusion_matrix(pred, labels)
-    return {"accuracy": metrics.accuracy(pred, labels), "correct": int((pred == labels).sum()), "n": len(labels),
-            "confusion_matrix": cm.numpy(), "report": metrics.classification_report(pred, labels)}
 
+    pred = torch.as_tensor(entry["pred"].astype(np.int64))
+    labels = labels[: len(pred)]
+    cm = metrics.confusion_matrix(pred, labels)
+    return {
+        "accuracy": metrics.accuracy(pred, labels),
+        "correct": int((pred == labels).sum()),
+        "n": len(labels),
+        "confusion_matrix": cm.numpy(),
+        "report": metrics.classification_report(pred, labels),
+    }

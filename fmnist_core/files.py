@@ -3,6 +3,7 @@
 No torch here: the app's first page shows sample images with this alone, before torch (2 s to
 import) is loaded. fmnist_core.data turns the arrays into tensors for training.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -12,10 +13,21 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+
 from .errors import DataError  # noqa: F401  (re-exported)
 
-CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+CLASS_NAMES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -26,9 +38,11 @@ FILES = {
 EXPECTED_COUNTS = {"train": 60000, "test": 10000}
 
 
-HOW_TO_GET = ("get Fashion-MNIST one of three ways: pass --data-dir or set FMNIST_DATA_DIR to a folder "
-              "with the four IDX files; install Debian's package (apt-get install dataset-fashion-mnist); "
-              "or allow torchvision to download it into ./data")
+HOW_TO_GET = (
+    "get Fashion-MNIST one of three ways: pass --data-dir or set FMNIST_DATA_DIR to a folder "
+    "with the four IDX files; install Debian's package (apt-get install dataset-fashion-mnist); "
+    "or allow torchvision to download it into ./data"
+)
 
 
 def read_idx(path: Path, expected_ndim: int) -> np.ndarray:
@@ -52,7 +66,9 @@ def read_idx(path: Path, expected_ndim: int) -> np.ndarray:
     for d in dims:
         n *= d
     if len(raw) - header != n:
-        raise DataError(f"{path} holds {len(raw) - header} bytes of data, its header promises {n}; re-download it")
+        raise DataError(
+            f"{path} holds {len(raw) - header} bytes of data, its header promises {n}; re-download it"
+        )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
@@ -90,17 +106,18 @@ def find_data(data_dir: str | os.PathLike | None = None, download: bool = True) 
     if download:
         try:
             from torchvision.datasets import FashionMNIST
+
             FashionMNIST("data", train=True, download=True)
             FashionMNIST("data", train=False, download=True)
         except Exception as e:  # network errors come in many types
-            raise DataError(f"Fashion-MNIST not found in ./data or {DEBIAN_DIR} and the download failed "
-                            f"({type(e).__name__}); {HOW_TO_GET}") from None
+            raise DataError(
+                f"Fashion-MNIST not found in ./data or {DEBIAN_DIR} and the download failed "
+                f"({type(e).__name__}); {HOW_TO_GET}"
+            ) from None
         files = _files_in(Path("data") / "FashionMNIST" / "raw")
         if files:
             return files
     raise DataError(f"Fashion-MNIST not found in ./data or {DEBIAN_DIR}; {HOW_TO_GET}")
-
-
 
 
 def read_split(files: dict[str, Path], split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -109,8 +126,10 @@ def read_split(files: dict[str, Path], split: str) -> tuple[np.ndarray, np.ndarr
     labels = read_idx(files[f"{split}_labels"], 1)
     n = EXPECTED_COUNTS[split]
     if images.shape != (n, 28, 28):
-        raise DataError(f"{files[f'{split}_images']} holds images of shape {tuple(images.shape)}, "
-                        f"expected ({n}, 28, 28); re-download the data")
+        raise DataError(
+            f"{files[f'{split}_images']} holds images of shape {tuple(images.shape)}, "
+            f"expected ({n}, 28, 28); re-download the data"
+        )
     if labels.shape != (n,):
         raise DataError(f"{files[f'{split}_labels']} holds {labels.shape[0]} labels, expected {n}")
     if int(labels.max()) > 9:
@@ -121,4 +140,6 @@ def read_split(files: dict[str, Path], split: str) -> tuple[np.ndarray, np.ndarr
 def sample_per_class(labels: np.ndarray, per_class: int, seed: int) -> np.ndarray:
     """Indices of `per_class` seeded random images of each class, class by class."""
     rng = np.random.default_rng(seed)
-    return np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:per_class] for c in range(len(CLASS_NAMES))])
+    return np.concatenate(
+        [rng.permutation(np.flatnonzero(labels == c))[:per_class] for c in range(len(CLASS_NAMES))]
+    )

@@ -4,6 +4,7 @@ Every browser tab (and the CLI's `study`) shares one JobQueue per runs folder, s
 run side by side on a small CPU. The run folder stays the source of truth: a job only holds
 live progress (batch, ETA) that the folder does not.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -11,9 +12,9 @@ import json
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .config import RunSpec
 from .data import FashionMNIST
@@ -22,8 +23,8 @@ from .registry import Registry
 from .train import BatchProgress, FitState, train_run
 
 ACTIVE = ("queued", "running")
-MAX_PER_OWNER = 5         # queued or running jobs one browser session may have
-MAX_JOBS = 20             # ... and all sessions together: a stranger cannot fill the machine for days
+MAX_PER_OWNER = 5  # queued or running jobs one browser session may have
+MAX_JOBS = 20  # ... and all sessions together: a stranger cannot fill the machine for days
 
 
 class QueueFull(RuntimeError):
@@ -35,10 +36,12 @@ class Job:
     job_id: int
     spec: RunSpec
     label: str
-    group: str | None = None               # e.g. a study's name
-    command: str | None = None             # what the run folder records as its origin
-    owner: str | None = None               # the browser session that queued it (for the per-session cap)
-    status: str = "queued"                 # queued | running | completed | early_stopped | stopped | failed | cancelled | diverged
+    group: str | None = None  # e.g. a study's name
+    command: str | None = None  # what the run folder records as its origin
+    owner: str | None = None  # the browser session that queued it (for the per-session cap)
+    status: str = (
+        "queued"  # queued | running | completed | early_stopped | stopped | failed | cancelled | diverged
+    )
     run_id: str | None = None
     progress: BatchProgress | None = None
     history: list[dict] = field(default_factory=list)
@@ -46,7 +49,7 @@ class Job:
     submitted: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
-    evaluating: bool = False               # done, and its test-set evaluations for the pages are being computed
+    evaluating: bool = False  # done, and its test-set evaluations for the pages are being computed
     stop_event: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
@@ -71,8 +74,14 @@ class JobQueue:
         self._worker: threading.Thread | None = None
 
     # -- submitting and stopping ----------------------------------------------------------
-    def submit(self, spec: RunSpec, label: str | None = None, group: str | None = None,
-               command: str | None = None, owner: str | None = None) -> tuple[Job, bool]:
+    def submit(
+        self,
+        spec: RunSpec,
+        label: str | None = None,
+        group: str | None = None,
+        command: str | None = None,
+        owner: str | None = None,
+    ) -> tuple[Job, bool]:
         """Queue a job; an identical spec already queued or running is returned instead (double clicks).
         Raises QueueFull past MAX_PER_OWNER active jobs of one owner (a browser session) or MAX_JOBS in all."""
         key = json.dumps(spec.to_dict(), sort_keys=True)
@@ -82,11 +91,20 @@ class JobQueue:
                 if job.key == key:
                     return job, False
             if owner is not None and sum(j.owner == owner for j in active) >= MAX_PER_OWNER:
-                raise QueueFull(f"you have {MAX_PER_OWNER} jobs queued or running already; wait for one to finish "
-                                "or stop one on the Train page")
+                raise QueueFull(
+                    f"you have {MAX_PER_OWNER} jobs queued or running already; wait for one to finish "
+                    "or stop one on the Train page"
+                )
             if len(active) >= MAX_JOBS:
                 raise QueueFull(f"the queue holds {MAX_JOBS} jobs already; try again when some have finished")
-            job = Job(next(self._ids), spec, label or spec.name or spec.model.kind, group, command=command, owner=owner)
+            job = Job(
+                next(self._ids),
+                spec,
+                label or spec.name or spec.model.kind,
+                group,
+                command=command,
+                owner=owner,
+            )
             self._jobs.append(job)
             self._ensure_worker()
             self._wake.notify_all()
@@ -125,13 +143,19 @@ class JobQueue:
             queued = [j.job_id for j in self._jobs if j.status == "queued"]
         return queued.index(job_id) + 1 if job_id in queued else 0
 
-    def wait(self, job_ids: list[int] | None = None, timeout: float | None = None, evaluated: bool = False) -> bool:
+    def wait(
+        self, job_ids: list[int] | None = None, timeout: float | None = None, evaluated: bool = False
+    ) -> bool:
         """Block until the given jobs (default all) are done (and evaluated, if asked); False on timeout."""
         end = None if timeout is None else time.time() + timeout
         with self._lock:
             while True:
-                pending = [j for j in self._jobs if (job_ids is None or j.job_id in job_ids)
-                           and (not j.done or (evaluated and j.evaluating))]
+                pending = [
+                    j
+                    for j in self._jobs
+                    if (job_ids is None or j.job_id in job_ids)
+                    and (not j.done or (evaluated and j.evaluating))
+                ]
                 if not pending:
                     return True
                 left = None if end is None else end - time.time()
@@ -190,8 +214,16 @@ class JobQueue:
 
         try:
             ds = self._load_data()
-            run_id = train_run(job.spec, ds, self.registry, on_batch, on_epoch, job.stop_event, on_created,
-                               command=job.command or f"app job: {job.label}")
+            run_id = train_run(
+                job.spec,
+                ds,
+                self.registry,
+                on_batch,
+                on_epoch,
+                job.stop_event,
+                on_created,
+                command=job.command or f"app job: {job.label}",
+            )
             job.status = self.registry.info(run_id).summary.get("status", "completed")
         except Exception as e:  # a failed job reports and leaves the queue working
             job.status = "failed"

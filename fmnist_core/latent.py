@@ -5,9 +5,10 @@ what each conv layer sees of one image, and why a class was chosen (Captum's att
 classifier's encoder output before its head, the deep CNN's flattened conv features, the MLP's hidden
 layer. Only autoencoders can decode a code back into an image.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -16,7 +17,7 @@ from torch import nn
 from .config import AUTOENCODER_KINDS
 from .data import to_float
 
-MAP_IMAGES = 3000        # a seeded sample of the test set for the map: t-SNE of 3,000 codes takes ~15 s here
+MAP_IMAGES = 3000  # a seeded sample of the test set for the map: t-SNE of 3,000 codes takes ~15 s here
 MAP_SEED = 0
 
 
@@ -31,7 +32,7 @@ def code_layer(model: nn.Module) -> nn.Module:
         return model.encoder
     if kind == "cnn":
         return model.features
-    return model.net[:3]                                   # MLP: flatten, hidden linear, ReLU
+    return model.net[:3]  # MLP: flatten, hidden linear, ReLU
 
 
 @torch.inference_mode()
@@ -39,13 +40,13 @@ def codes(model: nn.Module, images: torch.Tensor, batch_size: int = 500) -> np.n
     """(N, 1, 28, 28) images -> (N, d) codes, in eval mode."""
     model.eval()
     layer = code_layer(model)
-    out = [layer(_float(images[i:i + batch_size])).flatten(1) for i in range(0, len(images), batch_size)]
+    out = [layer(_float(images[i : i + batch_size])).flatten(1) for i in range(0, len(images), batch_size)]
     return torch.cat(out).numpy()
 
 
 def sample_indices(n_test: int, n: int = MAP_IMAGES, seed: int = MAP_SEED) -> np.ndarray:
     """A seeded sample of test-image indices, sorted."""
-    return np.sort(np.random.default_rng(seed).permutation(n_test)[:min(n, n_test)])
+    return np.sort(np.random.default_rng(seed).permutation(n_test)[: min(n, n_test)])
 
 
 def pca_map(z: np.ndarray) -> dict[str, np.ndarray]:
@@ -54,16 +55,24 @@ def pca_map(z: np.ndarray) -> dict[str, np.ndarray]:
     mean = z.mean(0)
     _, s, vt = np.linalg.svd(z - mean, full_matrices=False)
     comps = vt[:2]
-    var = s ** 2
-    return {"xy": (z - mean) @ comps.T, "mean": mean, "components": comps,
-            "explained": var[:2] / max(var.sum(), 1e-12)}
+    var = s**2
+    return {
+        "xy": (z - mean) @ comps.T,
+        "mean": mean,
+        "components": comps,
+        "explained": var[:2] / max(var.sum(), 1e-12),
+    }
 
 
 def tsne_map(z: np.ndarray, seed: int = MAP_SEED) -> np.ndarray:
     """t-SNE of the codes to (N, 2) (scikit-learn; PCA initialisation, seeded)."""
     from sklearn.manifold import TSNE
-    return TSNE(n_components=2, init="pca", random_state=seed, perplexity=30.0).fit_transform(
-        z.astype(np.float32)).astype(np.float32)
+
+    return (
+        TSNE(n_components=2, init="pca", random_state=seed, perplexity=30.0)
+        .fit_transform(z.astype(np.float32))
+        .astype(np.float32)
+    )
 
 
 @torch.inference_mode()
@@ -94,8 +103,10 @@ def feature_maps(model: nn.Module, image: torch.Tensor) -> list[tuple[str, np.nd
     model.eval()
     convs = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
     seen: dict[str, torch.Tensor] = {}
-    hooks = [m.register_forward_hook(lambda mod, inp, out, name=name: seen.__setitem__(name, out.relu()))
-             for name, m in convs]
+    hooks = [
+        m.register_forward_hook(lambda mod, inp, out, name=name: seen.__setitem__(name, out.relu()))
+        for name, m in convs
+    ]
     try:
         model(_float(image[None]))
     finally:
@@ -110,8 +121,9 @@ def first_filters(model: nn.Module) -> np.ndarray | None:
     return None if conv is None else conv.weight.detach()[:, 0].numpy()
 
 
-def attributions(model: nn.Module, image: torch.Tensor, target: int,
-                 progress: Callable[[float], None] | None = None) -> dict[str, np.ndarray]:
+def attributions(
+    model: nn.Module, image: torch.Tensor, target: int, progress: Callable[[float], None] | None = None
+) -> dict[str, np.ndarray]:
     """Why `target` was chosen for one image (1, 28, 28), two ways (Captum), each (28, 28):
 
     occlusion: how much the class's probability drops when a 4x4 patch is greyed out (positive: the
@@ -119,13 +131,21 @@ def attributions(model: nn.Module, image: torch.Tensor, target: int,
     black image to this one (positive: pushed toward the class).
     """
     from captum.attr import IntegratedGradients, Occlusion
+
     model.eval()
     x = _float(image[None]).clone().requires_grad_(True)
 
     def prob(inp: torch.Tensor) -> torch.Tensor:
         return model(inp).softmax(1)
-    occ = Occlusion(prob).attribute(x, target=target, sliding_window_shapes=(1, 4, 4), strides=(1, 2, 2), perturbations_per_eval=64,
-                                    baselines=0.5)
+
+    occ = Occlusion(prob).attribute(
+        x,
+        target=target,
+        sliding_window_shapes=(1, 4, 4),
+        strides=(1, 2, 2),
+        perturbations_per_eval=64,
+        baselines=0.5,
+    )
     if progress is not None:
         progress(0.5)
     ig = IntegratedGradients(prob).attribute(x, target=target, baselines=torch.zeros_like(x), n_steps=32)

@@ -1,4 +1,5 @@
 """Pure metric functions on tensors; the same keys everywhere (history, plots, tables, CLI JSON)."""
+
 from __future__ import annotations
 
 import math
@@ -21,7 +22,7 @@ def mse_per_image(recon: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def psnr(recon: torch.Tensor, target: torch.Tensor, max_value: float = 1.0) -> float:
     """Peak signal-to-noise ratio in dB of the mean squared error (inf for a perfect match)."""
     m = mse(recon, target)
-    return math.inf if m == 0 else 10.0 * math.log10(max_value ** 2 / m)
+    return math.inf if m == 0 else 10.0 * math.log10(max_value**2 / m)
 
 
 def edge_errors(pixel_mse, width: int = 2) -> tuple[float, float]:
@@ -42,7 +43,7 @@ def accuracy(pred: torch.Tensor, labels: torch.Tensor) -> float:
 def confusion_matrix(pred: torch.Tensor, labels: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
     """(C, C) counts: rows are true classes, columns predicted classes."""
     idx = labels.long() * num_classes + pred.long()
-    return torch.bincount(idx, minlength=num_classes ** 2).reshape(num_classes, num_classes)
+    return torch.bincount(idx, minlength=num_classes**2).reshape(num_classes, num_classes)
 
 
 def per_class_accuracy(cm: torch.Tensor) -> torch.Tensor:
@@ -67,15 +68,28 @@ def report_from_confusion(cm) -> dict:
     tp, support, predicted = cm.diag(), cm.sum(1), cm.sum(0)
     precision = torch.where(predicted > 0, tp / predicted.clamp_min(1), 0.0)
     recall = torch.where(support > 0, tp / support.clamp_min(1), 0.0)
-    f1 = torch.where(precision + recall > 0, 2 * precision * recall / (precision + recall).clamp_min(1e-300), 0.0)
+    f1 = torch.where(
+        precision + recall > 0, 2 * precision * recall / (precision + recall).clamp_min(1e-300), 0.0
+    )
     total = float(support.sum())
-    out: dict = {name: {"precision": float(precision[i]), "recall": float(recall[i]), "f1-score": float(f1[i]),
-                        "support": float(support[i])} for i, name in enumerate(CLASS_NAMES)}
+    out: dict = {
+        name: {
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1-score": float(f1[i]),
+            "support": float(support[i]),
+        }
+        for i, name in enumerate(CLASS_NAMES)
+    }
     out["accuracy"] = float(tp.sum()) / total if total else 0.0
     w = support / total if total else support
     for name, weights in (("macro avg", torch.full_like(support, 1.0 / len(support))), ("weighted avg", w)):
-        out[name] = {"precision": float((precision * weights).sum()), "recall": float((recall * weights).sum()),
-                     "f1-score": float((f1 * weights).sum()), "support": total}
+        out[name] = {
+            "precision": float((precision * weights).sum()),
+            "recall": float((recall * weights).sum()),
+            "f1-score": float((f1 * weights).sum()),
+            "support": total,
+        }
     return out
 
 

@@ -1,11 +1,12 @@
 """The networks of the five reports, each built from its config dataclass."""
+
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import (ClassifierConfig, CNNConfig, ConvAEConfig, DenseAEConfig, MLPConfig, ModelConfig)
+from .config import ClassifierConfig, CNNConfig, ConvAEConfig, DenseAEConfig, MLPConfig, ModelConfig
 
 
 class _ApplyMask(torch.autograd.Function):
@@ -29,11 +30,11 @@ def keep_mask(x: torch.Tensor, p: float) -> torch.Tensor:
     rand_like and about a seventh of the time of bernoulli_ (nn.Dropout's draw) on the CPU.
     """
     n = x.numel()
-    words = torch.empty((n + 3) // 4, dtype=torch.int64, device=x.device).random_()   # 63 random bits each
+    words = torch.empty((n + 3) // 4, dtype=torch.int64, device=x.device).random_()  # 63 random bits each
     bits = words.view(torch.int16)[:n]
     # lay the mask out in x's own memory order (x may be channels_last), so the multiply streams
     bits = bits.view(x.shape) if x.is_contiguous() else bits.as_strided(x.shape, x.stride())
-    return (bits & 0x7FFF) >= round(p * 32768)                                        # (x.shape) uniform in [0, 32768)
+    return (bits & 0x7FFF) >= round(p * 32768)  # (x.shape) uniform in [0, 32768)
 
 
 class Dropout(nn.Module):
@@ -51,7 +52,7 @@ class Dropout(nn.Module):
             return x
         if self.mode == "channel" and x.dim() == 4:
             return F.dropout2d(x, self.p, True)
-        mask = keep_mask(x, self.p).to(x.dtype).mul_(1.0 / (1.0 - self.p))   # 0 or 1/(1-p)
+        mask = keep_mask(x, self.p).to(x.dtype).mul_(1.0 / (1.0 - self.p))  # 0 or 1/(1-p)
         return _ApplyMask.apply(x, mask)
 
     def extra_repr(self) -> str:
@@ -68,10 +69,20 @@ class ConvEncoder(nn.Module):
         bn = (lambda c: nn.BatchNorm2d(c)) if cfg.batch_norm else (lambda c: nn.Identity())
         pool2 = nn.MaxPool2d(2) if cfg.second_pool == "max" else nn.AvgPool2d(2)
         self.features = nn.Sequential(
-            nn.Conv2d(1, c1, 3), bn(c1), nn.ReLU(), Dropout(p, mode), nn.MaxPool2d(2),   # (B, c1, 26, 26) -> (B, c1, 13, 13)
-            nn.Conv2d(c1, c2, 3), bn(c2), nn.ReLU(), Dropout(p, mode), pool2,            # (B, c2, 11, 11) -> (B, c2, 5, 5)
-            nn.Flatten(),                                                                # (B, c2 * 25)
-            nn.Linear(c2 * 25, cfg.latent_dim), nn.ReLU(), Dropout(p),                   # (B, n)
+            nn.Conv2d(1, c1, 3),
+            bn(c1),
+            nn.ReLU(),
+            Dropout(p, mode),
+            nn.MaxPool2d(2),  # (B, c1, 26, 26) -> (B, c1, 13, 13)
+            nn.Conv2d(c1, c2, 3),
+            bn(c2),
+            nn.ReLU(),
+            Dropout(p, mode),
+            pool2,  # (B, c2, 11, 11) -> (B, c2, 5, 5)
+            nn.Flatten(),  # (B, c2 * 25)
+            nn.Linear(c2 * 25, cfg.latent_dim),
+            nn.ReLU(),
+            Dropout(p),  # (B, n)
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -87,13 +98,21 @@ class ConvDecoder(nn.Module):
         p, mode = cfg.dropout, cfg.dropout_mode
         # Report A: kernel 3 + output_padding 1 gives (13-1)*2+3+1 = 28. Report C's AE 4 drops the
         # output padding for a larger kernel, (13-1)*2+4 = 28, which removes the edge stripes.
-        last = (nn.ConvTranspose2d(c1, 1, 3, stride=2, output_padding=1) if cfg.decoder == "output_padding"
-                else nn.ConvTranspose2d(c1, 1, 4, stride=2))
+        last = (
+            nn.ConvTranspose2d(c1, 1, 3, stride=2, output_padding=1)
+            if cfg.decoder == "output_padding"
+            else nn.ConvTranspose2d(c1, 1, 4, stride=2)
+        )
         self.layers = nn.Sequential(
-            nn.Linear(cfg.latent_dim, c2 * 25), nn.ReLU(), Dropout(p),       # (B, c2 * 25)
-            nn.Unflatten(1, (c2, 5, 5)),                                     # (B, c2, 5, 5)
-            nn.ConvTranspose2d(c2, c1, 5, stride=2), nn.ReLU(), Dropout(p, mode),  # (B, c1, 13, 13)
-            last, nn.Sigmoid(),                                              # (B, 1, 28, 28)
+            nn.Linear(cfg.latent_dim, c2 * 25),
+            nn.ReLU(),
+            Dropout(p),  # (B, c2 * 25)
+            nn.Unflatten(1, (c2, 5, 5)),  # (B, c2, 5, 5)
+            nn.ConvTranspose2d(c2, c1, 5, stride=2),
+            nn.ReLU(),
+            Dropout(p, mode),  # (B, c1, 13, 13)
+            last,
+            nn.Sigmoid(),  # (B, 1, 28, 28)
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -125,14 +144,18 @@ class DenseAutoencoder(nn.Module):
     def __init__(self, cfg: DenseAEConfig):
         super().__init__()
         self.cfg = cfg
-        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, cfg.latent_dim), nn.ReLU(), Dropout(cfg.dropout))
-        self.decoder = nn.Sequential(nn.Linear(cfg.latent_dim, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28)))
+        self.encoder = nn.Sequential(
+            nn.Flatten(), nn.Linear(784, cfg.latent_dim), nn.ReLU(), Dropout(cfg.dropout)
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(cfg.latent_dim, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28))
+        )
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x)   # (B, n)
+        return self.encoder(x)  # (B, n)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return self.decoder(z)   # (B, 1, 28, 28)
+        return self.decoder(z)  # (B, 1, 28, 28)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
@@ -146,8 +169,9 @@ class Classifier(nn.Module):
         self.cfg = cfg
         self.encoder = ConvEncoder(cfg.encoder_config())
         n, h = cfg.latent_dim, cfg.head_hidden
-        layers: list[nn.Module] = ([nn.Linear(n, h), nn.ReLU(), Dropout(cfg.dropout), nn.Linear(h, 10)] if h
-                                   else [nn.Linear(n, 10)])
+        layers: list[nn.Module] = (
+            [nn.Linear(n, h), nn.ReLU(), Dropout(cfg.dropout), nn.Linear(h, 10)] if h else [nn.Linear(n, 10)]
+        )
         if cfg.final_relu:  # reports A and C put a ReLU before the softmax
             layers.append(nn.ReLU())
         self.head = nn.Sequential(*layers)
@@ -170,13 +194,26 @@ class DeepCNN(nn.Module):
         self.cfg = cfg
         p = cfg.dropout
         self.features = nn.Sequential(
-            nn.Conv2d(1, 12, 3, padding=1), nn.BatchNorm2d(12), nn.ReLU(), nn.MaxPool2d(2, 2),  # (B, 12, 14, 14)
-            nn.Conv2d(12, 24, 3), nn.BatchNorm2d(24), nn.ReLU(), nn.MaxPool2d(2, 2),            # (B, 24, 6, 6)
-            nn.Flatten(),                                                                       # (B, 864)
+            nn.Conv2d(1, 12, 3, padding=1),
+            nn.BatchNorm2d(12),
+            nn.ReLU(),
+            nn.MaxPool2d(2, 2),  # (B, 12, 14, 14)
+            nn.Conv2d(12, 24, 3),
+            nn.BatchNorm2d(24),
+            nn.ReLU(),
+            nn.MaxPool2d(2, 2),  # (B, 24, 6, 6)
+            nn.Flatten(),  # (B, 864)
         )
         # The report lists the linear sizes only; a ReLU between them (else they collapse into one).
-        self.head = nn.Sequential(nn.Linear(864, 600), nn.ReLU(), Dropout(p),
-                                  nn.Linear(600, 100), nn.ReLU(), Dropout(p), nn.Linear(100, 10))
+        self.head = nn.Sequential(
+            nn.Linear(864, 600),
+            nn.ReLU(),
+            Dropout(p),
+            nn.Linear(600, 100),
+            nn.ReLU(),
+            Dropout(p),
+            nn.Linear(100, 10),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
@@ -188,15 +225,25 @@ class MLP(nn.Module):
     def __init__(self, cfg: MLPConfig):
         super().__init__()
         self.cfg = cfg
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, cfg.hidden), nn.ReLU(), Dropout(cfg.dropout),
-                                 nn.Linear(cfg.hidden, 10))
+        self.net = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(784, cfg.hidden),
+            nn.ReLU(),
+            Dropout(cfg.dropout),
+            nn.Linear(cfg.hidden, 10),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
 
-_BUILDERS = {"conv_ae": ConvAutoencoder, "dense_ae": DenseAutoencoder, "classifier": Classifier,
-             "cnn": DeepCNN, "mlp": MLP}
+_BUILDERS = {
+    "conv_ae": ConvAutoencoder,
+    "dense_ae": DenseAutoencoder,
+    "classifier": Classifier,
+    "cnn": DeepCNN,
+    "mlp": MLP,
+}
 
 
 def build_model(cfg: ModelConfig) -> nn.Module:

@@ -4,6 +4,7 @@ Fashion-MNIST items are light objects on a black background, trimmed and scaled 
 longer side fills the 28x28 frame, centred. We do the same: grayscale (transparency
 flattened onto white), invert a light background, crop to the object, scale, centre.
 """
+
 from __future__ import annotations
 
 import io
@@ -13,19 +14,20 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
+
 from .errors import ImageError  # noqa: F401  (re-exported)
 
-MAX_BYTES = 30 * 1024 * 1024      # 30 MB per file
-MAX_PIXELS = 50_000_000           # e.g. 7000 x 7000; a 20000 x 20000 image is refused before decoding
+MAX_BYTES = 30 * 1024 * 1024  # 30 MB per file
+MAX_PIXELS = 50_000_000  # e.g. 7000 x 7000; a 20000 x 20000 image is refused before decoding
 SUPPORTED = "PNG, JPEG, WebP, BMP or GIF"
 
 
 @dataclass
 class Prepared:
-    original: Image.Image      # what the user gave, as RGB (first frame), for display
-    image28: np.ndarray        # (28, 28) uint8, light object on black
-    tensor: torch.Tensor       # (1, 1, 28, 28) float in [0, 1]
-    notes: list[str]           # what preprocessing did, for the user (e.g. "inverted a light background")
+    original: Image.Image  # what the user gave, as RGB (first frame), for display
+    image28: np.ndarray  # (28, 28) uint8, light object on black
+    tensor: torch.Tensor  # (1, 1, 28, 28) float in [0, 1]
+    notes: list[str]  # what preprocessing did, for the user (e.g. "inverted a light background")
 
 
 def open_image(data: bytes) -> tuple[Image.Image, list[str]]:
@@ -41,7 +43,9 @@ def open_image(data: bytes) -> tuple[Image.Image, list[str]]:
             img = Image.open(io.BytesIO(data))
             w, h = img.size
             if w * h > MAX_PIXELS:
-                raise ImageError(f"the image is {w}x{h} pixels; use one under {MAX_PIXELS // 1_000_000} megapixels")
+                raise ImageError(
+                    f"the image is {w}x{h} pixels; use one under {MAX_PIXELS // 1_000_000} megapixels"
+                )
             if getattr(img, "n_frames", 1) > 1:
                 notes.append(f"animated image: used the first of its {img.n_frames} frames")
             img.seek(0)
@@ -49,7 +53,9 @@ def open_image(data: bytes) -> tuple[Image.Image, list[str]]:
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"the image has too many pixels; use one under {MAX_PIXELS // 1_000_000} megapixels") from None
+        raise ImageError(
+            f"the image has too many pixels; use one under {MAX_PIXELS // 1_000_000} megapixels"
+        ) from None
     except UnidentifiedImageError:
         raise ImageError(f"this file is not an image we can read; use a {SUPPORTED} file") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
@@ -87,7 +93,7 @@ def prepare_array(gray: np.ndarray, notes: list[str] | None = None) -> Prepared 
         return None
     gray = gray / peak
     ys, xs = np.nonzero(gray > 0.1)
-    crop = gray[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    crop = gray[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     h, w = crop.shape
     scale = 28.0 / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
@@ -113,10 +119,15 @@ def prepare_image(data: bytes | Image.Image) -> Prepared:
         img.thumbnail((2048, 2048))
     prepared = prepare_array(to_gray(img), notes)
     if prepared is None:
-        raise ImageError("the image is blank (nothing stands out from the background); "
-                         "use an image of one piece of clothing")
-    prepared.original = img.convert("RGBA").convert("RGB") if img.mode not in ("I;16", "I;16B", "I;16L", "I", "F") \
+        raise ImageError(
+            "the image is blank (nothing stands out from the background); "
+            "use an image of one piece of clothing"
+        )
+    prepared.original = (
+        img.convert("RGBA").convert("RGB")
+        if img.mode not in ("I;16", "I;16B", "I;16L", "I", "F")
         else Image.fromarray((to_gray(img) * 255).astype(np.uint8)).convert("RGB")
+    )
     return prepared
 
 

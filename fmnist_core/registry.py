@@ -4,6 +4,7 @@ Every file is written atomically (temp file + os.replace), so a crash or a Stop 
 previous complete state. Weights hold tensors and primitives only (torch.load weights_only=True).
 torch is imported only where weights are read or written.
 """
+
 from __future__ import annotations
 
 import io
@@ -24,13 +25,13 @@ from .config import ConfigError, RunSpec, model_config_from_dict
 from .errors import RunError  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
-    import torch   # imported where weights are read or written: listing runs needs only JSON
+    import torch  # imported where weights are read or written: listing runs needs only JSON
 
-RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")     # always fullmatch: "$" allows a trailing newline
+RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")  # always fullmatch: "$" allows a trailing newline
 STATUSES = ("running", "completed", "early_stopped", "stopped", "diverged", "failed", "interrupted")
 FILES = ("config.json", "history.json", "summary.json", "weights.pt")
-EPOCH_KEY = "_epoch"      # in weights.pt beside the tensors: the epoch they are from, a 0-d tensor
-LOCK = ".training.lock"   # held (flock) by the process training the run: a dead process cannot hold it
+EPOCH_KEY = "_epoch"  # in weights.pt beside the tensors: the epoch they are from, a 0-d tensor
+LOCK = ".training.lock"  # held (flock) by the process training the run: a dead process cannot hold it
 
 
 def default_runs_dir() -> Path:
@@ -39,8 +40,9 @@ def default_runs_dir() -> Path:
 
 def validate_run_id(run_id: str) -> str:
     if not isinstance(run_id, str) or not RUN_ID_RE.fullmatch(run_id) or ".." in run_id:
-        raise RunError(f"invalid run id {run_id!r}: use 1-80 letters, digits, '.', '_' or '-' "
-                       "(no slashes, no '..')")
+        raise RunError(
+            f"invalid run id {run_id!r}: use 1-80 letters, digits, '.', '_' or '-' (no slashes, no '..')"
+        )
     return run_id
 
 
@@ -88,6 +90,7 @@ def _pid_alive(pid: int) -> bool:
 @dataclass
 class RunInfo:
     """What the registry knows of one run folder; `damaged` explains why it cannot be used."""
+
     run_id: str
     path: Path
     config: dict = field(default_factory=dict)
@@ -111,7 +114,7 @@ class RunInfo:
         status = self.summary.get("status", "?")
         if status == "running":
             held = _lock_held(self.path)
-            if held is None:      # no lock file: a run from before the lock, or from another machine
+            if held is None:  # no lock file: a run from before the lock, or from another machine
                 same_host = self.summary.get("host") == socket.gethostname()
                 held = not (same_host and not _pid_alive(int(self.summary.get("pid", -1))))
             if not held:
@@ -140,7 +143,9 @@ def _weights_problem(path: Path, model_config: dict) -> tuple[str | None, int | 
     """Why a weights file cannot serve its config (or None), and the epoch it records; cheap (mmap, meta
     device) and cached."""
     import torch
+
     from .models import build_model
+
     try:
         st = path.stat()
     except OSError:
@@ -156,9 +161,13 @@ def _weights_problem(path: Path, model_config: dict) -> tuple[str | None, int | 
                 epoch = int(state.pop(EPOCH_KEY)) if EPOCH_KEY in state else None
                 with torch.device("meta"):
                     expected = build_model(model_config_from_dict(model_config)).state_dict()
-                fits = {k: tuple(v.shape) for k, v in expected.items()} == {k: tuple(v.shape) for k, v in state.items()}
+                fits = {k: tuple(v.shape) for k, v in expected.items()} == {
+                    k: tuple(v.shape) for k, v in state.items()
+                }
                 problem = None if fits else "weights.pt does not fit the run's config"
-                if fits and not all(bool(torch.isfinite(v).all()) for v in state.values() if v.is_floating_point()):
+                if fits and not all(
+                    bool(torch.isfinite(v).all()) for v in state.values() if v.is_floating_point()
+                ):
                     problem = "weights.pt holds NaN or infinite values (the run diverged); train it again"
         except Exception as e:  # unpickling and zip errors come in many types
             problem = f"weights.pt cannot be read ({e.__class__.__name__})"
@@ -170,6 +179,7 @@ def _lock_held(folder: Path) -> bool | None:
     """Whether a process holds the run's training lock; None where there is no lock file (older runs)."""
     try:
         import fcntl
+
         fd = os.open(folder / LOCK, os.O_RDONLY)
     except (ImportError, OSError):
         return None
@@ -184,15 +194,23 @@ def _lock_held(folder: Path) -> bool | None:
 
 
 _NUMBER = (int, float)
-_SUMMARY_TYPES = {"epochs_done": int, "best_epoch": int, "weights_epoch": int, "pid": int, "status": str,
-                  "host": str, "error": str, "updated": str}
+_SUMMARY_TYPES = {
+    "epochs_done": int,
+    "best_epoch": int,
+    "weights_epoch": int,
+    "pid": int,
+    "status": str,
+    "host": str,
+    "error": str,
+    "updated": str,
+}
 
 
 def _check_record(info: RunInfo) -> None:
     """One validation step for a run's files: raise RunError (the run is then "damaged: <reason>") for
     anything a page or the CLI could trip over, so no mistyped field ever reaches them."""
     try:
-        info.spec()                               # model and train configs, typed and in range
+        info.spec()  # model and train configs, typed and in range
     except KeyError as e:
         raise RunError(f"config.json has no {e.args[0]!r} section") from None
     except (ConfigError, TypeError, ValueError, AttributeError) as e:
@@ -202,23 +220,34 @@ def _check_record(info: RunInfo) -> None:
             raise RunError(f"summary.json has no {key}")
     for key, value in info.summary.items():
         want = _SUMMARY_TYPES.get(key, _NUMBER if key.startswith(("best_", "final_", "seconds")) else None)
-        if want is not None and value is not None and (not isinstance(value, want) or isinstance(value, bool)):
+        if (
+            want is not None
+            and value is not None
+            and (not isinstance(value, want) or isinstance(value, bool))
+        ):
             what = {int: "a whole number", str: "text"}.get(want, "a number")
             raise RunError(f"summary.json: {key} is {value!r}, not {what}")
     if info.summary.get("status", "running") not in STATUSES:
         raise RunError(f"summary.json: unknown status {info.summary.get('status')!r}")
-    if any(isinstance(v, int) and v < 0 for k, v in info.summary.items() if k in ("epochs_done", "best_epoch")):
+    if any(
+        isinstance(v, int) and v < 0 for k, v in info.summary.items() if k in ("epochs_done", "best_epoch")
+    ):
         raise RunError("summary.json: a negative epoch count")
     for i, row in enumerate(info.history, 1):
         # a loss may be null: a diverged epoch's NaN, written as strict JSON
-        if (not isinstance(row, dict) or not isinstance(row.get("epoch"), int) or isinstance(row.get("epoch"), bool)
-                or "train_loss" not in row or "val_loss" not in row):
+        if (
+            not isinstance(row, dict)
+            or not isinstance(row.get("epoch"), int)
+            or isinstance(row.get("epoch"), bool)
+            or "train_loss" not in row
+            or "val_loss" not in row
+        ):
             raise RunError(f"history.json: entry {i} is not an epoch record (epoch, train_loss, val_loss)")
         if any(v is not None and (not isinstance(v, _NUMBER) or isinstance(v, bool)) for v in row.values()):
             raise RunError(f"history.json: entry {i} holds a value that is not a number")
 
 
-_HELD: dict[str, int] = {}     # run folder -> the fd of the training lock this process holds
+_HELD: dict[str, int] = {}  # run folder -> the fd of the training lock this process holds
 
 
 class Registry:
@@ -239,7 +268,9 @@ class Registry:
             try:
                 self.path(run_id).mkdir()
             except FileExistsError:
-                raise RunError(f"a run named {run_id!r} already exists; choose another name or delete it") from None
+                raise RunError(
+                    f"a run named {run_id!r} already exists; choose another name or delete it"
+                ) from None
         else:
             stamp = time.strftime("%Y%m%d-%H%M%S")
             for i in range(1000):
@@ -261,7 +292,7 @@ class Registry:
         """Take the run's training lock for this process (released by release() or when it dies)."""
         try:
             import fcntl
-        except ImportError:       # no flock (Windows): the pid in summary.json decides instead
+        except ImportError:  # no flock (Windows): the pid in summary.json decides instead
             return
         fd = os.open(self.path(run_id) / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -274,21 +305,32 @@ class Registry:
             os.close(fd)
 
     def write_summary(self, run_id: str, summary: dict[str, Any]) -> None:
-        summary = {**summary, "pid": os.getpid(), "host": socket.gethostname(),
-                   "updated": time.strftime("%Y-%m-%d %H:%M:%S")}
+        summary = {
+            **summary,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "updated": time.strftime("%Y-%m-%d %H:%M:%S"),
+        }
         atomic_write_json(self.path(run_id) / "summary.json", summary)
 
-    def save_epoch(self, run_id: str, history: list[dict], summary: dict, state_dict: dict | None,
-                   weights_epoch: int = 0) -> None:
+    def save_epoch(
+        self, run_id: str, history: list[dict], summary: dict, state_dict: dict | None, weights_epoch: int = 0
+    ) -> None:
         """History, then weights (carrying their epoch), then summary: whatever a crash interrupts, the
         weights are from an epoch the history holds, and info() repairs a summary left behind."""
         import torch
+
         p = self.path(run_id)
         atomic_write_json(p / "history.json", history)
         if state_dict is not None:
             buf = io.BytesIO()
-            torch.save({**{k: v.detach().cpu() for k, v in state_dict.items()},
-                        EPOCH_KEY: torch.tensor(weights_epoch)}, buf)
+            torch.save(
+                {
+                    **{k: v.detach().cpu() for k, v in state_dict.items()},
+                    EPOCH_KEY: torch.tensor(weights_epoch),
+                },
+                buf,
+            )
             atomic_write_bytes(p / "weights.pt", buf.getvalue())
         self.write_summary(run_id, summary)
 
@@ -322,8 +364,13 @@ class Registry:
             info.meta = meta if isinstance(meta, dict) else {}
         except (OSError, ValueError):
             info.meta = {}
-        if (not info.damaged and not (p / "weights.pt").exists() and info.summary.get("epochs_done", 0) > 0
-                and info.results_only is None and info.summary.get("status") != "diverged"):
+        if (
+            not info.damaged
+            and not (p / "weights.pt").exists()
+            and info.summary.get("epochs_done", 0) > 0
+            and info.results_only is None
+            and info.summary.get("status") != "diverged"
+        ):
             info.damaged = "weights.pt is missing"
         epoch = None
         if not info.damaged and (p / "weights.pt").exists():
@@ -352,7 +399,7 @@ class Registry:
             info.summary = fixed
             try:
                 atomic_write_json(info.path / "summary.json", fixed)
-            except OSError:       # a read-only folder: the repaired summary still serves this reader
+            except OSError:  # a read-only folder: the repaired summary still serves this reader
                 pass
 
     def list_runs(self) -> list[RunInfo]:
@@ -367,8 +414,14 @@ class Registry:
             if RUN_ID_RE.fullmatch(p.name) and ".." not in p.name:
                 runs.append(self.info(p.name))
             else:
-                runs.append(RunInfo(p.name, p, damaged="not a run: its folder name is not a run id (letters, "
-                                                       "digits, '.', '_' or '-'); rename the folder to use it"))
+                runs.append(
+                    RunInfo(
+                        p.name,
+                        p,
+                        damaged="not a run: its folder name is not a run id (letters, "
+                        "digits, '.', '_' or '-'); rename the folder to use it",
+                    )
+                )
         runs.sort(key=lambda r: (r.config.get("created", ""), r.run_id), reverse=True)
         return runs
 
@@ -382,18 +435,25 @@ class Registry:
     def load_state(self, run_id: str) -> dict[str, torch.Tensor]:
         """The run's weights as a state dict (without the epoch they carry)."""
         import torch
+
         path = self.path(run_id) / "weights.pt"
         shipped = self.info(run_id).results_only
         if shipped is not None:
-            raise RunError(f"run {run_id!r} ships its results only, not its weights; retrain it with "
-                           f"`{shipped.get('retrain', 'its recorded command')}`")
+            raise RunError(
+                f"run {run_id!r} ships its results only, not its weights; retrain it with "
+                f"`{shipped.get('retrain', 'its recorded command')}`"
+            )
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except FileNotFoundError:
-            raise RunError(f"run {run_id!r} has no weights yet (it saves them at the end of its first epoch)") from None
+            raise RunError(
+                f"run {run_id!r} has no weights yet (it saves them at the end of its first epoch)"
+            ) from None
         except Exception as e:  # unpickling errors come in many types
-            raise RunError(f"the weights of run {run_id!r} are damaged ({e.__class__.__name__}); "
-                           "delete the run or train it again") from None
+            raise RunError(
+                f"the weights of run {run_id!r} are damaged ({e.__class__.__name__}); "
+                "delete the run or train it again"
+            ) from None
         if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
             raise RunError(f"the weights file of run {run_id!r} does not hold a state dict; train it again")
         state.pop(EPOCH_KEY, None)
@@ -402,14 +462,17 @@ class Registry:
     def load_model(self, run_id: str, device: str | torch.device = "cpu") -> torch.nn.Module:
         """Rebuild a run's model from its config and weights, in eval mode."""
         from .models import build_model
+
         info = self.get(run_id)
         model = build_model(info.spec().model)
         state = self.load_state(run_id)
         try:
             model.load_state_dict(state)
         except RuntimeError as e:
-            raise RunError(f"the weights of run {run_id!r} do not fit its config "
-                           f"({str(e).splitlines()[0]}); train it again") from None
+            raise RunError(
+                f"the weights of run {run_id!r} do not fit its config "
+                f"({str(e).splitlines()[0]}); train it again"
+            ) from None
         return model.to(device).eval()
 
     # -- managing -------------------------------------------------------------------------
@@ -418,6 +481,7 @@ class Registry:
         entries named in keep_eval), its weights and other evaluations go; meta.json keeps the weights'
         SHA-256 (the kept entries stay valid) and the command that retrains it."""
         import hashlib
+
         info = self.get(run_id)
         if info.results_only:
             raise RunError(f"run {run_id!r} is results-only already")
@@ -425,13 +489,17 @@ class Registry:
             raise RunError(f"run {run_id!r} is {info.status}; only a finished run can drop its weights")
         weights = info.path / "weights.pt"
         digest = hashlib.sha256(weights.read_bytes()).hexdigest()
-        atomic_write_json(info.path / "meta.json", {**info.meta, "results_only": {
-            "weights_sha256": digest, "retrain": info.config.get("command", "")}})
+        atomic_write_json(
+            info.path / "meta.json",
+            {
+                **info.meta,
+                "results_only": {"weights_sha256": digest, "retrain": info.config.get("command", "")},
+            },
+        )
         weights.unlink()
         for entry in (info.path / "eval").glob("*.npz"):
             if entry.stem not in keep_eval:
                 entry.unlink()
-
 
     def dependents(self, run_id: str) -> list[str]:
         return [r.run_id for r in self.list_runs() if r.encoder_run == run_id]
@@ -443,8 +511,10 @@ class Registry:
             raise RunError(f"run {run_id!r} is being trained; stop it first")
         deps = self.dependents(run_id)
         if deps and not force:
-            raise RunError(f"runs {', '.join(deps)} took their encoder from {run_id!r}; "
-                           "delete with force to remove it anyway (they keep their own weights)")
+            raise RunError(
+                f"runs {', '.join(deps)} took their encoder from {run_id!r}; "
+                "delete with force to remove it anyway (they keep their own weights)"
+            )
         # rename first so a half-deleted folder never looks like a run
         trash = self.root / f".deleting-{run_id}-{os.getpid()}-{time.time_ns()}"
         os.replace(info.path, trash)
@@ -468,7 +538,9 @@ class Registry:
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             for name in FILES + ("meta.json",):
                 f = info.path / name
-                if f.is_file() and not f.is_symlink():      # regular files of the run only: a link could point anywhere
+                if (
+                    f.is_file() and not f.is_symlink()
+                ):  # regular files of the run only: a link could point anywhere
                     z.write(f, f"{run_id}/{name}")
             z.writestr(f"{run_id}/history.csv", history_csv(info.history))
         return buf.getvalue()
@@ -478,5 +550,7 @@ def history_csv(history: list[dict]) -> str:
     keys: list[str] = []
     for row in history:
         keys += [k for k in row if k not in keys]
-    lines = [",".join(keys)] + [",".join("" if row.get(k) is None else str(row.get(k)) for k in keys) for row in history]
+    lines = [",".join(keys)] + [
+        ",".join("" if row.get(k) is None else str(row.get(k)) for k in keys) for row in history
+    ]
     return "\n".join(lines) + "\n"

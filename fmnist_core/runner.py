@@ -12,6 +12,7 @@ into the local registry atomically, so no shared filesystem is needed and a fail
 nothing half-written. Ray retries a task whose worker died; a run that fails is reported, and
 running the sweep again trains what is still missing.
 """
+
 from __future__ import annotations
 
 import io
@@ -20,10 +21,10 @@ import os
 import shutil
 import tarfile
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .config import RunSpec
 from .registry import Registry, RunError, validate_run_id
@@ -32,21 +33,23 @@ from .registry import Registry, RunError, validate_run_id
 @dataclass
 class Task:
     """One run of a sweep: its spec (spec.name is the run id it gets) and the runs it waits for."""
+
     spec: RunSpec
     label: str
-    after: tuple[str, ...] = ()        # run ids that must have finished first (an encoder)
+    after: tuple[str, ...] = ()  # run ids that must have finished first (an encoder)
 
 
 @dataclass
 class Outcome:
     name: str
-    status: str                        # the run's final status, or "failed" / "skipped"
+    status: str  # the run's final status, or "failed" / "skipped"
     error: str = ""
 
 
 @dataclass
 class Sweep:
     """What a sweep did, run by run."""
+
     outcomes: dict[str, Outcome] = field(default_factory=dict)
 
     @property
@@ -54,7 +57,7 @@ class Sweep:
         return [o for o in self.outcomes.values() if o.status in ("failed", "skipped")]
 
 
-Report = Callable[[str, str], None]     # (run id, what happened)
+Report = Callable[[str, str], None]  # (run id, what happened)
 
 
 def default_workers() -> int:
@@ -62,16 +65,18 @@ def default_workers() -> int:
 
 
 # -- local worker processes -----------------------------------------------------------------
-_STOP = None          # in a worker: the sweep's stop event (multiprocessing.Event)
-_DATA: dict = {}      # in a worker: the dataset, loaded once per process
+_STOP = None  # in a worker: the sweep's stop event (multiprocessing.Event)
+_DATA: dict = {}  # in a worker: the dataset, loaded once per process
 
 
 def _init_worker(stop, threads: int) -> None:
     import signal
+
     import torch
+
     global _STOP
     _STOP = stop
-    signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl-C reaches the sweep, which stops the runs cleanly
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the sweep, which stops the runs cleanly
     torch.set_num_threads(threads)
     os.environ["OMP_NUM_THREADS"] = str(threads)
 
@@ -81,6 +86,7 @@ def _train_local(spec_dict: dict, runs_dir: str, data_dir: str | None, command: 
     from .data import load_fashion_mnist
     from .evalcache import EvalCache
     from .train import train_run
+
     if "ds" not in _DATA:
         _DATA["ds"] = load_fashion_mnist(data_dir, download=False)
     registry = Registry(runs_dir)
@@ -91,18 +97,27 @@ def _train_local(spec_dict: dict, runs_dir: str, data_dir: str | None, command: 
     return status
 
 
-def run_local(tasks: list[Task], registry: Registry, command: str, workers: int | None = None,
-              data_dir: str | None = None, report: Report | None = None, stop=None) -> Sweep:
+def run_local(
+    tasks: list[Task],
+    registry: Registry,
+    command: str,
+    workers: int | None = None,
+    data_dir: str | None = None,
+    report: Report | None = None,
+    stop=None,
+) -> Sweep:
     """Train `tasks` in `workers` processes of one torch thread each; dependents wait for their runs.
 
     stop: a multiprocessing Event (from the spawn context) that ends every run after its current batch.
     """
     workers = workers or default_workers()
-    ctx = multiprocessing.get_context("spawn")       # no forked torch state; the same on every OS
+    ctx = multiprocessing.get_context("spawn")  # no forked torch state; the same on every OS
     stop = stop if stop is not None else ctx.Event()
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(stop, 1)) as pool:
+
         def start(t: Task) -> Future:
             return pool.submit(_train_local, t.spec.to_dict(), str(registry.root), data_dir, command)
+
         return _schedule(tasks, start, report, lambda: stop.is_set())
 
 
@@ -117,20 +132,22 @@ def _pack(folder: Path, arcname: str) -> bytes:
 
 def _unpack(data: bytes, into: Path) -> None:
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-        tar.extractall(into, filter="data")      # regular files inside `into` only
+        tar.extractall(into, filter="data")  # regular files inside `into` only
 
 
 def _train_remote(spec_dict: dict, data: dict, encoder: tuple[str, bytes] | None, command: str) -> bytes:
     """A Ray task: train one run in a folder of its own on the node that runs it; the run folder, packed."""
     import torch
+
     from .data import FashionMNIST
     from .evalcache import EvalCache
     from .train import train_run
+
     torch.set_num_threads(1)
     ds = FashionMNIST(**{k: torch.from_numpy(v) for k, v in data["arrays"].items()}, source=data["source"])
     with tempfile.TemporaryDirectory(prefix="fmnist-ray-") as tmp:
         registry = Registry(tmp)
-        if encoder is not None:             # the autoencoder run this classifier copies its encoder from
+        if encoder is not None:  # the autoencoder run this classifier copies its encoder from
             _unpack(encoder[1], Path(tmp))
         run_id = train_run(RunSpec.from_dict(spec_dict), ds, registry, command=command)
         EvalCache(registry, lambda: ds).precompute(run_id)
@@ -146,7 +163,7 @@ def _receive(registry: Registry, name: str, data: bytes) -> str:
         folder = incoming / validate_run_id(name)
         if not (folder / "config.json").is_file():
             raise RunError(f"the task for {name!r} sent back no run folder")
-        os.replace(folder, registry.path(name))       # fails if a run of that name appeared meanwhile
+        os.replace(folder, registry.path(name))  # fails if a run of that name appeared meanwhile
     except OSError as e:
         raise RunError(f"could not write run {name!r} into {registry.root}: {e.strerror or e}") from None
     finally:
@@ -154,21 +171,38 @@ def _receive(registry: Registry, name: str, data: bytes) -> str:
     return registry.info(name).status
 
 
-def run_ray(tasks: list[Task], registry: Registry, command: str, address: str = "local",
-            data_dir: str | None = None, report: Report | None = None, retries: int = 2) -> Sweep:
+def run_ray(
+    tasks: list[Task],
+    registry: Registry,
+    command: str,
+    address: str = "local",
+    data_dir: str | None = None,
+    report: Report | None = None,
+    retries: int = 2,
+) -> Sweep:
     """Train `tasks` as Ray tasks on the cluster at `address` ("local": start one on this machine)."""
     import numpy as np
     import ray
+
     from .data import load_fashion_mnist
+
     if address == "local":
-        ray.init(num_cpus=default_workers(), include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}})
+        ray.init(
+            num_cpus=default_workers(),
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}},
+        )
     else:
         ray.init(address=address, log_to_driver=False)
     try:
         ds = load_fashion_mnist(data_dir, download=False)
-        arrays = {k: getattr(ds, k).numpy() for k in ("train_images", "train_labels", "test_images", "test_labels")}
-        data = ray.put({"arrays": {k: np.ascontiguousarray(v) for k, v in arrays.items()}, "source": ds.source})
+        arrays = {
+            k: getattr(ds, k).numpy() for k in ("train_images", "train_labels", "test_images", "test_labels")
+        }
+        data = ray.put(
+            {"arrays": {k: np.ascontiguousarray(v) for k, v in arrays.items()}, "source": ds.source}
+        )
         gpus = ray.cluster_resources().get("GPU", 0)
         remote = ray.remote(num_cpus=1, num_gpus=1 if gpus else 0, max_retries=retries)(_train_remote)
         pending: dict = {}
@@ -186,16 +220,19 @@ def run_ray(tasks: list[Task], registry: Registry, command: str, address: str = 
                     done.set_result(_receive(registry, name, f.result()))
                 except BaseException as e:  # the task's own error, a dead worker, a folder that cannot land
                     done.set_exception(e)
+
             fut.add_done_callback(land)
             return done
+
         return _schedule(tasks, start, report, lambda: False)
     finally:
         ray.shutdown()
 
 
 # -- shared scheduling ----------------------------------------------------------------------
-def _schedule(tasks: list[Task], start: Callable[[Task], Future], report: Report | None,
-              stopping: Callable[[], bool]) -> Sweep:
+def _schedule(
+    tasks: list[Task], start: Callable[[Task], Future], report: Report | None, stopping: Callable[[], bool]
+) -> Sweep:
     """Start each task once the runs it waits for have finished; collect what happened to each."""
     report = report or (lambda name, what: None)
     sweep, waiting, running = Sweep(), list(tasks), {}
@@ -209,7 +246,7 @@ def _schedule(tasks: list[Task], start: Callable[[Task], Future], report: Report
 
     while waiting or running:
         for t in list(waiting):
-            deps = [a for a in t.after if a in names]       # runs outside the sweep exist already
+            deps = [a for a in t.after if a in names]  # runs outside the sweep exist already
             bad = [a for a in deps if a in sweep.outcomes and sweep.outcomes[a].status not in ok]
             if stopping():
                 skip(t, "the sweep was stopped")
@@ -220,7 +257,7 @@ def _schedule(tasks: list[Task], start: Callable[[Task], Future], report: Report
                 running[start(t)] = t
                 report(t.spec.name, "started")
         if not running:
-            for t in list(waiting):                         # waits for a run that never starts
+            for t in list(waiting):  # waits for a run that never starts
                 skip(t, "its dependency is not in the sweep")
             break
         done, _ = wait(list(running), timeout=1.0, return_when=FIRST_COMPLETED)

@@ -1,4 +1,5 @@
 """One training loop for every model kind, early stopping, and training a run into the registry."""
+
 from __future__ import annotations
 
 import copy
@@ -6,8 +7,9 @@ import math
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -48,7 +50,8 @@ class EarlyStopping:
     """Stop after `patience` epochs in a row without an improvement of more than min_delta (as Keras and
     Lightning count), with two differences: patience 0 switches it off, and a non-finite value (NaN, inf)
     is simply no improvement. A diverged loss is fit()'s to stop, not this class's."""
-    patience: int = 0          # 0 = never stop early
+
+    patience: int = 0  # 0 = never stop early
     min_delta: float = 0.0
     mode: str = "min"
     best: float = math.inf
@@ -71,24 +74,25 @@ class EarlyStopping:
 
 @dataclass
 class BatchProgress:
-    epoch: int            # 1-based
+    epoch: int  # 1-based
     epochs: int
-    batch: int            # 1-based within the epoch
+    batch: int  # 1-based within the epoch
     batches: int
-    loss: float           # this batch's loss
-    elapsed: float        # seconds since fit() started
-    eta: float            # seconds left, estimated
+    loss: float  # this batch's loss
+    elapsed: float  # seconds since fit() started
+    eta: float  # seconds left, estimated
 
 
 @dataclass
 class FitState:
     """What fit() hands its on_epoch callback and returns."""
+
     model: nn.Module
     history: list[dict] = field(default_factory=list)
     best_epoch: int = 0
-    best_state: dict[str, torch.Tensor] | None = None   # best val_loss weights (or last, restore_best=False)
+    best_state: dict[str, torch.Tensor] | None = None  # best val_loss weights (or last, restore_best=False)
     weights_epoch: int = 0
-    status: str = "running"     # -> completed | early_stopped | stopped
+    status: str = "running"  # -> completed | early_stopped | stopped
 
 
 def is_reconstruction(model: nn.Module) -> bool:
@@ -100,16 +104,21 @@ def _loss(model: nn.Module, out: torch.Tensor, x: torch.Tensor, y: torch.Tensor)
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, device: torch.device | str = "cpu",
-             batch_size: int = 500) -> dict[str, float]:
+def evaluate(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    device: torch.device | str = "cpu",
+    batch_size: int = 500,
+) -> dict[str, float]:
     """Mean loss over samples (MSE per pixel for autoencoders, cross-entropy otherwise) and accuracy."""
     was_training = model.training
     model.eval()
     total, correct, n = 0.0, 0, len(labels)
     for i in range(0, n, batch_size):
-        x = images[i:i + batch_size].to(device)
+        x = images[i : i + batch_size].to(device)
         x = to_float(x) if x.dtype == torch.uint8 else x
-        y = labels[i:i + batch_size].to(device)
+        y = labels[i : i + batch_size].to(device)
         out = model(x)
         total += float(_loss(model, out, x, y)) * len(y)
         if not is_reconstruction(model):
@@ -121,7 +130,9 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, devic
     return metrics
 
 
-def train_step(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> tuple[float, int]:
+def train_step(
+    model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor
+) -> tuple[float, int]:
     """One optimizer step on a batch; returns its mean loss and (classifiers) how many it got right."""
     out = model(x)
     loss = _loss(model, out, x, y)
@@ -148,10 +159,15 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=cfg.lr, eps=1e-8)
 
 
-def fit(model: nn.Module, split: Split, cfg: TrainConfig, device: torch.device | str = "cpu",
-        on_batch: Callable[[BatchProgress], None] | None = None,
-        on_epoch: Callable[[FitState], None] | None = None,
-        stop_event: threading.Event | None = None) -> FitState:
+def fit(
+    model: nn.Module,
+    split: Split,
+    cfg: TrainConfig,
+    device: torch.device | str = "cpu",
+    on_batch: Callable[[BatchProgress], None] | None = None,
+    on_epoch: Callable[[FitState], None] | None = None,
+    stop_event: threading.Event | None = None,
+) -> FitState:
     """Train `model` on split.x_train for cfg.epochs, validating on split.x_val after each epoch.
 
     Batches are slices of the training tensor, moved to the device once and permuted per epoch
@@ -162,8 +178,8 @@ def fit(model: nn.Module, split: Split, cfg: TrainConfig, device: torch.device |
     device = torch.device(device)
     prepare_model(model, device)
     recon = is_reconstruction(model)
-    x_all = to_float(split.x_train).to(device)                  # (N, 1, 28, 28) float in [0, 1]
-    y_all = split.y_train.to(device)                            # (N,)
+    x_all = to_float(split.x_train).to(device)  # (N, 1, 28, 28) float in [0, 1]
+    y_all = split.y_train.to(device)  # (N,)
     n, bs = len(y_all), cfg.batch_size
     batches = math.ceil(n / bs)
     opt = make_optimizer(model, cfg)
@@ -171,17 +187,17 @@ def fit(model: nn.Module, split: Split, cfg: TrainConfig, device: torch.device |
     stopper = EarlyStopping(cfg.patience, cfg.min_delta)
     state = FitState(model)
     t0 = time.perf_counter()
-    step_times: list[float] = []   # seconds per epoch, train + validation
+    step_times: list[float] = []  # seconds per epoch, train + validation
     for epoch in range(1, cfg.epochs + 1):
         t_epoch = time.perf_counter()
         perm = torch.randperm(n, generator=gen).to(device)
-        xs, ys = x_all[perm], y_all[perm]                       # one gather per epoch; batches are views
+        xs, ys = x_all[perm], y_all[perm]  # one gather per epoch; batches are views
         loss_sum, correct, stopped = 0.0, 0, False
         for b in range(batches):
             if stop_event is not None and stop_event.is_set():
                 stopped = True
                 break
-            x, y = xs[b * bs:(b + 1) * bs], ys[b * bs:(b + 1) * bs]
+            x, y = xs[b * bs : (b + 1) * bs], ys[b * bs : (b + 1) * bs]
             batch_loss, batch_correct = train_step(model, opt, x, y)
             loss_sum += batch_loss * len(y)
             correct += batch_correct
@@ -189,11 +205,17 @@ def fit(model: nn.Module, split: Split, cfg: TrainConfig, device: torch.device |
                 elapsed_epoch = time.perf_counter() - t_epoch
                 # before the first epoch ends: the batches so far, plus validation at about a third of
                 # the training cost per image (forward only)
-                per_epoch = (sum(step_times) / len(step_times) if step_times
-                             else elapsed_epoch / (b + 1) * (batches + len(split.y_val) / bs / 3))
+                per_epoch = (
+                    sum(step_times) / len(step_times)
+                    if step_times
+                    else elapsed_epoch / (b + 1) * (batches + len(split.y_val) / bs / 3)
+                )
                 eta = max(per_epoch - elapsed_epoch, 0.0) + per_epoch * (cfg.epochs - epoch)
-                on_batch(BatchProgress(epoch, cfg.epochs, b + 1, batches, batch_loss,
-                                       time.perf_counter() - t0, eta))
+                on_batch(
+                    BatchProgress(
+                        epoch, cfg.epochs, b + 1, batches, batch_loss, time.perf_counter() - t0, eta
+                    )
+                )
         if stopped:
             state.status = "stopped"
             break
@@ -213,7 +235,7 @@ def fit(model: nn.Module, split: Split, cfg: TrainConfig, device: torch.device |
                 on_epoch(state)
             break
         if stopper.step(record["val_loss"], epoch) or not cfg.restore_best:
-            state.best_state = copy.deepcopy(model.state_dict())   # the weights a save would keep
+            state.best_state = copy.deepcopy(model.state_dict())  # the weights a save would keep
             state.weights_epoch = epoch
         state.best_epoch = stopper.best_epoch
         if on_epoch is not None:
@@ -225,8 +247,8 @@ def fit(model: nn.Module, split: Split, cfg: TrainConfig, device: torch.device |
         state.status = "completed"
     state.best_epoch = stopper.best_epoch
     if state.best_state is None and state.status != "diverged":
-        state.best_state = copy.deepcopy(model.state_dict())    # stopped in epoch 1: the weights as they are
-    if state.best_state is not None:                             # a diverged run keeps its last finite best, or none
+        state.best_state = copy.deepcopy(model.state_dict())  # stopped in epoch 1: the weights as they are
+    if state.best_state is not None:  # a diverged run keeps its last finite best, or none
         model.load_state_dict(state.best_state)
     model.eval()
     return state
@@ -235,8 +257,12 @@ def fit(model: nn.Module, split: Split, cfg: TrainConfig, device: torch.device |
 def summarize(state: FitState, status: str | None = None, **extra: Any) -> dict[str, Any]:
     """The summary.json of a run: status, epochs, best epoch and the figures at it and at the end."""
     h = state.history
-    s: dict[str, Any] = {"status": status or state.status, "epochs_done": len(h), "best_epoch": state.best_epoch,
-                         "weights_epoch": state.weights_epoch}
+    s: dict[str, Any] = {
+        "status": status or state.status,
+        "epochs_done": len(h),
+        "best_epoch": state.best_epoch,
+        "weights_epoch": state.weights_epoch,
+    }
     if h:
         best = h[state.best_epoch - 1] if state.best_epoch else h[-1]
         for k in ("train_loss", "val_loss", "train_acc", "val_acc"):
@@ -254,43 +280,57 @@ def build_for_spec(spec: RunSpec, registry: Registry) -> nn.Module:
     if spec.model.kind == "classifier" and spec.model.pretrained:
         ae = registry.get(spec.model.encoder_run)
         if ae.kind != "conv_ae":
-            raise RunError(f"run {ae.run_id!r} is a {ae.kind}, not a convolutional autoencoder; "
-                           "pick a conv_ae run as the encoder")
+            raise RunError(
+                f"run {ae.run_id!r} is a {ae.kind}, not a convolutional autoencoder; "
+                "pick a conv_ae run as the encoder"
+            )
         ae_cfg = ae.spec().model
         mine = spec.model.encoder_config()
         for key in ENCODER_ARCH:
             if getattr(ae_cfg, key) != getattr(mine, key):
-                raise RunError(f"the classifier's {key} ({getattr(mine, key)}) differs from encoder run "
-                               f"{ae.run_id!r} ({getattr(ae_cfg, key)}); use the autoencoder's settings")
+                raise RunError(
+                    f"the classifier's {key} ({getattr(mine, key)}) differs from encoder run "
+                    f"{ae.run_id!r} ({getattr(ae_cfg, key)}); use the autoencoder's settings"
+                )
         state = registry.load_state(ae.run_id)
-        enc = {k[len("encoder."):]: v for k, v in state.items() if k.startswith("encoder.")}
+        enc = {k[len("encoder.") :]: v for k, v in state.items() if k.startswith("encoder.")}
         model.load_encoder(enc)
     return model
 
 
-def train_run(spec: RunSpec, ds: FashionMNIST, registry: Registry | None = None,
-              on_batch: Callable[[BatchProgress], None] | None = None,
-              on_epoch: Callable[[str, FitState], None] | None = None,
-              stop_event: threading.Event | None = None,
-              on_created: Callable[[str], None] | None = None,
-              command: str | None = None) -> str:
+def train_run(
+    spec: RunSpec,
+    ds: FashionMNIST,
+    registry: Registry | None = None,
+    on_batch: Callable[[BatchProgress], None] | None = None,
+    on_epoch: Callable[[str, FitState], None] | None = None,
+    stop_event: threading.Event | None = None,
+    on_created: Callable[[str], None] | None = None,
+    command: str | None = None,
+) -> str:
     """Train one run, saving it to the registry at every epoch end; returns the run id."""
     registry = registry or Registry()
     cfg = spec.train
     device = resolve_device(cfg.device)
-    torch.manual_seed(cfg.seed)   # weights init and dropout masks
+    torch.manual_seed(cfg.seed)  # weights init and dropout masks
     model = build_for_spec(spec, registry)
-    split = make_split(ds, cfg.validation, cfg.val_fraction, cfg.seed, cfg.limit, cfg.train_fraction, cfg.val_images)
-    extra = {"data": {"source": ds.source, **split.describe()},
-             "device": device_description(device),
-             "command": command or " ".join(["python -m fmnist_core"] + sys.argv[1:]),
-             "torch": torch.__version__}
+    split = make_split(
+        ds, cfg.validation, cfg.val_fraction, cfg.seed, cfg.limit, cfg.train_fraction, cfg.val_images
+    )
+    extra = {
+        "data": {"source": ds.source, **split.describe()},
+        "device": device_description(device),
+        "command": command or " ".join(["python -m fmnist_core"] + sys.argv[1:]),
+        "torch": torch.__version__,
+    }
     run_id = registry.create(spec, extra, spec.name)
     if on_created is not None:
         on_created(run_id)
 
     def save(state: FitState) -> None:
-        registry.save_epoch(run_id, state.history, summarize(state, "running"), state.best_state, state.weights_epoch)
+        registry.save_epoch(
+            run_id, state.history, summarize(state, "running"), state.best_state, state.weights_epoch
+        )
         if on_epoch is not None:
             on_epoch(run_id, state)
 
@@ -299,8 +339,10 @@ def train_run(spec: RunSpec, ds: FashionMNIST, registry: Registry | None = None,
         registry.save_epoch(run_id, state.history, summarize(state), state.best_state, state.weights_epoch)
     except BaseException as e:
         info = registry.info(run_id)
-        registry.write_summary(run_id, {**info.summary, "status": "failed",
-                                        "error": f"{type(e).__name__}: {e}".splitlines()[0][:300]})
+        registry.write_summary(
+            run_id,
+            {**info.summary, "status": "failed", "error": f"{type(e).__name__}: {e}".splitlines()[0][:300]},
+        )
         raise
     finally:
         registry.release(run_id)

@@ -1,11 +1,18 @@
 """Compare runs: a table of every run, overlaid curves, seed groups, pretrained vs random init."""
+
 import math
 
 import pandas as pd
 import streamlit as st
 
 import app_support as ui
-from fmnist_core.compare import random_init_twin, random_init_twin_spec, random_init_twins, run_rows, seed_groups
+from fmnist_core.compare import (
+    random_init_twin,
+    random_init_twin_spec,
+    random_init_twins,
+    run_rows,
+    seed_groups,
+)
 from fmnist_core.plots import band_figure, color, curves_figure, line_figure
 from fmnist_core.presets import REFERENCE_ACCURACY
 
@@ -13,13 +20,50 @@ ui.frame("compare")
 
 # the table's column sets: each fits beside the sidebar at 1280 px, so no number is cut at the edge
 VIEWS = {
-    "results": ["name", "kind", "status", "epochs", "best epoch", "best val loss", "best val acc %", "s / epoch"],
-    "final and seeds": ["name", "final val loss", "final val acc %", "seeds", "val loss over seeds",
-                        "val acc over seeds"],
+    "results": [
+        "name",
+        "kind",
+        "status",
+        "epochs",
+        "best epoch",
+        "best val loss",
+        "best val acc %",
+        "s / epoch",
+    ],
+    "final and seeds": [
+        "name",
+        "final val loss",
+        "final val acc %",
+        "seeds",
+        "val loss over seeds",
+        "val acc over seeds",
+    ],
     "settings": ["name", "n", "p", "encoder", "optimizer", "lr", "batch", "seed", "train images"],
-    "all": ["name", "kind", "status", "n", "p", "encoder", "optimizer", "lr", "batch", "seed", "train images",
-            "epochs", "best epoch", "best val loss", "final val loss", "best val acc %", "final val acc %", "seeds",
-            "val acc over seeds", "val loss over seeds", "s / epoch", "created", "problem"],
+    "all": [
+        "name",
+        "kind",
+        "status",
+        "n",
+        "p",
+        "encoder",
+        "optimizer",
+        "lr",
+        "batch",
+        "seed",
+        "train images",
+        "epochs",
+        "best epoch",
+        "best val loss",
+        "final val loss",
+        "best val acc %",
+        "final val acc %",
+        "seeds",
+        "val acc over seeds",
+        "val loss over seeds",
+        "s / epoch",
+        "created",
+        "problem",
+    ],
 }
 
 
@@ -30,30 +74,52 @@ def log_ticks(fig) -> None:
     if not ys:
         return
     lo, hi = math.floor(math.log10(min(ys))), math.ceil(math.log10(max(ys)))
-    ticks = [d * 10.0 ** e for e in range(lo, hi + 1) for d in (1, 2, 5) if min(ys) / 2 <= d * 10.0 ** e <= max(ys) * 2]
+    ticks = [
+        d * 10.0**e for e in range(lo, hi + 1) for d in (1, 2, 5) if min(ys) / 2 <= d * 10.0**e <= max(ys) * 2
+    ]
     fig.update_yaxes(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
 
 
 st.title("Compare runs")
 all_runs = ui.registry().list_runs()
 if not all_runs:
-    st.info("No runs yet. Train one on the **Train** page or run `make reference` to rebuild the shipped ones.")
+    st.info(
+        "No runs yet. Train one on the **Train** page or run `make reference` to rebuild the shipped ones."
+    )
     st.page_link(ui.PAGES["train"], label="Go to Train", icon=":material/model_training:")
     st.stop()
 
 # -- the table ------------------------------------------------------------------------------
 c1, c2 = st.columns([3, 2], gap="medium")
 kinds = sorted({r.kind for r in all_runs})
-chosen_kinds = c1.pills("Kinds", kinds, selection_mode="multi", default=kinds, key="cmp_kinds", wrap=True,
-                        format_func=lambda k: ui.KIND_LABELS.get(k, k))
+chosen_kinds = c1.pills(
+    "Kinds",
+    kinds,
+    selection_mode="multi",
+    default=kinds,
+    key="cmp_kinds",
+    wrap=True,
+    format_func=lambda k: ui.KIND_LABELS.get(k, k),
+)
 text = c2.text_input("Filter by name", placeholder="e.g. ref-a or seed")
 shown_cols = st.columns([3, 2], gap="medium", vertical_alignment="center")
-view = shown_cols[0].segmented_control("Columns", list(VIEWS), default="results", key="cmp_view", required=True,
-                                       help="The table has more columns than fit on a screen: pick a set, or "
-                                            "all of them (the table then scrolls sideways).")
+view = shown_cols[0].segmented_control(
+    "Columns",
+    list(VIEWS),
+    default="results",
+    key="cmp_view",
+    required=True,
+    help="The table has more columns than fit on a screen: pick a set, or "
+    "all of them (the table then scrolls sideways).",
+)
 hide_bad = shown_cols[1].toggle("Hide damaged and failed", value=True)
-shown = [r for r in all_runs if r.kind in chosen_kinds and text.lower() in r.name.lower()
-         and not (hide_bad and r.status in ("damaged", "failed"))]
+shown = [
+    r
+    for r in all_runs
+    if r.kind in chosen_kinds
+    and text.lower() in r.name.lower()
+    and not (hide_bad and r.status in ("damaged", "failed"))
+]
 rows = run_rows(shown)
 
 
@@ -64,31 +130,61 @@ def pm(v, pct=False):
     return f"{100 * m:.2f} ± {100 * s:.2f}%" if pct else f"{m:.4f} ± {s:.4f}"
 
 
-table = pd.DataFrame([{
-    "name": r["name"], "kind": ui.KIND_LABELS.get(r["kind"], r["kind"]), "status": r["status"],
-    "n": r["latent_dim"], "p": r["dropout"], "encoder": (r["encoder_run"] or "") + (" (frozen)" if r["freeze_encoder"] else ""),
-    "optimizer": r["optimizer"], "lr": r["lr"], "batch": r["batch_size"], "seed": r["seed"],
-    "train images": r["n_train"], "epochs": r["epochs_done"], "best epoch": r["best_epoch"],
-    "best val loss": r["best_val_loss"], "final val loss": r["final_val_loss"],
-    "best val acc %": None if r["best_val_acc"] is None else 100 * r["best_val_acc"],
-    "final val acc %": None if r["final_val_acc"] is None else 100 * r["final_val_acc"],
-    "seeds": r["seeds_in_group"], "val acc over seeds": pm(r["group_val_acc"], True),
-    "val loss over seeds": pm(r["group_val_loss"]),
-    "s / epoch": r["seconds_per_epoch"], "created": r["created"], "problem": r["damaged"]} for r in rows],
-    columns=VIEWS["all"])
+table = pd.DataFrame(
+    [
+        {
+            "name": r["name"],
+            "kind": ui.KIND_LABELS.get(r["kind"], r["kind"]),
+            "status": r["status"],
+            "n": r["latent_dim"],
+            "p": r["dropout"],
+            "encoder": (r["encoder_run"] or "") + (" (frozen)" if r["freeze_encoder"] else ""),
+            "optimizer": r["optimizer"],
+            "lr": r["lr"],
+            "batch": r["batch_size"],
+            "seed": r["seed"],
+            "train images": r["n_train"],
+            "epochs": r["epochs_done"],
+            "best epoch": r["best_epoch"],
+            "best val loss": r["best_val_loss"],
+            "final val loss": r["final_val_loss"],
+            "best val acc %": None if r["best_val_acc"] is None else 100 * r["best_val_acc"],
+            "final val acc %": None if r["final_val_acc"] is None else 100 * r["final_val_acc"],
+            "seeds": r["seeds_in_group"],
+            "val acc over seeds": pm(r["group_val_acc"], True),
+            "val loss over seeds": pm(r["group_val_loss"]),
+            "s / epoch": r["seconds_per_epoch"],
+            "created": r["created"],
+            "problem": r["damaged"],
+        }
+        for r in rows
+    ],
+    columns=VIEWS["all"],
+)
 order = VIEWS[view] + (["problem"] if view != "all" and table["problem"].astype(bool).any() else [])
-st.caption(f"{len(rows)} of {len(all_runs)} runs. Click column headers to sort; tick rows to plot them "
-           "(the first two are ticked when nothing is).")
+st.caption(
+    f"{len(rows)} of {len(all_runs)} runs. Click column headers to sort; tick rows to plot them "
+    "(the first two are ticked when nothing is)."
+)
 selection = st.dataframe(
-    table, hide_index=True, on_select="rerun", selection_mode="multi-row", key="cmp_table",
-    height=min(36 * (len(table) + 1) + 4, 400), column_order=order, placeholder="",
-    column_config={"best val loss": st.column_config.NumberColumn(format="%.4f"),
-                   "final val loss": st.column_config.NumberColumn(format="%.4f"),
-                   "best val acc %": st.column_config.NumberColumn(format="%.2f"),
-                   "final val acc %": st.column_config.NumberColumn(format="%.2f"),
-                   "s / epoch": st.column_config.NumberColumn(format="%.1f"),
-                   "train images": st.column_config.NumberColumn(format="localized"),
-                   "lr": st.column_config.NumberColumn(format="%g")})
+    table,
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="multi-row",
+    key="cmp_table",
+    height=min(36 * (len(table) + 1) + 4, 400),
+    column_order=order,
+    placeholder="",
+    column_config={
+        "best val loss": st.column_config.NumberColumn(format="%.4f"),
+        "final val loss": st.column_config.NumberColumn(format="%.4f"),
+        "best val acc %": st.column_config.NumberColumn(format="%.2f"),
+        "final val acc %": st.column_config.NumberColumn(format="%.2f"),
+        "s / epoch": st.column_config.NumberColumn(format="%.1f"),
+        "train images": st.column_config.NumberColumn(format="localized"),
+        "lr": st.column_config.NumberColumn(format="%g"),
+    },
+)
 picked = [shown[i] for i in selection.selection.rows] if selection.selection.rows else shown[:2]
 picked = [r for r in picked if r.history]
 
@@ -112,49 +208,91 @@ else:
     series = [{"name": r.name, "history": r.history, "color": run_color(r.run_id)} for r in picked]
     has_acc = any("val_acc" in r.history[0] for r in picked)
     cols = st.columns(2) if has_acc else [st.container()]
-    loss_fig = curves_figure(series, "loss", log_y=log_y, title="loss (solid: validation)", show_train=show_train)
+    loss_fig = curves_figure(
+        series, "loss", log_y=log_y, title="loss (solid: validation)", show_train=show_train
+    )
     if log_y:
         log_ticks(loss_fig)
     cols[0].plotly_chart(loss_fig, key="cmp_loss")
     if has_acc:
-        refs = c3.multiselect("Reference lines", [label for label, _ in REFERENCE_ACCURACY],
-                              default=[REFERENCE_ACCURACY[0][0]], wrap=True)
+        refs = c3.multiselect(
+            "Reference lines",
+            [label for label, _ in REFERENCE_ACCURACY],
+            default=[REFERENCE_ACCURACY[0][0]],
+            wrap=True,
+        )
         lines = [(label, v) for label, v in REFERENCE_ACCURACY if label in refs]
-        cols[1].plotly_chart(curves_figure([s for s, r in zip(series, picked) if "val_acc" in r.history[0]], "acc",
-                                           reference_lines=lines, title="accuracy (solid: validation)",
-                                           show_train=show_train), key="cmp_acc")
+        cols[1].plotly_chart(
+            curves_figure(
+                [s for s, r in zip(series, picked) if "val_acc" in r.history[0]],
+                "acc",
+                reference_lines=lines,
+                title="accuracy (solid: validation)",
+                show_train=show_train,
+            ),
+            key="cmp_acc",
+        )
 
 # -- seed groups ----------------------------------------------------------------------------
 st.subheader("Seeds")
 groups = seed_groups(all_runs)
 if not groups:
-    st.caption("Runs that differ only in their seed are grouped here with a mean line and a ± std band. "
-               "Train the same configuration with two or more seeds (or the Studies page's multi-seed study A4) "
-               "to see one.")
+    st.caption(
+        "Runs that differ only in their seed are grouped here with a mean line and a ± std band. "
+        "Train the same configuration with two or more seeds (or the Studies page's multi-seed study A4) "
+        "to see one."
+    )
 else:
-    labels = [f"{g[0].name.rsplit('-s', 1)[0]} · {ui.KIND_LABELS.get(g[0].kind, g[0].kind)} · {len(g)} seeds"
-              for g in groups]
-    chosen = st.multiselect("Seed groups", range(len(groups)), default=[0], format_func=labels.__getitem__,
-                            wrap=True)
-    metric = st.radio("Metric", ["val_acc", "val_loss", "train_loss"], horizontal=True,
-                      format_func=lambda m: m.replace("_", " "))
-    st.plotly_chart(band_figure([{"name": labels[i], "histories": [r.history for r in groups[i]],
-                                  "color": run_color(f"group {labels[i]}")} for i in chosen], metric), key="cmp_band")
+    labels = [
+        f"{g[0].name.rsplit('-s', 1)[0]} · {ui.KIND_LABELS.get(g[0].kind, g[0].kind)} · {len(g)} seeds"
+        for g in groups
+    ]
+    chosen = st.multiselect(
+        "Seed groups", range(len(groups)), default=[0], format_func=labels.__getitem__, wrap=True
+    )
+    metric = st.radio(
+        "Metric",
+        ["val_acc", "val_loss", "train_loss"],
+        horizontal=True,
+        format_func=lambda m: m.replace("_", " "),
+    )
+    st.plotly_chart(
+        band_figure(
+            [
+                {
+                    "name": labels[i],
+                    "histories": [r.history for r in groups[i]],
+                    "color": run_color(f"group {labels[i]}"),
+                }
+                for i in chosen
+            ],
+            metric,
+        ),
+        key="cmp_band",
+    )
 
 # -- pretrained vs random init ----------------------------------------------------------------
 st.subheader("Pretrained vs random init")
 pretrained = [r for r in all_runs if r.kind == "classifier" and r.encoder_run and r.history and not r.damaged]
-pretrained.sort(key=lambda r: not random_init_twins(r, all_runs))   # those with a twin first
+pretrained.sort(key=lambda r: not random_init_twins(r, all_runs))  # those with a twin first
 if not pretrained:
     st.caption("Needs a classifier whose encoder was copied from an autoencoder run.")
 else:
-    run = pretrained[[r.run_id for r in pretrained].index(st.selectbox(
-        "Classifier with a pretrained encoder", [r.run_id for r in pretrained],
-        format_func=lambda i: next(ui.run_label(r) for r in pretrained if r.run_id == i)))]
+    run = pretrained[
+        [r.run_id for r in pretrained].index(
+            st.selectbox(
+                "Classifier with a pretrained encoder",
+                [r.run_id for r in pretrained],
+                format_func=lambda i: next(ui.run_label(r) for r in pretrained if r.run_id == i),
+            )
+        )
+    ]
     twin = random_init_twin(run, all_runs)
     if twin is None:
-        st.info("No random-init twin of this run yet: the same classifier, data order and seed, but with the "
-                "encoder starting from random weights.")
+        st.info(
+            "No random-init twin of this run yet: the same classifier, data order and seed, but with the "
+            "encoder starting from random weights."
+        )
         spec = random_init_twin_spec(run)
         if st.button("Train the random-init twin", icon=":material/play_arrow:"):
             job, new = ui.submit_job(spec, f"random-init twin of {run.name}")
@@ -165,33 +303,65 @@ else:
     else:
         n = min(len(run.history), len(twin.history))
         c1, c2 = st.columns(2)
-        c1.plotly_chart(curves_figure([
-            {"name": f"pretrained ({run.name})", "history": run.history, "color": run_color(run.run_id)},
-            {"name": f"random init ({twin.name})", "history": twin.history, "color": run_color(twin.run_id)}],
-            "acc", title="accuracy"), key="cmp_twin_acc")
+        c1.plotly_chart(
+            curves_figure(
+                [
+                    {
+                        "name": f"pretrained ({run.name})",
+                        "history": run.history,
+                        "color": run_color(run.run_id),
+                    },
+                    {
+                        "name": f"random init ({twin.name})",
+                        "history": twin.history,
+                        "color": run_color(twin.run_id),
+                    },
+                ],
+                "acc",
+                title="accuracy",
+            ),
+            key="cmp_twin_acc",
+        )
         diff = [100 * (run.history[i]["val_acc"] - twin.history[i]["val_acc"]) for i in range(n)]
-        diff_fig = line_figure(list(range(1, n + 1)), {"pretrained − random init": diff}, "epoch",
-                               "val accuracy difference (points)", title="advantage of pre-training", zero_line=True)
-        diff_fig.update_traces(line_color=ui.NEUTRAL, marker_color=ui.NEUTRAL)    # not a run: no run's colour
+        diff_fig = line_figure(
+            list(range(1, n + 1)),
+            {"pretrained − random init": diff},
+            "epoch",
+            "val accuracy difference (points)",
+            title="advantage of pre-training",
+            zero_line=True,
+        )
+        diff_fig.update_traces(line_color=ui.NEUTRAL, marker_color=ui.NEUTRAL)  # not a run: no run's colour
         c2.plotly_chart(diff_fig, key="cmp_twin_diff")
+
         def lead(d):
             return f"ahead by {d:.2f} points" if d >= 0 else f"behind by {-d:.2f} points"
-        st.caption(f"After epoch 1 the pretrained network is {lead(diff[0])}; after epoch {n}, {lead(diff[-1])}. "
-                   "Report A found that the random-init network starts lower but catches up to the same accuracy.")
+
+        st.caption(
+            f"After epoch 1 the pretrained network is {lead(diff[0])}; after epoch {n}, {lead(diff[-1])}. "
+            "Report A found that the random-init network starts lower but catches up to the same accuracy."
+        )
 
 # -- manage ---------------------------------------------------------------------------------
 st.subheader("Manage a run")
-target = st.selectbox("Run", [r.run_id for r in all_runs], format_func=lambda i: next(
-    f"{r.name} ({r.status})" for r in all_runs if r.run_id == i), key="cmp_manage")
+target = st.selectbox(
+    "Run",
+    [r.run_id for r in all_runs],
+    format_func=lambda i: next(f"{r.name} ({r.status})" for r in all_runs if r.run_id == i),
+    key="cmp_manage",
+)
 info = next(r for r in all_runs if r.run_id == target)
 read_only = ui.shipped(target)
 if read_only:
-    st.caption("A run shipped with the lab: read-only here (rename and delete are off); download it, or train "
-               "your own copy.")
+    st.caption(
+        "A run shipped with the lab: read-only here (rename and delete are off); download it, or train "
+        "your own copy."
+    )
 c1, c2, c3 = st.columns(3)
 with c1:
-    new_name = st.text_input("Display name", value=info.name, max_chars=80, key=f"cmp_name_{target}",
-                             disabled=read_only)
+    new_name = st.text_input(
+        "Display name", value=info.name, max_chars=80, key=f"cmp_name_{target}", disabled=read_only
+    )
     if st.button("Rename", disabled=read_only or new_name.strip() == info.name):
         try:
             ui.registry().rename(target, new_name)
@@ -203,18 +373,29 @@ with c2:
         st.caption(f"Damaged: {info.damaged}")
     else:
         try:
-            st.download_button("Download the run (.zip)", ui.registry().export_zip(target),
-                               file_name=f"{target}.zip", mime="application/zip", icon=":material/download:",
-                               on_click="ignore", help="Its config, its history as CSV and its weights.")
+            st.download_button(
+                "Download the run (.zip)",
+                ui.registry().export_zip(target),
+                file_name=f"{target}.zip",
+                mime="application/zip",
+                icon=":material/download:",
+                on_click="ignore",
+                help="Its config, its history as CSV and its weights.",
+            )
         except ui.RunError as e:
             st.caption(str(e))
 with c3:
     deps = ui.registry().dependents(target)
     if deps:
-        st.warning(f"{len(deps)} classifier run(s) took their encoder from this run: {', '.join(deps)}. "
-                   "They keep their own weights, but lose the link.")
-    sure = st.checkbox("I understand this deletes the run folder" + (" and unlinks them" if deps else ""),
-                       key=f"cmp_sure_{target}", disabled=read_only)
+        st.warning(
+            f"{len(deps)} classifier run(s) took their encoder from this run: {', '.join(deps)}. "
+            "They keep their own weights, but lose the link."
+        )
+    sure = st.checkbox(
+        "I understand this deletes the run folder" + (" and unlinks them" if deps else ""),
+        key=f"cmp_sure_{target}",
+        disabled=read_only,
+    )
     if st.button("Delete", type="primary", disabled=read_only or not sure, icon=":material/delete:"):
         try:
             ui.registry().delete(target, force=True)

@@ -7,6 +7,7 @@ AppTest in this process (one script run per action, as a browser's rerun); start
 `streamlit run` opened in Chromium. The shipped runs are copied to a temporary runs folder first, so
 nothing in saved_models/ changes. A benchmark, not a test: it prints figures and sets no limits.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,16 +38,32 @@ def startup(runs: Path) -> None:
     in a browser that was already open (as a user's is)."""
     import subprocess
     import urllib.request
-    from playwright.sync_api import sync_playwright
+
     from browser_util import CHROMIUM, CHROMIUM_ARGS, free_port
+    from playwright.sync_api import sync_playwright
+
     port = free_port()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         t0 = time.perf_counter()
-        server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
-                                   str(port), "--server.headless", "true"], cwd=ROOT, env={**os.environ, "FMNIST_RUNS_DIR": str(runs)},
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "app.py"),
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "FMNIST_RUNS_DIR": str(runs)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             while True:
                 try:
@@ -62,12 +79,19 @@ def startup(runs: Path) -> None:
             server.terminate()
             server.wait(10)
             browser.close()
-    line("start the app until Home is usable (sample images drawn)", drawn, "< 5 s", f"server up after {up:.2f} s")
+    line(
+        "start the app until Home is usable (sample images drawn)",
+        drawn,
+        "< 5 s",
+        f"server up after {up:.2f} s",
+    )
 
 
 def pages() -> None:
-    import app_support as ui
     from streamlit.testing.v1 import AppTest
+
+    import app_support as ui
+
     app = str(ROOT / "app.py")
 
     def page(name: str, **state) -> tuple[AppTest, float]:
@@ -96,8 +120,12 @@ def pages() -> None:
         slider = at.slider(key="rc_level_gaussian")
         moves.append(timed(lambda: slider.set_value(v).run()))
         check(at)
-    line("move the noise-level slider (mean of 3 moves)", sum(moves) / len(moves), "< 1 s",
-         "each: " + ", ".join(f"{m:.2f}" for m in moves))
+    line(
+        "move the noise-level slider (mean of 3 moves)",
+        sum(moves) / len(moves),
+        "< 1 s",
+        "each: " + ", ".join(f"{m:.2f}" for m in moves),
+    )
     aes = [r.run_id for r in ui.runs(ui.AUTOENCODERS)][:3]
     at.multiselect(key="rc_runs").set_value(aes).run()
     check(at)
@@ -106,8 +134,12 @@ def pages() -> None:
         box = at.selectbox(key="rc_noise")
         kinds.append(timed(lambda: box.set_value(kind).run()))
         check(at)
-    line(f"change the noise kind with {len(aes)} autoencoders picked (mean of 3)", sum(kinds) / len(kinds), "< 1 s",
-         "each: " + ", ".join(f"{m:.2f}" for m in kinds))
+    line(
+        f"change the noise kind with {len(aes)} autoencoders picked (mean of 3)",
+        sum(kinds) / len(kinds),
+        "< 1 s",
+        "each: " + ", ".join(f"{m:.2f}" for m in kinds),
+    )
     at, s = page("confusion")
     check(at)
     line("open Confusion & errors (first time)", s, "< 3 s")
@@ -118,14 +150,20 @@ def pages() -> None:
         at.session_state["cf_true"], at.session_state["cf_pred"] = t, p
         cells.append(timed(at.run))
         check(at)
-    line("pick another cell of the matrix (mean of 3)", sum(cells) / len(cells), "< 1 s",
-         "each: " + ", ".join(f"{m:.2f}" for m in cells))
+    line(
+        "pick another cell of the matrix (mean of 3)",
+        sum(cells) / len(cells),
+        "< 1 s",
+        "each: " + ", ".join(f"{m:.2f}" for m in cells),
+    )
 
 
 def quick_run(full: bool) -> None:
     """The Train page's promise for a run, then the run itself through the page's job queue."""
-    import app_support as ui
     from streamlit.testing.v1 import AppTest
+
+    import app_support as ui
+
     cases = [("conv autoencoder, 1% of the data (600 images), 3 epochs", {"t_fraction": 0.01, "t_epochs": 3})]
     if full:
         cases.append(("conv autoencoder, all 60,000 images, 2 epochs", {"t_fraction": 1.0, "t_epochs": 2}))
@@ -142,14 +180,25 @@ def quick_run(full: bool) -> None:
         ui.job_queue().wait([job.job_id], evaluated=True)
         took = job.finished - job.started
         per_epoch = [h["epoch_seconds"] for h in job.history]
-        line(f"{what}: per epoch", sum(per_epoch) / max(len(per_epoch), 1), "< 1 s" if not full or "1%" in what else "",
-             "epochs: " + ", ".join(f"{e:.2f}" for e in per_epoch))
-        line(f"  the job from start to end ({job.status})", took, "", f"the page promised: {promise.strip('*')}")
+        line(
+            f"{what}: per epoch",
+            sum(per_epoch) / max(len(per_epoch), 1),
+            "< 1 s" if not full or "1%" in what else "",
+            "epochs: " + ", ".join(f"{e:.2f}" for e in per_epoch),
+        )
+        line(
+            f"  the job from start to end ({job.status})",
+            took,
+            "",
+            f"the page promised: {promise.strip('*')}",
+        )
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--full", action="store_true", help="also time a 2-epoch run on all 60,000 images (~1-2 min)")
+    p.add_argument(
+        "--full", action="store_true", help="also time a 2-epoch run on all 60,000 images (~1-2 min)"
+    )
     p.add_argument("--skip-startup", action="store_true", help="leave out the browser start-up figure")
     a = p.parse_args()
     runs = Path(tempfile.mkdtemp(prefix="bench-pages-"))
@@ -157,8 +206,11 @@ def main() -> None:
         shutil.copytree(d, runs / d.name)
     os.environ["FMNIST_RUNS_DIR"] = str(runs)
     import torch
-    print(f"# {os.cpu_count()} CPUs, torch {torch.__version__}, {torch.get_num_threads()} torch threads, "
-          f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())}; runs copied to {runs}")
+
+    print(
+        f"# {os.cpu_count()} CPUs, torch {torch.__version__}, {torch.get_num_threads()} torch threads, "
+        f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())}; runs copied to {runs}"
+    )
     try:
         if not a.skip_startup:
             startup(runs)

@@ -5,6 +5,7 @@
 Prints the share of the step's CPU time per group (convolutions, dropout, pooling, ...) and the
 step's FLOP rate against this CPU's one-thread matmul rate.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,15 +21,33 @@ from fmnist_core import ClassifierConfig, ConvAEConfig, TrainConfig, build_model
 from fmnist_core.bench import matmul_gflops, train_flops_per_image  # noqa: E402
 from fmnist_core.train import make_optimizer, prepare_model, train_step  # noqa: E402
 
-GROUPS = {   # op name fragment -> group, first match wins
-    "convolution_backward": "convolutions, backward", "convolution": "convolutions, forward",
-    "random_": "dropout: drawing the mask", "bitwise_and": "dropout: drawing the mask",
-    "aten::ge": "dropout: drawing the mask", "_ApplyMask": "dropout: applying the mask",
-    "aten::mul": "dropout: applying the mask", "max_pool2d": "max pooling", "threshold_backward": "ReLU",
-    "clamp_min": "ReLU", "relu": "ReLU", "Adam": "Adam step", "sqrt": "Adam step", "addcdiv": "Adam step",
-    "lerp": "Adam step", "aten::mm": "linear layers", "addmm": "linear layers", "copy_": "copies and casts",
-    "_to_copy": "copies and casts", "fill_": "zeroing", "zero_": "zeroing", "mse_loss": "loss",
-    "cross_entropy": "loss", "log_softmax": "loss", "nll_loss": "loss", "sigmoid": "sigmoid",
+GROUPS = {  # op name fragment -> group, first match wins
+    "convolution_backward": "convolutions, backward",
+    "convolution": "convolutions, forward",
+    "random_": "dropout: drawing the mask",
+    "bitwise_and": "dropout: drawing the mask",
+    "aten::ge": "dropout: drawing the mask",
+    "_ApplyMask": "dropout: applying the mask",
+    "aten::mul": "dropout: applying the mask",
+    "max_pool2d": "max pooling",
+    "threshold_backward": "ReLU",
+    "clamp_min": "ReLU",
+    "relu": "ReLU",
+    "Adam": "Adam step",
+    "sqrt": "Adam step",
+    "addcdiv": "Adam step",
+    "lerp": "Adam step",
+    "aten::mm": "linear layers",
+    "addmm": "linear layers",
+    "copy_": "copies and casts",
+    "_to_copy": "copies and casts",
+    "fill_": "zeroing",
+    "zero_": "zeroing",
+    "mse_loss": "loss",
+    "cross_entropy": "loss",
+    "log_softmax": "loss",
+    "nll_loss": "loss",
+    "sigmoid": "sigmoid",
 }
 
 
@@ -59,8 +78,10 @@ def main() -> None:
     total = sum(shares.values())
     rate = train_flops_per_image(a.model) * 100 / step / 1e9
     peak = matmul_gflops()
-    print(f"{a.model}, batch 100, {a.threads} thread(s): {1000 * step:.1f} ms per step, {rate:.1f} GFLOP/s = "
-          f"{100 * rate / peak:.0f}% of this CPU's matmul rate ({peak:.1f} GFLOP/s)")
+    print(
+        f"{a.model}, batch 100, {a.threads} thread(s): {1000 * step:.1f} ms per step, {rate:.1f} GFLOP/s = "
+        f"{100 * rate / peak:.0f}% of this CPU's matmul rate ({peak:.1f} GFLOP/s)"
+    )
     print("| where the time goes | share |\n|---|---|")
     for group, v in sorted(shares.items(), key=lambda kv: -kv[1]):
         print(f"| {group} | {100 * v / total:.0f}% |")

@@ -1,4 +1,5 @@
 """Helpers for the Playwright browser tests: a real `streamlit run app.py` on a free port and Debian's Chromium."""
+
 from __future__ import annotations
 
 import os
@@ -47,9 +48,24 @@ class StreamlitServer:
         env = {**os.environ, "FMNIST_RUNS_DIR": str(runs_dir)}
         self.log = open(log, "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "app.py"),
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.time() + 90
         while time.time() < deadline:
             try:
@@ -103,6 +119,7 @@ def check_frame(page, title: str, h1: str) -> None:
     """What every page shows however it was opened: the sidebar with the app's own navigation (and
     not Streamlit's list of files), the device line, the page's title, and the wide layout."""
     import app_support as ui
+
     assert page.locator('[data-testid="stSidebarNav"]').count() == 0, "Streamlit's own page list is shown"
     links = nav_links(page)
     for p in ui.SITE:
@@ -121,8 +138,10 @@ def no_exception(page) -> None:
 def screenshot(page, name: str) -> Path:
     """A full-height screenshot (Streamlit scrolls inside its main element, so grow the viewport)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    h = page.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
-                      " return m ? m.scrollHeight : 800; }")
+    h = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+        " return m ? m.scrollHeight : 800; }"
+    )
     size = page.viewport_size
     page.set_viewport_size({"width": size["width"], "height": max(800, min(int(h) + 40, 8000))})
     page.wait_for_timeout(1500)

@@ -3,6 +3,7 @@
 Tests never write to saved_models/: a session-wide FMNIST_RUNS_DIR points into pytest's
 temporary folder, and the `runs_dir` fixture gives each test its own.
 """
+
 from __future__ import annotations
 
 import os
@@ -54,8 +55,13 @@ def registry(runs_dir) -> fmnist_core.Registry:
 
 def small_split(ds, n_train: int, n_val: int, val_start: int = 0) -> Split:
     """The first n_train training images; test images [val_start, val_start + n_val) to validate on."""
-    return Split(ds.train_images[:n_train], ds.train_labels[:n_train],
-                 ds.test_images[val_start:val_start + n_val], ds.test_labels[val_start:val_start + n_val], "test")
+    return Split(
+        ds.train_images[:n_train],
+        ds.train_labels[:n_train],
+        ds.test_images[val_start : val_start + n_val],
+        ds.test_labels[val_start : val_start + n_val],
+        "test",
+    )
 
 
 def cli_env(runs: Path) -> dict[str, str]:
@@ -69,11 +75,19 @@ def cli_env(runs: Path) -> dict[str, str]:
 
 def run_cli(args: list[str], runs: Path, cwd: Path, timeout: float = 500) -> subprocess.CompletedProcess:
     """`python -m fmnist_core ARGS` in a fresh interpreter, as a user would type it."""
-    return subprocess.run([sys.executable, "-m", "fmnist_core", *args], cwd=cwd, env=cli_env(runs),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "fmnist_core", *args],
+        cwd=cwd,
+        env=cli_env(runs),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
-def run_cli_many(arg_lists: list[list[str]], runs: Path, cwd: Path, workers: int = 4) -> list[subprocess.CompletedProcess]:
+def run_cli_many(
+    arg_lists: list[list[str]], runs: Path, cwd: Path, workers: int = 4
+) -> list[subprocess.CompletedProcess]:
     """Several independent CLI calls at once (each spends most of its time importing torch)."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(lambda a: run_cli(a, runs, cwd), arg_lists))

@@ -4,6 +4,7 @@ The drawing canvas is a custom component that AppTest cannot draw on: its conver
 the 28x28 input) is tested directly, and a drawing was checked by hand in a browser. Uploads go
 through AppTest's own file_uploader (set_value), bad files included.
 """
+
 from __future__ import annotations
 
 import io
@@ -19,17 +20,32 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 import app_support as ui
-from fmnist_core import (ClassifierConfig, ConvAEConfig, DenseAEConfig, ImageError, MLPConfig, Registry, RunSpec,
-                         TrainConfig, prepare_image, train_run)
+from fmnist_core import (
+    ClassifierConfig,
+    ConvAEConfig,
+    DenseAEConfig,
+    ImageError,
+    MLPConfig,
+    Registry,
+    RunSpec,
+    TrainConfig,
+    prepare_image,
+    train_run,
+)
 from fmnist_core.evaluate import pair_examples, percentile_of, top_k
+from fmnist_core.plots import (
+    confusion_figure,
+    gallery_figure,
+    heatmap_figure,
+    histogram_figure,
+    with_cell_picker,
+)
 from fmnist_core.preprocess import canvas_image
-from fmnist_core.plots import (confusion_figure, heatmap_figure, gallery_figure, histogram_figure,
-                               with_cell_picker)
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 SHIPPED = ROOT / "saved_models"
-TIMEOUT = 180   # seconds per script run: a cold test-set evaluation on a busy 2-core machine
+TIMEOUT = 180  # seconds per script run: a cold test-set evaluation on a busy 2-core machine
 
 
 def errors(at: AppTest) -> list[str]:
@@ -69,10 +85,13 @@ def tiny_runs(ds, tmp_path_factory):
     root = tmp_path_factory.mktemp("inspect-runs")
     reg = Registry(root)
     quick = TrainConfig(epochs=1, limit=400, batch_size=50, device="cpu")
-    for spec in (RunSpec(ConvAEConfig(), quick, "ae"), RunSpec(DenseAEConfig(latent_dim=64), quick, "dense"),
-                 RunSpec(ClassifierConfig(encoder_run="ae"), quick, "clf"),
-                 RunSpec(ClassifierConfig(encoder_run="random"), quick, "clf-random"),
-                 RunSpec(MLPConfig(), quick, "mlp")):
+    for spec in (
+        RunSpec(ConvAEConfig(), quick, "ae"),
+        RunSpec(DenseAEConfig(latent_dim=64), quick, "dense"),
+        RunSpec(ClassifierConfig(encoder_run="ae"), quick, "clf"),
+        RunSpec(ClassifierConfig(encoder_run="random"), quick, "clf-random"),
+        RunSpec(MLPConfig(), quick, "mlp"),
+    ):
         train_run(spec, ds, reg, command="test")
     return root
 
@@ -92,11 +111,14 @@ def test_pages_explain_when_there_are_no_runs(tmp_path, monkeypatch, page):
     assert any("yet" in i.value and "Train" in i.value for i in at.info)
 
 
-@pytest.mark.parametrize("page,state", [
-    ("reconstructions", {}),
-    ("confusion", {"cf_n": 1000}),
-    ("classify", {"cl_source": "Test image"}),
-])
+@pytest.mark.parametrize(
+    "page,state",
+    [
+        ("reconstructions", {}),
+        ("confusion", {"cf_n": 1000}),
+        ("classify", {"cl_source": "Test image"}),
+    ],
+)
 def test_pages_work_with_the_shipped_runs(tmp_path, monkeypatch, page, state):
     dst = tmp_path / "runs"
     dst.mkdir()
@@ -113,19 +135,30 @@ def test_pages_work_with_the_shipped_runs(tmp_path, monkeypatch, page, state):
     if kinds & set(needed):
         assert charts(at) >= 2
     else:
-        assert at.info   # the guard explains what to train
+        assert at.info  # the guard explains what to train
 
 
 # -- Reconstructions & denoising ----------------------------------------------------------------
 def test_reconstructions_page(runs):
     at = open_page("reconstructions")
     assert not errors(at), errors(at)
-    assert set(at.multiselect(key="rc_runs").value) == {"ae", "dense"}     # one of each kind by default
+    assert set(at.multiselect(key="rc_runs").value) == {"ae", "dense"}  # one of each kind by default
     # a row of images per input and per model, each under its full name; MSE against noise;
     # denoise-then-classify; one error map per model
-    assert gallery_rows(at) == ["Test images", "Noisy input (gaussian, σ 0.3)", "ae · conv autoencoder",
-                                "dense · dense autoencoder"]
-    assert {"rc_gallery_0_0", "rc_gallery_0_1", "rc_sweep", "rc_denoise", "rc_map_ae", "rc_map_dense"} <= chart_keys(at)
+    assert gallery_rows(at) == [
+        "Test images",
+        "Noisy input (gaussian, σ 0.3)",
+        "ae · conv autoencoder",
+        "dense · dense autoencoder",
+    ]
+    assert {
+        "rc_gallery_0_0",
+        "rc_gallery_0_1",
+        "rc_sweep",
+        "rc_denoise",
+        "rc_map_ae",
+        "rc_map_dense",
+    } <= chart_keys(at)
     assert charts(at) == 4 * 2 + 4
     table = at.dataframe[0].value
     assert list(table["model"]) == ["ae", "dense", "noisy input itself"]
@@ -136,10 +169,10 @@ def test_reconstructions_page(runs):
         at.selectbox(key="rc_noise").set_value(kind).run()
         assert not errors(at), (kind, errors(at))
         assert charts(at) == 4 * 2 + 4
-    at.slider(key="rc_level_gaussian").set_value(0.0).run()               # no noise: no noisy row
+    at.slider(key="rc_level_gaussian").set_value(0.0).run()  # no noise: no noisy row
     assert not errors(at)
     assert gallery_rows(at) == ["Test images", "ae · conv autoencoder", "dense · dense autoencoder"]
-    at.number_input(key="rc_noise_seed").set_value(3).run()                # not in the cache: computed now
+    at.number_input(key="rc_noise_seed").set_value(3).run()  # not in the cache: computed now
     assert any("not in the cache" in c.value for c in at.caption) and not errors(at)
     at.multiselect(key="rc_runs").set_value(["ae"]).run()
     assert charts(at) == 2 * 2 + 3 and not errors(at)
@@ -165,8 +198,15 @@ def test_confusion_page(runs):
     at = open_page("confusion", cf_n=1000, cf_run="clf")
     assert not errors(at), errors(at)
     # matrix, cell gallery, random gallery (each two halves that stack on a phone), A, B and their difference
-    assert {"cf_matrix", "cf_cell_gallery_0", "cf_random_gallery_0", "cf_random_gallery_1", "cf_cmp_a", "cf_cmp_b",
-            "cf_cmp_diff"} <= chart_keys(at)
+    assert {
+        "cf_matrix",
+        "cf_cell_gallery_0",
+        "cf_random_gallery_0",
+        "cf_random_gallery_1",
+        "cf_cmp_a",
+        "cf_cmp_b",
+        "cf_cmp_diff",
+    } <= chart_keys(at)
     assert any("of these 20 are wrong" in c.value and "are wrong (accuracy" in c.value for c in at.caption)
     acc = [m for m in at.metric if m.label == "Accuracy"][0]
     assert acc.value.endswith("%")
@@ -174,8 +214,8 @@ def test_confusion_page(runs):
     per_class = at.dataframe[1].value
     assert len(per_class) == 12 and {"precision", "recall", "F1", "support"} <= set(per_class.columns)
     assert per_class["support"][:10].sum() == 1000
-    assert at.selectbox(key="cf_run_b").value == "clf-random"                # pretrained vs random init twin
-    at.selectbox(key="cf_run").set_value("clf-random").run()                 # another run: its own twin
+    assert at.selectbox(key="cf_run_b").value == "clf-random"  # pretrained vs random init twin
+    at.selectbox(key="cf_run").set_value("clf-random").run()  # another run: its own twin
     assert at.selectbox(key="cf_run_b").value == "clf"
     at.selectbox(key="cf_run").set_value("clf").run()
     assert at.selectbox(key="cf_run_b").value == "clf-random"
@@ -187,7 +227,7 @@ def test_confusion_page(runs):
     assert any("least confident correct" in c.value for c in at.caption) or at.info
     at.selectbox(key="cf_run").set_value("mlp").run()
     at.button(key="cf_new").click().run()
-    at.selectbox(key="cf_run_b").set_value("mlp").run()                      # the same run twice
+    at.selectbox(key="cf_run_b").set_value("mlp").run()  # the same run twice
     assert not errors(at), errors(at)
     assert any("different one" in i.value for i in at.info)
 
@@ -212,8 +252,18 @@ def trousers(size=(300, 420), mode="RGB", bg="white", fg="black") -> Image.Image
     img = Image.new(mode, size, bg)
     d = ImageDraw.Draw(img)
     w, h = size
-    d.polygon([(w * .3, h * .1), (w * .7, h * .1), (w * .75, h * .9), (w * .55, h * .9), (w * .5, h * .4),
-               (w * .45, h * .9), (w * .25, h * .9)], fill=fg)
+    d.polygon(
+        [
+            (w * 0.3, h * 0.1),
+            (w * 0.7, h * 0.1),
+            (w * 0.75, h * 0.9),
+            (w * 0.55, h * 0.9),
+            (w * 0.5, h * 0.4),
+            (w * 0.45, h * 0.9),
+            (w * 0.25, h * 0.9),
+        ],
+        fill=fg,
+    )
     return img
 
 
@@ -221,8 +271,8 @@ def huge_header_png(side: int = 9000) -> bytes:
     """A valid tiny PNG whose header claims side x side pixels (a decompression bomb's shape)."""
     data = bytearray(png(Image.new("L", (4, 4))))
     ihdr = data.index(b"IHDR")
-    data[ihdr + 4:ihdr + 12] = struct.pack(">II", side, side)
-    data[ihdr + 17:ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(data[ihdr:ihdr + 17])))
+    data[ihdr + 4 : ihdr + 12] = struct.pack(">II", side, side)
+    data[ihdr + 17 : ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(data[ihdr : ihdr + 17])))
     return bytes(data)
 
 
@@ -236,7 +286,11 @@ GOOD_FILES = [
     ("photo.jpg", lambda: png(trousers((1200, 1600)), "JPEG", quality=80), "inverted"),
     ("trousers.webp", lambda: png(trousers(), "WEBP"), "inverted"),
     ("trousers.bmp", lambda: png(trousers(bg="black", fg="white"), "BMP"), None),
-    ("transparent.png", lambda: png(trousers(mode="RGBA", bg=(0, 0, 0, 0), fg=(20, 20, 20, 255))), "inverted"),
+    (
+        "transparent.png",
+        lambda: png(trousers(mode="RGBA", bg=(0, 0, 0, 0), fg=(20, 20, 20, 255))),
+        "inverted",
+    ),
     ("animated.gif", animated_gif, "first of its 2 frames"),
 ]
 BAD_FILES = [
@@ -245,7 +299,7 @@ BAD_FILES = [
     ("empty.png", lambda: b"", "empty"),
     ("huge.png", lambda: b"\x89PNG" + bytes(31 * 2**20), "MB"),
     ("bomb.png", huge_header_png, "megapixels"),
-    ("bigger-bomb.png", lambda: huge_header_png(20000), "megapixels"),     # Pillow refuses it before decoding
+    ("bigger-bomb.png", lambda: huge_header_png(20000), "megapixels"),  # Pillow refuses it before decoding
     ("blank.png", lambda: png(Image.new("RGB", (50, 50), "white")), "blank"),
 ]
 
@@ -253,8 +307,8 @@ BAD_FILES = [
 def test_classify_page_sources(runs):
     at = open_page("classify")
     assert not errors(at)
-    assert any("Draw" in i.value for i in at.info)                         # empty canvas: a hint, not an error
-    assert at.multiselect(key="cl_runs").value                               # classifiers preselected
+    assert any("Draw" in i.value for i in at.info)  # empty canvas: a hint, not an error
+    assert at.multiselect(key="cl_runs").value  # classifiers preselected
 
     at.segmented_control(key="cl_source").set_value("Test image").run()
     assert not errors(at), errors(at)
@@ -278,7 +332,7 @@ def test_classify_uploads(runs, name, make, note):
     at = open_page("classify", cl_source="Upload")
     at.file_uploader(key="cl_upload").set_value((name, make(), "application/octet-stream")).run()
     assert not errors(at), errors(at)
-    assert charts(at) == 4 + 2 and at.image                            # original shown beside the input
+    assert charts(at) == 4 + 2 and at.image  # original shown beside the input
     if note:
         shown = [c.value for c in at.caption] + [i.value for i in at.info]
         assert any(note in text for text in shown), shown
@@ -289,19 +343,20 @@ def test_classify_rejects_bad_files(runs, name, make, message):
     at = open_page("classify", cl_source="Upload")
     at.file_uploader(key="cl_upload").set_value((name, make(), "image/png")).run()
     assert not at.exception
-    assert len(at.error) == 1 and name in at.error[0].value and message in at.error[0].value, \
-        [e.value for e in at.error]
+    assert len(at.error) == 1 and name in at.error[0].value and message in at.error[0].value, [
+        e.value for e in at.error
+    ]
     assert charts(at) == 0
 
 
 def test_canvas_drawing_becomes_the_model_input():
     """What st_canvas returns (RGBA, strokes opaque, background transparent or black) -> a 28x28 input."""
     rgba = np.zeros((280, 280, 4), np.uint8)
-    rgba[60:220, 120:160] = (255, 255, 255, 255)                            # a white vertical bar
+    rgba[60:220, 120:160] = (255, 255, 255, 255)  # a white vertical bar
     prepared = prepare_image(canvas_image(rgba))
     assert prepared.image28.shape == (28, 28) and prepared.image28.max() > 200
-    assert prepared.image28[:, 0].max() == 0 and not prepared.notes           # light on black: not inverted
-    rgba[..., 3] = 255                                                       # an opaque black background too
+    assert prepared.image28[:, 0].max() == 0 and not prepared.notes  # light on black: not inverted
+    rgba[..., 3] = 255  # an opaque black background too
     assert np.array_equal(prepare_image(canvas_image(rgba)).image28, prepared.image28)
     with pytest.raises(ImageError, match="blank"):
         prepare_image(canvas_image(np.zeros((280, 280, 4), np.uint8)))
@@ -309,12 +364,12 @@ def test_canvas_drawing_becomes_the_model_input():
 
 # -- library helpers the pages use ------------------------------------------------------------------
 def test_pair_examples_order_and_helpers():
-    probs = torch.tensor([[.9, .1], [.6, .4], [.2, .8], [.45, .55]]).repeat_interleave(1, 0)
-    probs = torch.cat([probs, torch.zeros(4, 8)], 1)                         # (4, 10)
+    probs = torch.tensor([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.45, 0.55]]).repeat_interleave(1, 0)
+    probs = torch.cat([probs, torch.zeros(4, 8)], 1)  # (4, 10)
     labels = torch.tensor([0, 0, 0, 0])
-    assert pair_examples(probs, labels, 0, 0).tolist() == [1, 0]             # least confident correct first
-    assert pair_examples(probs, labels, 0, 1).tolist() == [2, 3]             # most confident mistake first
-    assert top_k(probs[0], 2) == [("T-shirt/top", pytest.approx(.9)), ("Trouser", pytest.approx(.1))]
+    assert pair_examples(probs, labels, 0, 0).tolist() == [1, 0]  # least confident correct first
+    assert pair_examples(probs, labels, 0, 1).tolist() == [2, 3]  # most confident mistake first
+    assert top_k(probs[0], 2) == [("T-shirt/top", pytest.approx(0.9)), ("Trouser", pytest.approx(0.1))]
     assert percentile_of(0.5, [0.1, 0.2, 0.9, 1.0]) == 50.0
     assert len(gallery_figure(np.zeros((3, 28, 28)), ["a<br>b", "c", "d"], cols=2).data) == 3
     assert histogram_figure([0.01, 0.02], "MSE", marker=0.05, log_x=True).layout.xaxis.ticktext

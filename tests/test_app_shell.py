@@ -1,4 +1,5 @@
 """AppTest for the app shell, Home, Train and Compare pages: real runs, real training."""
+
 from __future__ import annotations
 
 import json
@@ -68,7 +69,7 @@ def test_home_lists_runs(shipped_runs):
     at = page_run("home")
     assert at.dataframe, "the runs table is missing"
     assert len(at.dataframe[0].value) == len(list(shipped_runs.glob("ref-*")))
-    assert at.dataframe[0].proto.placeholder == ""          # a classifier's MSE cell is empty, not "None"
+    assert at.dataframe[0].proto.placeholder == ""  # a classifier's MSE cell is empty, not "None"
 
 
 def test_train_presets_fill_the_controls(empty_runs):
@@ -86,13 +87,13 @@ def test_train_presets_fill_the_controls(empty_runs):
 
 def test_changed_values_say_custom_and_survive_a_kind_switch(empty_runs):
     at = page_run("train")
-    at.select_slider(key="t_fraction").set_value(0.01).run()           # how a run is made: not a change of preset
+    at.select_slider(key="t_fraction").set_value(0.01).run()  # how a run is made: not a change of preset
     assert at.selectbox(key="t_preset_conv_ae").value != "custom"
     at.select_slider(key="t_lr").set_value(3e-4).run()
     at.select_slider(key="t_latent").set_value(32).run()
     assert at.selectbox(key="t_preset_conv_ae").value == "custom"
     assert any("Your own settings" in c.value for c in at.caption)
-    at.segmented_control(key="t_kind").set_value("dense_ae").run()     # kept, not reset to a preset
+    at.segmented_control(key="t_kind").set_value("dense_ae").run()  # kept, not reset to a preset
     assert at.select_slider(key="t_latent").value == 32 and at.select_slider(key="t_lr").value == 3e-4
     assert at.select_slider(key="t_fraction").value == 0.01
     assert at.selectbox(key="t_preset_dense_ae").value == "custom"
@@ -100,8 +101,10 @@ def test_changed_values_say_custom_and_survive_a_kind_switch(empty_runs):
     at.selectbox(key="t_preset_dense_ae").set_value("Report B SGD (n=512, lr 0.1)").run()
     assert at.select_slider(key="t_lr").value == 0.1 and at.select_slider(key="t_latent").value == 512
     assert at.selectbox(key="t_preset_dense_ae").value == "Report B SGD (n=512, lr 0.1)"
-    assert at.select_slider(key="t_fraction").value == 0.01              # presets leave the fraction alone
-    assert "Log scale." != at.select_slider(key="t_lr").help and "step size" in at.select_slider(key="t_lr").help
+    assert at.select_slider(key="t_fraction").value == 0.01  # presets leave the fraction alone
+    assert (
+        "Log scale." != at.select_slider(key="t_lr").help and "step size" in at.select_slider(key="t_lr").help
+    )
     assert not at.exception
 
 
@@ -127,10 +130,12 @@ def test_start_a_tiny_job_and_see_it_finish(empty_runs):
     assert q.wait(timeout=300)
     at.run()
     assert not at.exception
-    assert any("tiny-mlp" in s.value and "finished" in s.value for s in at.success), [s.value for s in at.success]
+    assert any("tiny-mlp" in s.value and "finished" in s.value for s in at.success), [
+        s.value for s in at.success
+    ]
     info = Registry(empty_runs).get("tiny-mlp")
     assert info.status == "completed" and len(info.history) == 2
-    assert info.config["data"]["n_train"] == 540   # 1% of the 54,000 left after the 10% holdout (MLP preset)
+    assert info.config["data"]["n_train"] == 540  # 1% of the 54,000 left after the 10% holdout (MLP preset)
     # the new run is in Compare's table
     at = page_run("compare")
     assert "tiny-mlp" in list(at.dataframe[0].value["name"])
@@ -170,9 +175,11 @@ def plotly_spec(at: AppTest, key: str) -> dict:
 
 def test_compare_gives_each_run_one_colour_and_labels_log_ticks(shipped_runs):
     at = page_run("compare")
-    at.text_input[0].input("ref-a-clf").run()            # the two runs plotted are the twins shown below
+    at.text_input[0].input("ref-a-clf").run()  # the two runs plotted are the twins shown below
+
     def colours(key: str) -> dict[str, str]:
         return {t["name"].split(" · ")[0]: t["line"]["color"] for t in plotly_spec(at, key)["data"]}
+
     curves, twins = colours("cmp_acc"), colours("cmp_twin_acc")
     assert curves["ref-a-clf-base"] == twins["pretrained (ref-a-clf-base)"]
     assert curves["ref-a-clf-random"] == twins["random init (ref-a-clf-random)"]
@@ -198,10 +205,10 @@ def test_compare_table_views_fit_and_leave_empty_cells_empty(shipped_runs):
 
 def test_compare_deletes_after_confirmation_and_keeps_shipped_runs(shipped_runs):
     reg = Registry(shipped_runs)
-    shutil.copytree(shipped_runs / "ref-d-mlp", shipped_runs / "my-mlp")    # a user's own run
+    shutil.copytree(shipped_runs / "ref-d-mlp", shipped_runs / "my-mlp")  # a user's own run
     at = page_run("compare")
     at.selectbox(key="cmp_manage").set_value("ref-d-mlp").run()
-    assert next(b for b in at.button if b.label == "Delete").disabled            # shipped: read-only
+    assert next(b for b in at.button if b.label == "Delete").disabled  # shipped: read-only
     assert at.checkbox(key="cmp_sure_ref-d-mlp").disabled
     at.selectbox(key="cmp_manage").set_value("my-mlp").run()
     delete = next(b for b in at.button if b.label == "Delete")
@@ -218,7 +225,7 @@ def test_damaged_run_is_listed_not_fatal(shipped_runs):
     bad.mkdir()
     (bad / "config.json").write_text("{not json")
     at = page_run("compare")
-    assert "broken-run" not in list(at.dataframe[0].value["name"])   # hidden by default
+    assert "broken-run" not in list(at.dataframe[0].value["name"])  # hidden by default
     at.toggle[0].set_value(False).run()
     table = at.dataframe[0].value
     assert "broken-run" in list(table["name"])
@@ -231,7 +238,7 @@ def test_a_shared_lab_asks_for_its_password(shipped_runs, monkeypatch):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.secrets["password"] = "s3cret"
     at.run()
-    assert not at.get("imgs") and at.text_input(key="password_try")          # nothing shown before
+    assert not at.get("imgs") and at.text_input(key="password_try")  # nothing shown before
     at.text_input(key="password_try").set_value("wrong").run()
     assert at.error and "not the password" in at.error[0].value
     at.text_input(key="password_try").set_value("s3cret").run()

@@ -1,5 +1,6 @@
 """`python -m fmnist_core bench` on a tiny size: it runs both loops and returns sane figures (no timing
 thresholds). `ds` is conftest's session-wide dataset."""
+
 import io
 import math
 
@@ -9,6 +10,7 @@ import torch
 
 def test_bench_tiny_autoencoder(ds):
     from fmnist_core.bench import run_bench
+
     threads = torch.get_num_threads()
     out = io.StringIO()
     r = run_bench(ds, images=300, rounds=1, which="autoencoder", out=out)
@@ -32,6 +34,7 @@ def test_bench_tiny_autoencoder(ds):
 
 def test_reference_models_match_report_a():
     from fmnist_core.bench import reference_autoencoder, reference_classifier
+
     x = torch.rand(2, 1, 28, 28)
     ae, clf = reference_autoencoder().eval(), reference_classifier().eval()
     assert ae(x).shape == (2, 1, 28, 28)
@@ -41,6 +44,7 @@ def test_reference_models_match_report_a():
 
 def test_bench_rejects_bad_arguments(ds):
     from fmnist_core.bench import run_bench
+
     with pytest.raises(ValueError):
         run_bench(ds, images=0)
     with pytest.raises(ValueError):
@@ -50,8 +54,12 @@ def test_bench_rejects_bad_arguments(ds):
 @pytest.mark.timeout(600)
 def test_sweep_bench_times_both_ways(ds):
     import io
+
     from fmnist_core.bench import sweep_bench
+
     out = io.StringIO()
     r = sweep_bench(ds, runs=2, images=300, epochs=1, workers=2, out=out)
-    assert r["queue_s"] > 0 and r["workers_s"] > 0 and r["ratio"] == pytest.approx(r["queue_s"] / r["workers_s"])
+    assert (
+        r["queue_s"] > 0 and r["workers_s"] > 0 and r["ratio"] == pytest.approx(r["queue_s"] / r["workers_s"])
+    )
     assert "throughput ratio" in out.getvalue()

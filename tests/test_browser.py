@@ -1,13 +1,26 @@
 """A real browser (Debian's Chromium via Playwright) against `streamlit run app.py`."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
+from browser_util import (
+    CHROMIUM_ARGS,
+    SHOTS,
+    StreamlitServer,
+    check_frame,
+    copy_shipped_runs,
+    goto,
+    nav_links,
+    no_exception,
+    require_chromium,
+    screenshot,
+    url_path,
+    wait_idle,
+)
 
 import app_support as ui
-from browser_util import (CHROMIUM_ARGS, SHOTS, StreamlitServer, check_frame, copy_shipped_runs, goto, nav_links,
-                          no_exception, require_chromium, screenshot, url_path, wait_idle)
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +41,7 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser(server):
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=server.chromium, args=CHROMIUM_ARGS)
         yield b
@@ -51,6 +65,7 @@ def test_a_cold_deep_link_shows_the_frame(tmp_path, site_page):
     """Each page opened by its URL (/compare, ...) as the first request to a freshly started server: the
     page file runs without app.py, and still has the sidebar, its title and the wide layout."""
     from playwright.sync_api import sync_playwright
+
     chromium = require_chromium()
     srv = StreamlitServer(copy_shipped_runs(tmp_path / "runs"), tmp_path / "streamlit.log")
     try:
@@ -82,7 +97,9 @@ def test_every_page_renders_from_the_sidebar_and_is_screenshotted(page):
 def test_every_page_in_dark_and_on_a_phone(browser, server, scheme, width):
     """The app follows the system's light or dark setting; every page drawn at 1280 px and at a phone's
     390 px, each kept as a screenshot (test-artifacts/screenshots/page-KEY-SCHEME-WIDTH.png) to look at."""
-    ctx = browser.new_context(viewport={"width": width, "height": 800 if width > 500 else 844}, color_scheme=scheme)
+    ctx = browser.new_context(
+        viewport={"width": width, "height": 800 if width > 500 else 844}, color_scheme=scheme
+    )
     pg = ctx.new_page()
     pg.set_default_timeout(60_000)
     try:
@@ -92,8 +109,9 @@ def test_every_page_in_dark_and_on_a_phone(browser, server, scheme, width):
             wait_idle(pg)
             no_exception(pg)
             assert pg.locator("h1").first.inner_text().strip() == H1[p.key]
-            background = pg.evaluate("() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]'))"
-                                     ".backgroundColor")
+            background = pg.evaluate(
+                "() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor"
+            )
             rgb = [int(v) for v in re.findall(r"\d+", background)[:3]]
             assert (sum(rgb) / 3 < 100) == (scheme == "dark"), (scheme, background)
             screenshot(pg, f"page-{p.key}-{scheme}-{width}")
@@ -105,7 +123,9 @@ def test_train_watch_stop_and_compare(page):
     goto(page, "Train")
     # 10% of the training set (the fourth option) for 100 epochs: long enough to be stopped by hand on any
     # machine (1% for 20 epochs could finish before the page showed its first epoch)
-    fraction = page.locator('[data-testid="stSlider"]', has_text="Training-set fraction").get_by_role("slider")
+    fraction = page.locator('[data-testid="stSlider"]', has_text="Training-set fraction").get_by_role(
+        "slider"
+    )
     fraction.focus()
     fraction.press("Home")
     for _ in range(3):
@@ -119,7 +139,7 @@ def test_train_watch_stop_and_compare(page):
     page.get_by_text(re.compile(r"epoch \d+/100 · batch")).first.wait_for(timeout=120_000)
     # the curves appear after the first epoch, without any reload
     page.get_by_text(re.compile(r"Epoch \d+ · train loss")).first.wait_for(timeout=180_000)
-    page.locator('.js-plotly-plot').first.wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()
     screenshot(page, "train-running")
     page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True).click()
     done = page.get_by_text(re.compile(r"Run .* was stopped; its best weights are saved"))
@@ -135,12 +155,16 @@ def test_train_watch_stop_and_compare(page):
 
 def test_draw_a_stroke_and_see_probabilities(page):
     goto(page, "Classify your image")
-    canvas = page.locator("canvas.upper-canvas").first   # fabric.js draws on its upper canvas
+    canvas = page.locator("canvas.upper-canvas").first  # fabric.js draws on its upper canvas
     canvas.wait_for()
     box = canvas.bounding_box()
     # a rough T-shirt: shoulders, body, sleeves
-    strokes = [[(80, 60), (200, 60)], [(80, 60), (40, 110)], [(200, 60), (240, 110)],
-               [(100, 65), (100, 230), (180, 230), (180, 65)]]
+    strokes = [
+        [(80, 60), (200, 60)],
+        [(80, 60), (40, 110)],
+        [(200, 60), (240, 110)],
+        [(100, 65), (100, 230), (180, 230), (180, 65)],
+    ]
     for stroke in strokes:
         page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
         page.mouse.down()
@@ -156,8 +180,9 @@ def test_draw_a_stroke_and_see_probabilities(page):
 
 def test_upload_an_image_and_a_bad_file(page, tmp_path):
     from PIL import Image, ImageDraw
+
     img = Image.new("RGB", (400, 300), "white")
-    ImageDraw.Draw(img).rectangle([120, 40, 280, 260], fill=(30, 30, 30))   # a dark bag-like block on white
+    ImageDraw.Draw(img).rectangle([120, 40, 280, 260], fill=(30, 30, 30))  # a dark bag-like block on white
     good = tmp_path / "photo.jpg"
     img.save(good)
     bad = tmp_path / "notes.png"

@@ -1,4 +1,5 @@
 """One image through the models (the Classify page and `predict`), and which run a page compares with."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,8 +32,11 @@ def test_familiarity_ranks_the_error_among_the_test_images():
     x = torch.rand(1, 1, 28, 28)
     err = familiarity(ae, x, np.array([0.0])).mse
     assert err > 0
-    cases = {"familiar": np.full(100, 2 * err), "unusual": np.r_[np.full(95, err / 2), np.full(5, 2 * err)],
-             "foreign": np.full(100, err / 2)}
+    cases = {
+        "familiar": np.full(100, 2 * err),
+        "unusual": np.r_[np.full(95, err / 2), np.full(5, 2 * err)],
+        "foreign": np.full(100, err / 2),
+    }
     for verdict, reference in cases.items():
         f = familiarity(ae, x, reference)
         assert f.verdict == verdict, (verdict, f.percentile)

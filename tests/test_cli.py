@@ -1,4 +1,5 @@
 """`python -m fmnist_core` in a subprocess: a full round trip, and one-line errors for bad input."""
+
 from __future__ import annotations
 
 import json
@@ -9,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import run_cli, run_cli_many
 from PIL import Image, ImageDraw
 
-from conftest import run_cli, run_cli_many
 from fmnist_core import CLASS_NAMES, ClassifierConfig, Registry, RunSpec, TrainConfig, build_model
 
 
@@ -28,10 +29,18 @@ def shirt_png(path: Path, light_background: bool) -> Path:
 
 def huge_png(path: Path, side: int = 20000) -> Path:
     """A tiny file that declares side x side pixels."""
+
     def chunk(tag: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body) & 0xFFFFFFFF)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
-                     + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+        return (
+            struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body) & 0xFFFFFFFF)
+        )
+
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -52,12 +61,16 @@ def test_round_trip_train_list_evaluate_pretrain_predict(tmp_path):
     assert "completed: 1 epochs" in p.stderr and "val_loss" in p.stderr
 
     # 2. list it, evaluate it and pretrain a classifier from it, all at once
-    listing, listing_json, ev, clf_train = run_cli_many([
-        ["runs"],
-        ["runs", "--json"],
-        ["evaluate", ae, "--limit", "1000"],
-        ["train", "classifier", "--encoder", ae, "--limit", "500", "--epochs", "1", "--name", "clf-1"],
-    ], runs, tmp_path)
+    listing, listing_json, ev, clf_train = run_cli_many(
+        [
+            ["runs"],
+            ["runs", "--json"],
+            ["evaluate", ae, "--limit", "1000"],
+            ["train", "classifier", "--encoder", ae, "--limit", "500", "--epochs", "1", "--name", "clf-1"],
+        ],
+        runs,
+        tmp_path,
+    )
     table = ok(listing)
     assert ae in table and "conv_ae" in table and "completed" in table
     rows = json.loads(ok(listing_json))
@@ -68,7 +81,9 @@ def test_round_trip_train_list_evaluate_pretrain_predict(tmp_path):
     assert 0 < row["best_val_loss"] < 0.3
     result = json.loads(ok(ev))
     assert result["run_id"] == ae and result["kind"] == "conv_ae" and result["n_test"] == 1000
-    assert 0 < result["test_mse"] < 0.3 and result["test_psnr"] == pytest.approx(-10 * math.log10(result["test_mse"]), rel=1e-6)
+    assert 0 < result["test_mse"] < 0.3 and result["test_psnr"] == pytest.approx(
+        -10 * math.log10(result["test_mse"]), rel=1e-6
+    )
     assert ok(clf_train).strip().splitlines()[-1] == "clf-1"
 
     reg = Registry(runs)
@@ -80,8 +95,14 @@ def test_round_trip_train_list_evaluate_pretrain_predict(tmp_path):
     # 3. predict two drawings with the classifier
     dark = shirt_png(tmp_path / "dark.png", light_background=False)
     light = shirt_png(tmp_path / "light.png", light_background=True)
-    p, clf_eval = run_cli_many([["predict", "clf-1", str(dark), str(light), "--autoencoder", ae],
-                                ["evaluate", "clf-1", "--limit", "500"]], runs, tmp_path)
+    p, clf_eval = run_cli_many(
+        [
+            ["predict", "clf-1", str(dark), str(light), "--autoencoder", ae],
+            ["evaluate", "clf-1", "--limit", "500"],
+        ],
+        runs,
+        tmp_path,
+    )
     preds = json.loads(ok(p))
     assert [r["image"] for r in preds] == [str(dark), str(light)]
     for r in preds:
@@ -92,8 +113,9 @@ def test_round_trip_train_list_evaluate_pretrain_predict(tmp_path):
         assert r["predicted"] == max(probs, key=probs.get) and CLASS_NAMES[r["class_index"]] == r["predicted"]
         f = r["familiarity"]
         assert f["autoencoder"] == ae and f["mse"] > 0 and 0 <= f["percentile"] <= 100
-        assert f["verdict"] == ("familiar" if f["percentile"] <= 90 else "unusual" if f["percentile"] <= 99
-                                else "foreign")
+        assert f["verdict"] == (
+            "familiar" if f["percentile"] <= 90 else "unusual" if f["percentile"] <= 99 else "foreign"
+        )
     assert not any("inverted" in n for n in preds[0]["notes"])
     assert any("inverted" in n for n in preds[1]["notes"])
     # the same object in either polarity is the same input to the model
@@ -108,12 +130,16 @@ def test_round_trip_train_list_evaluate_pretrain_predict(tmp_path):
 # -- bad input: exit code 2, one line on stderr, no traceback ------------------------------
 def untrained_run(reg: Registry, run_id: str, cfg) -> str:
     reg.create(RunSpec(cfg, TrainConfig(epochs=1)), {}, run_id)
-    reg.save_epoch(run_id, [{"epoch": 1, "train_loss": 1.0, "val_loss": 1.0}],
-                   {"status": "completed", "epochs_done": 1, "best_epoch": 1}, build_model(cfg).state_dict())
+    reg.save_epoch(
+        run_id,
+        [{"epoch": 1, "train_loss": 1.0, "val_loss": 1.0}],
+        {"status": "completed", "epochs_done": 1, "best_epoch": 1},
+        build_model(cfg).state_dict(),
+    )
     return run_id
 
 
-NO_DEVICE = "cuda" if not torch.cuda.is_available() else "mps"    # a device this machine does not have
+NO_DEVICE = "cuda" if not torch.cuda.is_available() else "mps"  # a device this machine does not have
 
 ERROR_CASES = {
     "unknown-run": (["evaluate", "no-such-run"], "no run 'no-such-run'"),
@@ -140,11 +166,15 @@ def error_results(tmp_path_factory):
     (runs / "broken" / "weights.pt").write_bytes(b"\x00garbage\xff" * 100)
     untrained_run(reg, "badtype", ClassifierConfig())
     cfg = json.loads((runs / "badtype" / "config.json").read_text())
-    cfg["model"]["latent_dim"] = 64.5                                   # a hand-edited config.json
+    cfg["model"]["latent_dim"] = 64.5  # a hand-edited config.json
     (runs / "badtype" / "config.json").write_text(json.dumps(cfg))
     before = sorted(p.name for p in runs.iterdir())
-    files = {"img": str(shirt_png(base / "ok.png", True)), "txt": str(base / "notes.txt"),
-             "missing": str(base / "missing.png"), "huge": str(huge_png(base / "huge.png"))}
+    files = {
+        "img": str(shirt_png(base / "ok.png", True)),
+        "txt": str(base / "notes.txt"),
+        "missing": str(base / "missing.png"),
+        "huge": str(huge_png(base / "huge.png")),
+    }
     Path(files["txt"]).write_text("these are my notes, not an image\n" * 10)
     names = list(ERROR_CASES)
     args = [[a.format(**files) for a in ERROR_CASES[n][0]] for n in names]

@@ -1,15 +1,35 @@
 """Building model configs from a user's choices: one function for the Train page and the command line."""
+
 from __future__ import annotations
 
 import pytest
 
-from fmnist_core.config import (ENCODER_ARCH, KIND_LABELS, MODEL_CONFIGS, ClassifierConfig, ConfigError,
-                                ConvAEConfig, encoder_arch, model_config)
+from fmnist_core.config import (
+    ENCODER_ARCH,
+    KIND_LABELS,
+    MODEL_CONFIGS,
+    ClassifierConfig,
+    ConfigError,
+    ConvAEConfig,
+    encoder_arch,
+    model_config,
+)
 from fmnist_core.errors import USER_ERRORS
 
-CHOICES = {"latent_dim": 128, "dropout": 0.3, "channels": (64, 96), "batch_norm": True, "second_pool": "avg",
-           "decoder": "kernel", "dropout_mode": "channel", "encoder_run": "ae-1", "freeze_encoder": True,
-           "head_hidden": 32, "final_relu": False, "hidden": 64}
+CHOICES = {
+    "latent_dim": 128,
+    "dropout": 0.3,
+    "channels": (64, 96),
+    "batch_norm": True,
+    "second_pool": "avg",
+    "decoder": "kernel",
+    "dropout_mode": "channel",
+    "encoder_run": "ae-1",
+    "freeze_encoder": True,
+    "head_hidden": 32,
+    "final_relu": False,
+    "hidden": 64,
+}
 
 
 def test_every_kind_has_a_label():

@@ -1,4 +1,5 @@
 """Finding, validating and loading Fashion-MNIST; splits; noise."""
+
 from __future__ import annotations
 
 import gzip
@@ -8,7 +9,16 @@ import numpy as np
 import pytest
 import torch
 
-from fmnist_core import CLASS_NAMES, NOISE_KINDS, DataError, add_noise, find_data, load_fashion_mnist, make_split, to_float
+from fmnist_core import (
+    CLASS_NAMES,
+    NOISE_KINDS,
+    DataError,
+    add_noise,
+    find_data,
+    load_fashion_mnist,
+    make_split,
+    to_float,
+)
 from fmnist_core.data import FILES, read_idx
 
 
@@ -21,7 +31,10 @@ def test_real_dataset_shapes_and_balance(ds):
     assert torch.bincount(ds.test_labels).tolist() == [1000] * 10
     assert int(ds.train_images.max()) == 255 and int(ds.train_images.min()) == 0
     # Fashion-MNIST, not MNIST: the first training image is an ankle boot, the first test image too
-    assert CLASS_NAMES[int(ds.train_labels[0])] == "Ankle boot" and CLASS_NAMES[int(ds.test_labels[0])] == "Ankle boot"
+    assert (
+        CLASS_NAMES[int(ds.train_labels[0])] == "Ankle boot"
+        and CLASS_NAMES[int(ds.test_labels[0])] == "Ankle boot"
+    )
     assert len(CLASS_NAMES) == 10 and CLASS_NAMES[0] == "T-shirt/top"
 
 
@@ -29,7 +42,7 @@ def test_to_float():
     x = torch.tensor([[0, 51, 255]], dtype=torch.uint8)
     y = to_float(x)
     assert y.dtype == torch.float32 and y[0].tolist() == pytest.approx([0.0, 0.2, 1.0])
-    assert x.tolist() == [[0, 51, 255]]        # the uint8 input is untouched
+    assert x.tolist() == [[0, 51, 255]]  # the uint8 input is untouched
 
 
 # -- IDX validation -----------------------------------------------------------------------
@@ -37,8 +50,11 @@ def idx_bytes(dims, data: bytes | None = None, magic=b"\x00\x00\x08") -> bytes:
     n = 1
     for d in dims:
         n *= d
-    return magic + bytes([len(dims)]) + struct.pack(f">{len(dims)}I", *dims) + (bytes(range(256)) * 64)[:n] \
-        if data is None else magic + bytes([len(dims)]) + struct.pack(f">{len(dims)}I", *dims) + data
+    return (
+        magic + bytes([len(dims)]) + struct.pack(f">{len(dims)}I", *dims) + (bytes(range(256)) * 64)[:n]
+        if data is None
+        else magic + bytes([len(dims)]) + struct.pack(f">{len(dims)}I", *dims) + data
+    )
 
 
 def test_read_idx_valid_plain_and_gzip(tmp_path):
@@ -77,7 +93,7 @@ def test_corrupt_idx_files_raise_data_error(tmp_path, case):
     (tmp_path / name).write_bytes(data)
     with pytest.raises(DataError) as e:
         read_idx(tmp_path / name, 3)
-    assert name in str(e.value)                     # the message names the file
+    assert name in str(e.value)  # the message names the file
 
 
 def test_missing_idx_file_is_a_data_error(tmp_path):
@@ -89,7 +105,7 @@ def test_missing_idx_file_is_a_data_error(tmp_path):
 def test_find_data_in_an_empty_dir_names_the_three_ways(tmp_path, monkeypatch):
     monkeypatch.setenv("FMNIST_DATA_DIR", str(tmp_path))
     with pytest.raises(DataError) as e:
-        find_data()                           # never downloads when a folder was named
+        find_data()  # never downloads when a folder was named
     msg = str(e.value)
     assert str(tmp_path) in msg and "three ways" in msg
     assert "FMNIST_DATA_DIR" in msg and "--data-dir" in msg
@@ -97,14 +113,14 @@ def test_find_data_in_an_empty_dir_names_the_three_ways(tmp_path, monkeypatch):
     assert "torchvision" in msg
     with pytest.raises(DataError, match="three ways"):
         load_fashion_mnist(tmp_path / "also-missing")
-    assert list(tmp_path.iterdir()) == []     # nothing was downloaded into it
+    assert list(tmp_path.iterdir()) == []  # nothing was downloaded into it
 
 
 def link_real_files(dst, swap: dict[str, str] | None = None):
     """A data folder of symlinks to the real files (optionally with some swapped)."""
     src = find_data(download=False)
     dst.mkdir(exist_ok=True)
-    for key, path in src.items():
+    for key in src:
         target = src[(swap or {}).get(key, key)]
         (dst / (FILES[key] + target.suffix if target.suffix == ".gz" else FILES[key])).symlink_to(target)
     return dst
@@ -114,7 +130,7 @@ def test_data_dir_env_and_torchvision_layout(ds, tmp_path, monkeypatch):
     raw = tmp_path / "FashionMNIST" / "raw"
     raw.parent.mkdir()
     link_real_files(raw)
-    monkeypatch.setenv("FMNIST_DATA_DIR", str(tmp_path))        # torchvision's layout below the named folder
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(tmp_path))  # torchvision's layout below the named folder
     files = find_data()
     assert files["train_images"].parent == raw
     again = load_fashion_mnist()
@@ -140,9 +156,12 @@ def test_holdout_split_is_disjoint_seeded_and_complete(ds):
     assert (len(s.y_train), len(s.y_val)) == (54000, 6000) and s.validation == "holdout"
     assert s.x_train.shape == (54000, 1, 28, 28)
     # together they are exactly the training set: per-class counts add up to 6000 each
-    assert (torch.bincount(s.y_train, minlength=10) + torch.bincount(s.y_val, minlength=10)).tolist() == [6000] * 10
-    assert int(s.x_train.sum(dtype=torch.int64)) + int(s.x_val.sum(dtype=torch.int64)) == \
-        int(ds.train_images.sum(dtype=torch.int64))
+    assert (torch.bincount(s.y_train, minlength=10) + torch.bincount(s.y_val, minlength=10)).tolist() == [
+        6000
+    ] * 10
+    assert int(s.x_train.sum(dtype=torch.int64)) + int(s.x_val.sum(dtype=torch.int64)) == int(
+        ds.train_images.sum(dtype=torch.int64)
+    )
     same = make_split(ds, "holdout", val_fraction=0.1, seed=0)
     assert torch.equal(same.y_val, s.y_val) and torch.equal(same.x_val, s.x_val)
     other = make_split(ds, "holdout", val_fraction=0.1, seed=1)
@@ -150,17 +169,20 @@ def test_holdout_split_is_disjoint_seeded_and_complete(ds):
     assert len(make_split(ds, "holdout", val_fraction=0.25).y_val) == 15000
 
 
-@pytest.mark.parametrize("kw,sizes", [
-    ({"limit": 500}, (500, 500)),
-    ({"limit": 50}, (50, 200)),                           # at least 200 validation images
-    ({"limit": 60000}, (60000, 10000)),
-    ({"train_fraction": 0.1}, (6000, 1000)),              # a fraction validates on a sample in proportion
-    ({"train_fraction": 0.1, "val_images": 10000}, (6000, 10000)),
-    ({"limit": 1000, "train_fraction": 0.25}, (250, 1000)),
-    ({"limit": 100, "train_fraction": 0.01}, (10, 200)),  # never fewer than 10 training images
-    ({"validation": "holdout", "limit": 3000}, (3000, 3000)),
-    ({"validation": "holdout", "train_fraction": 0.5}, (27000, 3000)),
-])
+@pytest.mark.parametrize(
+    "kw,sizes",
+    [
+        ({"limit": 500}, (500, 500)),
+        ({"limit": 50}, (50, 200)),  # at least 200 validation images
+        ({"limit": 60000}, (60000, 10000)),
+        ({"train_fraction": 0.1}, (6000, 1000)),  # a fraction validates on a sample in proportion
+        ({"train_fraction": 0.1, "val_images": 10000}, (6000, 10000)),
+        ({"limit": 1000, "train_fraction": 0.25}, (250, 1000)),
+        ({"limit": 100, "train_fraction": 0.01}, (10, 200)),  # never fewer than 10 training images
+        ({"validation": "holdout", "limit": 3000}, (3000, 3000)),
+        ({"validation": "holdout", "train_fraction": 0.5}, (27000, 3000)),
+    ],
+)
 def test_split_sizes(ds, kw, sizes):
     s = make_split(ds, **kw)
     assert (len(s.y_train), len(s.y_val)) == sizes
@@ -186,32 +208,34 @@ def clean(ds):
 def test_noise_is_seeded_clipped_and_grows_with_level(clean, kind):
     before = clean.clone()
     a = add_noise(clean, kind, 0.3, seed=1)
-    assert torch.equal(clean, before)                                   # the input is not modified
+    assert torch.equal(clean, before)  # the input is not modified
     assert a.shape == clean.shape and a.dtype == clean.dtype
-    assert torch.equal(a, add_noise(clean, kind, 0.3, seed=1))          # reproducible
-    assert not torch.equal(a, add_noise(clean, kind, 0.3, seed=2))      # the seed matters
+    assert torch.equal(a, add_noise(clean, kind, 0.3, seed=1))  # reproducible
+    assert not torch.equal(a, add_noise(clean, kind, 0.3, seed=2))  # the seed matters
     assert not torch.equal(a, clean)
     for level in (0.1, 0.5, 1.0, 3.0):
         y = add_noise(clean, kind, level, seed=0)
-        assert float(y.min()) >= 0.0 and float(y.max()) <= 1.0         # clipped to [0, 1]
-    assert torch.equal(add_noise(clean, kind, 0.0), clean)             # level 0 changes nothing
-    change = [float((add_noise(clean, kind, lv, seed=0) - clean).abs().mean()) for lv in (0.05, 0.2, 0.5, 0.9)]
+        assert float(y.min()) >= 0.0 and float(y.max()) <= 1.0  # clipped to [0, 1]
+    assert torch.equal(add_noise(clean, kind, 0.0), clean)  # level 0 changes nothing
+    change = [
+        float((add_noise(clean, kind, lv, seed=0) - clean).abs().mean()) for lv in (0.05, 0.2, 0.5, 0.9)
+    ]
     assert change == sorted(change) and change[0] > 0 and change[-1] > 2 * change[0], change
 
 
 def test_noise_kinds_behave_as_described(clean):
     sp = add_noise(clean, "salt_pepper", 0.2, seed=0)
     changed = sp != clean
-    assert bool(((sp[changed] == 0) | (sp[changed] == 1)).all())        # only black or white pixels
-    assert 0.1 < float(changed.float().mean()) < 0.2                    # about 20%, minus pixels already 0 or 1
+    assert bool(((sp[changed] == 0) | (sp[changed] == 1)).all())  # only black or white pixels
+    assert 0.1 < float(changed.float().mean()) < 0.2  # about 20%, minus pixels already 0 or 1
     mask = add_noise(clean, "mask", 0.25, seed=0)
     blanked = ((mask == 0) & (clean > 0)).flatten(1).sum(1)
-    assert int(blanked.max()) <= 14 * 14 and int(blanked.sum()) > 0    # a 14 x 14 square at most per image
+    assert int(blanked.max()) <= 14 * 14 and int(blanked.sum()) > 0  # a 14 x 14 square at most per image
     g = add_noise(torch.full((50, 1, 28, 28), 0.5), "gaussian", 0.1, seed=0)
     assert float(g.std()) == pytest.approx(0.1, rel=0.05) and float(g.mean()) == pytest.approx(0.5, abs=0.01)
     # report B's noise: each image's own mean and std, scaled by the level
     gi = add_noise(clean, "gaussian_image", 0.5, seed=0)
-    assert float((gi - clean).mean()) > 0                               # the image mean is added: brighter
+    assert float((gi - clean).mean()) > 0  # the image mean is added: brighter
 
 
 def test_noise_rejects_bad_arguments(clean):
@@ -225,11 +249,12 @@ def test_noise_rejects_bad_arguments(clean):
 
 def test_a_fraction_of_the_data_validates_on_a_proportionate_seeded_sample(ds):
     from fmnist_core.data import MIN_VAL_SAMPLE, make_split
+
     full = make_split(ds)
     assert len(full.y_val) == 10000 and "n_val_of" not in full.describe()
     quick = make_split(ds, train_fraction=0.01, seed=3)
     assert len(quick.y_train) == 600 and len(quick.y_val) == MIN_VAL_SAMPLE
     assert quick.describe()["n_val_of"] == 10000
-    assert torch.equal(quick.y_val, make_split(ds, train_fraction=0.01, seed=3).y_val)     # seeded
+    assert torch.equal(quick.y_val, make_split(ds, train_fraction=0.01, seed=3).y_val)  # seeded
     assert len(make_split(ds, train_fraction=0.5).y_val) == 5000
     assert len(make_split(ds, val_images=250).y_val) == 250

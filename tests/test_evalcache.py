@@ -1,4 +1,5 @@
 """The evaluation cache: computed once per run, read afterwards, recomputed when stale or damaged."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,10 +14,13 @@ from fmnist_core.evaluate import evaluate_run
 @pytest.fixture(scope="module")
 def tiny(ds, tmp_path_factory):
     from fmnist_core import Registry
+
     reg = Registry(tmp_path_factory.mktemp("evalcache"))
     quick = TrainConfig(epochs=1, limit=300, batch_size=50, device="cpu")
     train_run(RunSpec(ConvAEConfig(latent_dim=16), quick, "ae"), ds, reg, command="test")
-    train_run(RunSpec(ClassifierConfig(latent_dim=16, encoder_run="ae"), quick, "clf"), ds, reg, command="test")
+    train_run(
+        RunSpec(ClassifierConfig(latent_dim=16, encoder_run="ae"), quick, "clf"), ds, reg, command="test"
+    )
     return reg
 
 
@@ -41,14 +45,15 @@ def test_an_entry_is_computed_once_then_read(tiny, ds):
     def load_model(run_id):
         calls.append(run_id)
         return tiny.load_model(run_id)
+
     cache = EvalCache(tiny, lambda: ds, load_model)
     first = cache.noise("ae", "salt_pepper")
     assert calls == ["ae"]
     again = cache.noise("ae", "salt_pepper")
-    assert calls == ["ae"]                                   # read from the run folder, no model needed
+    assert calls == ["ae"]  # read from the run folder, no model needed
     assert list(first["level"]) == list(NOISE_GRID["salt_pepper"])
     assert np.array_equal(first["mse"], again["mse"])
-    assert first["input_mse"][0] == 0 and (np.diff(first["input_mse"]) > 0).all()   # more noise, further off
+    assert first["input_mse"][0] == 0 and (np.diff(first["input_mse"]) > 0).all()  # more noise, further off
 
 
 def test_retrained_weights_make_the_entry_stale(tiny, ds):
@@ -71,7 +76,7 @@ def test_a_damaged_entry_is_recomputed_not_shown(tiny, ds, damage):
     cache = EvalCache(tiny, lambda: ds)
     good = cache.test("clf")["probs"].copy()
     path = entry_path(tiny, "clf", "test")
-    if damage is None:   # a well-formed file with the right header but arrays of the wrong shape
+    if damage is None:  # a well-formed file with the right header but arrays of the wrong shape
         with np.load(path) as z:
             header = z["__header__"]
         np.savez(path.with_suffix(".tmp.npz"), __header__=header, probs=np.zeros((3, 3)), pred=np.zeros(3))
@@ -79,7 +84,7 @@ def test_a_damaged_entry_is_recomputed_not_shown(tiny, ds, damage):
     else:
         path.write_bytes(damage)
     assert np.array_equal(cache.test("clf")["probs"], good)
-    assert path.stat().st_size > 1000                        # rewritten whole
+    assert path.stat().st_size > 1000  # rewritten whole
 
 
 def test_denoise_entry_lives_with_the_autoencoder(tiny, ds):
@@ -95,5 +100,6 @@ def test_a_page_without_a_writable_folder_still_gets_figures(tiny, ds, monkeypat
 
     def refuse(*a, **k):
         raise PermissionError("read-only")
+
     monkeypatch.setattr(ec, "atomic_write_bytes", refuse)
     assert EvalCache(tiny, lambda: ds).noise("ae", "mask")["mse"].shape == (len(NOISE_GRID["mask"]),)

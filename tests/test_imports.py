@@ -1,4 +1,5 @@
 """The library stands alone: no streamlit, no work at import time, the public API in one place."""
+
 from __future__ import annotations
 
 import json
@@ -21,23 +22,58 @@ print(json.dumps({"after_package": after_package, "modules": names,
 
 
 def test_import_fmnist_core_does_not_load_streamlit(tmp_path):
-    p = subprocess.run([sys.executable, "-c", CHECK], cwd=tmp_path, env=cli_env(tmp_path / "runs"),
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-c", CHECK],
+        cwd=tmp_path,
+        env=cli_env(tmp_path / "runs"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout.strip().splitlines()[-1])
     assert "streamlit" not in out["after_package"]
-    assert "sklearn" not in out["after_package"]          # scikit-learn loads only for a classification report
-    assert {"config", "data", "models", "train", "registry", "metrics", "evaluate", "preprocess", "cli"} <= set(out["modules"])
+    assert "sklearn" not in out["after_package"]  # scikit-learn loads only for a classification report
+    assert {
+        "config",
+        "data",
+        "models",
+        "train",
+        "registry",
+        "metrics",
+        "evaluate",
+        "preprocess",
+        "cli",
+    } <= set(out["modules"])
     assert out["streamlit_after_all"] is False, "a module of fmnist_core imports streamlit"
-    assert out["cwd_after"] == []                         # importing wrote nothing (no data/, no saved_models/)
+    assert out["cwd_after"] == []  # importing wrote nothing (no data/, no saved_models/)
     assert not (tmp_path / "runs").exists()
 
 
 def test_public_api():
     import fmnist_core
-    for name in ("load_fashion_mnist", "make_split", "add_noise", "build_model", "fit", "train_run", "EarlyStopping",
-                 "Registry", "RunError", "ConfigError", "DataError", "ImageError", "prepare_image", "evaluate_run",
-                 "ConvAEConfig", "ClassifierConfig", "TrainConfig", "RunSpec", "CLASS_NAMES"):
+
+    for name in (
+        "load_fashion_mnist",
+        "make_split",
+        "add_noise",
+        "build_model",
+        "fit",
+        "train_run",
+        "EarlyStopping",
+        "Registry",
+        "RunError",
+        "ConfigError",
+        "DataError",
+        "ImageError",
+        "prepare_image",
+        "evaluate_run",
+        "ConvAEConfig",
+        "ClassifierConfig",
+        "TrainConfig",
+        "RunSpec",
+        "CLASS_NAMES",
+    ):
         assert name in fmnist_core.__all__ and hasattr(fmnist_core, name), name
     # every user-facing error is a ValueError or RuntimeError, so callers can catch them broadly
     assert issubclass(fmnist_core.ConfigError, ValueError) and issubclass(fmnist_core.ImageError, ValueError)
@@ -46,11 +82,19 @@ def test_public_api():
 
 def test_listing_runs_and_reading_the_files_need_no_torch(tmp_path):
     """The Home page draws from these before torch (seconds to import) is loaded."""
-    code = ("import sys, fmnist_core\nfrom fmnist_core.registry import Registry\n"
-            "from fmnist_core.files import find_data, read_split, CLASS_NAMES\n"
-            "Registry('runs').list_runs(); read_split(find_data(download=False), 'test')\n"
-            "print(fmnist_core.TrainConfig().epochs, 'torch' in sys.modules)")
-    p = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=cli_env(tmp_path / "runs"),
-                       capture_output=True, text=True, timeout=300)
+    code = (
+        "import sys, fmnist_core\nfrom fmnist_core.registry import Registry\n"
+        "from fmnist_core.files import find_data, read_split, CLASS_NAMES\n"
+        "Registry('runs').list_runs(); read_split(find_data(download=False), 'test')\n"
+        "print(fmnist_core.TrainConfig().epochs, 'torch' in sys.modules)"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=cli_env(tmp_path / "runs"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == ["20", "False"]

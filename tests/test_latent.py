@@ -1,12 +1,22 @@
 """Looking inside the networks: the map of the codes, decoding from it, feature maps, attributions."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from fmnist_core import (ClassifierConfig, CNNConfig, ConvAEConfig, DenseAEConfig, MLPConfig, Registry, RunSpec,
-                         TrainConfig, train_run)
-from fmnist_core import latent
+from fmnist_core import (
+    ClassifierConfig,
+    CNNConfig,
+    ConvAEConfig,
+    DenseAEConfig,
+    MLPConfig,
+    Registry,
+    RunSpec,
+    TrainConfig,
+    latent,
+    train_run,
+)
 from fmnist_core.evalcache import EvalCache
 
 
@@ -14,9 +24,13 @@ from fmnist_core.evalcache import EvalCache
 def runs(ds, tmp_path_factory):
     reg = Registry(tmp_path_factory.mktemp("latent"))
     quick = TrainConfig(epochs=1, limit=500, batch_size=50, device="cpu")
-    for spec in (RunSpec(ConvAEConfig(latent_dim=16), quick, "ae"), RunSpec(DenseAEConfig(latent_dim=32), quick, "dense"),
-                 RunSpec(ClassifierConfig(latent_dim=16, encoder_run="ae"), quick, "clf"),
-                 RunSpec(CNNConfig(), quick, "cnn"), RunSpec(MLPConfig(), quick, "mlp")):
+    for spec in (
+        RunSpec(ConvAEConfig(latent_dim=16), quick, "ae"),
+        RunSpec(DenseAEConfig(latent_dim=32), quick, "dense"),
+        RunSpec(ClassifierConfig(latent_dim=16, encoder_run="ae"), quick, "clf"),
+        RunSpec(CNNConfig(), quick, "cnn"),
+        RunSpec(MLPConfig(), quick, "mlp"),
+    ):
         train_run(spec, ds, reg, command="test")
     return reg
 
@@ -33,7 +47,7 @@ def test_the_pca_map_and_decoding_from_it(runs, ds):
     pca = latent.pca_map(z)
     assert pca["xy"].shape == (300, 2) and pca["components"].shape == (2, 16)
     assert pca["explained"][0] >= pca["explained"][1] > 0
-    assert abs(pca["xy"][:, 0].mean()) < 1e-4                      # centred
+    assert abs(pca["xy"][:, 0].mean()) < 1e-4  # centred
     img = latent.from_map(model, pca, np.array([0.0, 0.0]))
     assert img.shape == (1, 28, 28) and (0 <= img).all() and (img <= 1).all()
     steps = latent.interpolate(model, ds.test_images[0], ds.test_images[1], steps=9)
@@ -48,7 +62,9 @@ def test_the_map_is_computed_once_with_tsne(runs, ds):
     n = latent.MAP_IMAGES
     assert m["tsne"].shape == (n, 2) and m["pca"].shape == (n, 2) and len(np.unique(m["index"])) == n
     assert (runs.path("clf") / "eval" / "latent.npz").exists()
-    again = EvalCache(runs, lambda: ds, lambda r: (_ for _ in ()).throw(AssertionError("recomputed"))).latent("clf")
+    again = EvalCache(runs, lambda: ds, lambda r: (_ for _ in ()).throw(AssertionError("recomputed"))).latent(
+        "clf"
+    )
     assert np.array_equal(again["tsne"], m["tsne"])
 
 

@@ -1,4 +1,5 @@
 """The networks: output shapes for every option, gradients, the custom Dropout, build_model."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fmnist_core import (MLP, Classifier, ClassifierConfig, CNNConfig, ConvAEConfig, ConvAutoencoder, DeepCNN,
-                         DenseAEConfig, DenseAutoencoder, MLPConfig, build_model, to_float)
+from fmnist_core import (
+    MLP,
+    Classifier,
+    ClassifierConfig,
+    CNNConfig,
+    ConvAEConfig,
+    ConvAutoencoder,
+    DeepCNN,
+    DenseAEConfig,
+    DenseAutoencoder,
+    MLPConfig,
+    build_model,
+    to_float,
+)
 from fmnist_core.models import Dropout, keep_mask
 
 AE_CONFIGS = {
@@ -19,8 +32,15 @@ AE_CONFIGS = {
     "avg_pool": ConvAEConfig(second_pool="avg"),
     "kernel_decoder": ConvAEConfig(decoder="kernel"),
     "channel_dropout": ConvAEConfig(dropout_mode="channel"),
-    "everything": ConvAEConfig(latent_dim=128, dropout=0.3, channels=(64, 96), batch_norm=True,
-                               second_pool="avg", decoder="kernel", dropout_mode="channel"),
+    "everything": ConvAEConfig(
+        latent_dim=128,
+        dropout=0.3,
+        channels=(64, 96),
+        batch_norm=True,
+        second_pool="avg",
+        decoder="kernel",
+        dropout_mode="channel",
+    ),
     "no_dropout": ConvAEConfig(dropout=0.0),
     "tiny_code": ConvAEConfig(latent_dim=1),
 }
@@ -29,21 +49,34 @@ CLASSIFIER_CONFIGS = {
     "head_hidden": ClassifierConfig(head_hidden=32),
     "no_final_relu": ClassifierConfig(final_relu=False),
     "frozen": ClassifierConfig(freeze_encoder=True),
-    "report_e": ClassifierConfig(latent_dim=128, channels=(64, 96), batch_norm=True, second_pool="avg",
-                                 dropout_mode="channel", head_hidden=64, final_relu=False),
+    "report_e": ClassifierConfig(
+        latent_dim=128,
+        channels=(64, 96),
+        batch_norm=True,
+        second_pool="avg",
+        dropout_mode="channel",
+        head_hidden=64,
+        final_relu=False,
+    ),
     "frozen_bn_hidden": ClassifierConfig(batch_norm=True, freeze_encoder=True, head_hidden=16),
 }
 # (a one-unit code can be ReLU-dead on a batch, so "tiny_code" is checked for shapes only)
-ALL_CONFIGS = ([pytest.param(c, id=f"conv_ae-{k}") for k, c in AE_CONFIGS.items() if k != "tiny_code"]
-               + [pytest.param(c, id=f"classifier-{k}") for k, c in CLASSIFIER_CONFIGS.items()]
-               + [pytest.param(DenseAEConfig(), id="dense_ae"), pytest.param(DenseAEConfig(latent_dim=64, dropout=0.0), id="dense_ae-64"),
-                  pytest.param(CNNConfig(), id="cnn"), pytest.param(MLPConfig(), id="mlp"),
-                  pytest.param(MLPConfig(hidden=32, dropout=0.0), id="mlp-32")])
+ALL_CONFIGS = (
+    [pytest.param(c, id=f"conv_ae-{k}") for k, c in AE_CONFIGS.items() if k != "tiny_code"]
+    + [pytest.param(c, id=f"classifier-{k}") for k, c in CLASSIFIER_CONFIGS.items()]
+    + [
+        pytest.param(DenseAEConfig(), id="dense_ae"),
+        pytest.param(DenseAEConfig(latent_dim=64, dropout=0.0), id="dense_ae-64"),
+        pytest.param(CNNConfig(), id="cnn"),
+        pytest.param(MLPConfig(), id="mlp"),
+        pytest.param(MLPConfig(hidden=32, dropout=0.0), id="mlp-32"),
+    ]
+)
 
 
 @pytest.fixture(scope="module")
 def images(ds) -> torch.Tensor:
-    return to_float(ds.train_images[:16])          # (16, 1, 28, 28) real images in [0, 1]
+    return to_float(ds.train_images[:16])  # (16, 1, 28, 28) real images in [0, 1]
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +101,7 @@ def test_conv_autoencoder_shapes(cfg, images):
             out = model.decode(z)
         assert z.shape == (16, cfg.latent_dim)
         assert out.shape == (16, 1, 28, 28)
-        assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0   # sigmoid output
+        assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0  # sigmoid output
         assert model(images).shape == (16, 1, 28, 28)
 
 
@@ -93,9 +126,9 @@ def test_classifier_shapes(cfg, images):
         assert logits.shape == (16, 10)
         assert model.encoder(images).shape == (16, cfg.latent_dim)
     if cfg.final_relu:
-        assert float(logits.min()) >= 0.0            # ReLU before the softmax (reports A and C)
+        assert float(logits.min()) >= 0.0  # ReLU before the softmax (reports A and C)
     else:
-        assert float(logits.min()) < 0.0             # plain linear logits take both signs
+        assert float(logits.min()) < 0.0  # plain linear logits take both signs
     linears = [m for m in model.head if isinstance(m, nn.Linear)]
     assert len(linears) == (2 if cfg.head_hidden else 1)
     assert linears[0].in_features == cfg.latent_dim and linears[-1].out_features == 10
@@ -103,8 +136,15 @@ def test_classifier_shapes(cfg, images):
         assert linears[0].out_features == cfg.head_hidden
 
 
-@pytest.mark.parametrize("cfg,cls", [(CNNConfig(), DeepCNN), (CNNConfig(dropout=0.0), DeepCNN),
-                                     (MLPConfig(), MLP), (MLPConfig(hidden=8), MLP)])
+@pytest.mark.parametrize(
+    "cfg,cls",
+    [
+        (CNNConfig(), DeepCNN),
+        (CNNConfig(dropout=0.0), DeepCNN),
+        (MLPConfig(), MLP),
+        (MLPConfig(hidden=8), MLP),
+    ],
+)
 @torch.no_grad()
 def test_cnn_and_mlp_shapes(cfg, cls, images):
     model = build_model(cfg)
@@ -125,7 +165,7 @@ def test_report_a_autoencoder_layers():
     tconvs = [m for m in model.decoder.modules() if isinstance(m, nn.ConvTranspose2d)]
     assert [tuple(t.weight.shape) for t in tconvs] == [(32, 16, 5, 5), (16, 1, 3, 3)]
     assert tconvs[1].output_padding == (1, 1) and tconvs[1].stride == (2, 2)
-    assert sum(isinstance(m, Dropout) for m in model.modules()) == 5      # after every ReLU
+    assert sum(isinstance(m, Dropout) for m in model.modules()) == 5  # after every ReLU
     assert sum(p.numel() for p in model.parameters()) == 121025
     kernel = build_model(ConvAEConfig(decoder="kernel"))
     last = [m for m in kernel.decoder.modules() if isinstance(m, nn.ConvTranspose2d)][-1]
@@ -135,6 +175,7 @@ def test_report_a_autoencoder_layers():
 def test_options_change_the_network():
     def kinds(model):
         return [type(m) for m in model.modules()]
+
     assert nn.BatchNorm2d not in kinds(build_model(ConvAEConfig()))
     assert kinds(build_model(ConvAEConfig(batch_norm=True))).count(nn.BatchNorm2d) == 2
     assert nn.AvgPool2d in kinds(build_model(ConvAEConfig(second_pool="avg")))
@@ -148,13 +189,13 @@ def test_channel_dropout_zeroes_whole_feature_maps():
     d = Dropout(0.5, "channel").train()
     x = torch.ones(8, 16, 13, 13)
     y = d(x)
-    per_map = y.flatten(2)                                            # (8, 16, 169)
+    per_map = y.flatten(2)  # (8, 16, 169)
     dropped = (per_map == 0).all(2)
     kept = (per_map == 2.0).all(2)
-    assert bool((dropped | kept).all())                               # a map is all zero or all scaled
+    assert bool((dropped | kept).all())  # a map is all zero or all scaled
     assert 0 < int(dropped.sum()) < 128
     e = Dropout(0.5, "element").train()(x).flatten(2)
-    assert not bool(((e == 0).all(2) | (e == 2.0).all(2)).all())      # element mode mixes within a map
+    assert not bool(((e == 0).all(2) | (e == 2.0).all(2)).all())  # element mode mixes within a map
 
 
 # -- gradients ------------------------------------------------------------------------------
@@ -201,14 +242,19 @@ def test_classifier_load_encoder_copies_weights():
     ae = build_model(ConvAEConfig())
     torch.manual_seed(1)
     clf = build_model(ClassifierConfig())
-    enc = {k[len("encoder."):]: v for k, v in ae.state_dict().items() if k.startswith("encoder.")}
+    enc = {k[len("encoder.") :]: v for k, v in ae.state_dict().items() if k.startswith("encoder.")}
     assert not all(torch.equal(v, clf.encoder.state_dict()[k]) for k, v in enc.items())
     clf.load_encoder(enc)
     for k, v in enc.items():
         assert torch.equal(clf.encoder.state_dict()[k], v), k
-    with pytest.raises(RuntimeError):   # an encoder of another size does not fit
-        clf.load_encoder({k[len("encoder."):]: v for k, v in build_model(ConvAEConfig(latent_dim=32)).state_dict().items()
-                          if k.startswith("encoder.")})
+    with pytest.raises(RuntimeError):  # an encoder of another size does not fit
+        clf.load_encoder(
+            {
+                k[len("encoder.") :]: v
+                for k, v in build_model(ConvAEConfig(latent_dim=32)).state_dict().items()
+                if k.startswith("encoder.")
+            }
+        )
 
 
 # -- the custom Dropout ---------------------------------------------------------------------
@@ -216,14 +262,14 @@ def test_classifier_load_encoder_copies_weights():
 def test_dropout_drops_about_p_and_rescales(p):
     torch.manual_seed(0)
     d = Dropout(p).train()
-    x = torch.rand(200, 1000) + 0.5                  # no zeros in the input
+    x = torch.rand(200, 1000) + 0.5  # no zeros in the input
     y = d(x)
-    dropped = (y == 0)
+    dropped = y == 0
     frac = float(dropped.float().mean())
     assert abs(frac - p) < 0.01, f"dropped {frac:.4f}, expected {p}"
     kept = ~dropped
-    assert torch.allclose(y[kept], x[kept] / (1 - p), rtol=1e-6)   # inverted dropout: scale 1/(1-p)
-    assert abs(float(y.mean()) - float(x.mean())) < 0.02             # expectation preserved
+    assert torch.allclose(y[kept], x[kept] / (1 - p), rtol=1e-6)  # inverted dropout: scale 1/(1-p)
+    assert abs(float(y.mean()) - float(x.mean())) < 0.02  # expectation preserved
 
 
 def test_dropout_mask_is_fair_in_every_lane():
@@ -255,7 +301,7 @@ def test_dropout_is_identity_in_eval_and_at_p0():
     assert torch.equal(Dropout(0.0).train()(x), x)
     maps = torch.rand(2, 3, 4, 4)
     assert torch.equal(Dropout(0.5, "channel").eval()(maps), maps)
-    assert not torch.equal(Dropout(0.5).train()(x), x)             # the same module does drop in train mode
+    assert not torch.equal(Dropout(0.5).train()(x), x)  # the same module does drop in train mode
 
 
 def test_dropout_gradient_uses_the_forward_mask():
@@ -265,7 +311,7 @@ def test_dropout_gradient_uses_the_forward_mask():
     y = Dropout(p).train()(x)
     upstream = torch.randn_like(y)
     y.backward(upstream)
-    mask = (y.detach() != 0).float() / (1 - p)                      # what forward did to each element
+    mask = (y.detach() != 0).float() / (1 - p)  # what forward did to each element
     assert torch.allclose(x.grad, upstream * mask)
     assert bool((x.grad[y.detach() == 0] == 0).all())
 
@@ -287,7 +333,7 @@ def test_build_model_rebuilds_the_same_architecture():
         sa, sb = a.state_dict(), b.state_dict()
         assert sa.keys() == sb.keys()
         assert all(sa[k].shape == sb[k].shape for k in sa)
-        b.load_state_dict(sa)                       # strict: every key and shape fits
+        b.load_state_dict(sa)  # strict: every key and shape fits
 
 
 # -- configs --------------------------------------------------------------------------------
@@ -334,8 +380,11 @@ ABSURD = [
 ]
 
 
-@pytest.mark.parametrize("cls,kwargs,word", ABSURD, ids=[f"{c.__name__}-{next(iter(k))}={next(iter(k.values()))}"
-                                                         for c, k, _ in ABSURD])
+@pytest.mark.parametrize(
+    "cls,kwargs,word",
+    ABSURD,
+    ids=[f"{c.__name__}-{next(iter(k))}={next(iter(k.values()))}" for c, k, _ in ABSURD],
+)
 def test_absurd_values_raise_config_error(cls, kwargs, word):
     with pytest.raises(ConfigError) as e:
         cls(**kwargs)
@@ -344,31 +393,63 @@ def test_absurd_values_raise_config_error(cls, kwargs, word):
     if kwargs != {"encoder_run": ""}:
         assert "got" in msg, f"the message should echo the bad value: {msg}"
     assert isinstance(e.value, ValueError)
-    with pytest.raises(ConfigError):                  # the same check guards configs read back from JSON
+    with pytest.raises(ConfigError):  # the same check guards configs read back from JSON
         cls.from_dict({**cls().to_dict(), **kwargs})
 
 
-@pytest.mark.parametrize("cls,d", [
-    (ConvAEConfig, {"latent_dim": "64"}),
-    (ConvAEConfig, {"latent_dim": 64.5}),
-    (ConvAEConfig, {"channels": 16}),
-    (TrainConfig, {"epochs": 2.5}),
-])
+@pytest.mark.parametrize(
+    "cls,d",
+    [
+        (ConvAEConfig, {"latent_dim": "64"}),
+        (ConvAEConfig, {"latent_dim": 64.5}),
+        (ConvAEConfig, {"channels": 16}),
+        (TrainConfig, {"epochs": 2.5}),
+    ],
+)
 def test_wrongly_typed_values_raise_config_error(cls, d):
     """A hand-edited config.json with a string or a fraction where a count belongs is a ConfigError too."""
     with pytest.raises(ConfigError):
         cls.from_dict(d)
 
 
-ROUND_TRIP = [ConvAEConfig(latent_dim=128, dropout=0.01, channels=(64, 96), batch_norm=True, second_pool="avg",
-                           decoder="kernel", dropout_mode="channel"),
-              DenseAEConfig(latent_dim=256, dropout=0.0),
-              ClassifierConfig(latent_dim=128, encoder_run="ae-1", freeze_encoder=True, head_hidden=64,
-                               final_relu=False, channels=(64, 96)),
-              CNNConfig(dropout=0.3), MLPConfig(hidden=100, dropout=0.5),
-              TrainConfig(optimizer="sgd", lr=0.1, momentum=0.9, batch_size=1000, epochs=40, seed=7, patience=5,
-                          min_delta=1e-3, restore_best=False, validation="holdout", val_fraction=0.2, limit=5000,
-                          train_fraction=0.5, device="cpu")]
+ROUND_TRIP = [
+    ConvAEConfig(
+        latent_dim=128,
+        dropout=0.01,
+        channels=(64, 96),
+        batch_norm=True,
+        second_pool="avg",
+        decoder="kernel",
+        dropout_mode="channel",
+    ),
+    DenseAEConfig(latent_dim=256, dropout=0.0),
+    ClassifierConfig(
+        latent_dim=128,
+        encoder_run="ae-1",
+        freeze_encoder=True,
+        head_hidden=64,
+        final_relu=False,
+        channels=(64, 96),
+    ),
+    CNNConfig(dropout=0.3),
+    MLPConfig(hidden=100, dropout=0.5),
+    TrainConfig(
+        optimizer="sgd",
+        lr=0.1,
+        momentum=0.9,
+        batch_size=1000,
+        epochs=40,
+        seed=7,
+        patience=5,
+        min_delta=1e-3,
+        restore_best=False,
+        validation="holdout",
+        val_fraction=0.2,
+        limit=5000,
+        train_fraction=0.5,
+        device="cpu",
+    ),
+]
 
 
 @pytest.mark.parametrize("cfg", ROUND_TRIP, ids=lambda c: c.kind)
@@ -405,15 +486,17 @@ def test_unknown_keys_and_kinds_are_rejected():
 def test_configs_are_frozen_and_replace_validates():
     cfg = ConvAEConfig()
     with pytest.raises(AttributeError):
-        cfg.latent_dim = 3                                  # type: ignore[misc]
+        cfg.latent_dim = 3  # type: ignore[misc]
     assert cfg.replace(latent_dim=128).latent_dim == 128 and cfg.latent_dim == 64
     with pytest.raises(ConfigError):
         cfg.replace(dropout=1.0)
 
 
 def test_classifier_config_encoder_settings():
-    c = ClassifierConfig(latent_dim=128, dropout=0.01, channels=(64, 96), batch_norm=True, second_pool="avg",
-                         encoder_run="ae")
+    c = ClassifierConfig(
+        latent_dim=128, dropout=0.01, channels=(64, 96), batch_norm=True, second_pool="avg", encoder_run="ae"
+    )
     assert c.pretrained and not ClassifierConfig().pretrained
-    assert c.encoder_config() == ConvAEConfig(latent_dim=128, dropout=0.01, channels=(64, 96), batch_norm=True,
-                                              second_pool="avg")
+    assert c.encoder_config() == ConvAEConfig(
+        latent_dim=128, dropout=0.01, channels=(64, 96), batch_norm=True, second_pool="avg"
+    )

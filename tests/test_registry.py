@@ -1,4 +1,5 @@
 """Runs on disk: round trip, safe loading, damaged folders, run ids, delete, export."""
+
 from __future__ import annotations
 
 import csv
@@ -13,12 +14,23 @@ import numpy as np
 import pytest
 import torch
 
-from fmnist_core import (ClassifierConfig, ConvAEConfig, MLPConfig, Registry, RunError, RunSpec, TrainConfig,
-                         build_model, validate_run_id)
+from fmnist_core import (
+    ClassifierConfig,
+    ConvAEConfig,
+    MLPConfig,
+    Registry,
+    RunError,
+    RunSpec,
+    TrainConfig,
+    build_model,
+    validate_run_id,
+)
 from fmnist_core.registry import history_csv
 
-HISTORY = [{"epoch": 1, "train_loss": 0.5, "val_loss": 0.4, "epoch_seconds": 1.5},
-           {"epoch": 2, "train_loss": 0.3, "val_loss": 0.35, "epoch_seconds": 1.4}]
+HISTORY = [
+    {"epoch": 1, "train_loss": 0.5, "val_loss": 0.4, "epoch_seconds": 1.5},
+    {"epoch": 2, "train_loss": 0.3, "val_loss": 0.35, "epoch_seconds": 1.4},
+]
 
 
 def make_run(reg: Registry, run_id: str, model_cfg=None, status: str = "completed", seed: int = 0) -> str:
@@ -44,11 +56,13 @@ def test_create_save_info_load_round_trip(registry):
     rid = registry.create(spec, {"data": {"n_train": 1000}}, "my-run")
     assert rid == "my-run" and (registry.root / rid / "config.json").is_file()
     info = registry.info(rid)
-    assert info.status == "running" and info.history == [] and info.damaged is None   # this process, alive
+    assert info.status == "running" and info.history == [] and info.damaged is None  # this process, alive
     assert info.spec() == RunSpec(spec.model, spec.train)
     torch.manual_seed(0)
     model = build_model(spec.model)
-    registry.save_epoch(rid, HISTORY, {"status": "completed", "epochs_done": 2, "best_epoch": 2}, model.state_dict())
+    registry.save_epoch(
+        rid, HISTORY, {"status": "completed", "epochs_done": 2, "best_epoch": 2}, model.state_dict()
+    )
     info = registry.get(rid)
     assert info.status == "completed" and info.history == HISTORY and info.kind == "conv_ae"
     assert info.summary["pid"] == os.getpid() and info.name == rid
@@ -56,14 +70,19 @@ def test_create_save_info_load_round_trip(registry):
     # the weights file holds tensors only: it loads with weights_only=True
     raw = torch.load(registry.root / rid / "weights.pt", weights_only=True)
     assert isinstance(raw, dict) and all(isinstance(v, torch.Tensor) for v in raw.values())
-    assert "_epoch" in raw                                   # the weights carry the epoch they are from
+    assert "_epoch" in raw  # the weights carry the epoch they are from
     loaded = registry.load_model(rid)
     assert not loaded.training and loaded.cfg == spec.model
     for k, v in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[k], v), k
     # no temporary files are left behind by the atomic writes (the lock file says who trains the run)
-    assert sorted(p.name for p in (registry.root / rid).iterdir()) == [".training.lock", "config.json",
-                                                                       "history.json", "summary.json", "weights.pt"]
+    assert sorted(p.name for p in (registry.root / rid).iterdir()) == [
+        ".training.lock",
+        "config.json",
+        "history.json",
+        "summary.json",
+        "weights.pt",
+    ]
 
 
 def test_automatic_run_ids_are_unique(registry):
@@ -89,8 +108,24 @@ def test_list_runs_newest_first_and_rename(registry):
         registry.rename(a, "   ")
 
 
-@pytest.mark.parametrize("bad", ["a/b", "../x", "..", "a..b", "", "/abs", ".hidden", "x" * 81, "a b", "-dash",
-                                 "back\\slash", "tab\t", "ü"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "a/b",
+        "../x",
+        "..",
+        "a..b",
+        "",
+        "/abs",
+        ".hidden",
+        "x" * 81,
+        "a b",
+        "-dash",
+        "back\\slash",
+        "tab\t",
+        "ü",
+    ],
+)
 def test_invalid_run_ids_are_refused(registry, bad):
     with pytest.raises(RunError, match="invalid run id"):
         validate_run_id(bad)
@@ -98,7 +133,7 @@ def test_invalid_run_ids_are_refused(registry, bad):
         with pytest.raises(RunError):
             registry.create(RunSpec(MLPConfig()), {}, bad)
     assert not (registry.root.parent / "x").exists() and not (registry.root.parent / "abs").exists()
-    assert not registry.root.exists() or not any(registry.root.iterdir())    # nothing was created
+    assert not registry.root.exists() or not any(registry.root.iterdir())  # nothing was created
 
 
 @pytest.mark.parametrize("good", ["a", "ref-a-ae-base", "run_1.0", "A" * 80])
@@ -148,7 +183,7 @@ def test_damaged_runs_are_listed_and_refused(registry, kind):
     rid = damage(registry, kind)
     (registry.root / "not-a-run.txt").write_text("stray file")
     (registry.root / ".deleting-x").mkdir()
-    runs = {r.run_id: r for r in registry.list_runs()}       # listing never raises
+    runs = {r.run_id: r for r in registry.list_runs()}  # listing never raises
     assert set(runs) == {good, rid}
     assert runs[good].damaged is None and runs[good].status == "completed"
     with pytest.raises(RunError):
@@ -178,7 +213,7 @@ def test_garbage_weights_message_says_damaged(registry):
     with pytest.raises(RunError) as e:
         registry.load_model(rid)
     msg = str(e.value)
-    assert "damaged" in msg and "do not fit" not in msg, msg   # not mistaken for a config mismatch
+    assert "damaged" in msg and "do not fit" not in msg, msg  # not mistaken for a config mismatch
 
 
 def test_wrong_shape_weights_message(registry):
@@ -190,7 +225,7 @@ def test_wrong_shape_weights_message(registry):
 def test_pickled_objects_in_weights_are_refused(registry):
     """weights_only loading: a file holding a pickled module (not plain tensors) is not executed."""
     rid = make_run(registry, "pickled")
-    torch.save(build_model(MLPConfig()), registry.root / rid / "weights.pt")   # a whole model, pickled
+    torch.save(build_model(MLPConfig()), registry.root / rid / "weights.pt")  # a whole model, pickled
     with pytest.raises(RunError):
         registry.load_model(rid)
 
@@ -208,12 +243,14 @@ def test_running_means_a_live_process_holds_the_runs_lock(registry):
     rid = registry.create(RunSpec(MLPConfig()), {}, "live")
     assert registry.info(rid).status == "running"
     summary = json.loads((registry.root / rid / "summary.json").read_text())
-    summary["pid"] = 1                                # the pid of a crashed run reused by another live process
+    summary["pid"] = 1  # the pid of a crashed run reused by another live process
     (registry.root / rid / "summary.json").write_text(json.dumps(summary))
-    assert registry.info(rid).status == "running"     # the lock, not the pid, decides
-    registry.release(rid)                             # what a dead process does implicitly
+    assert registry.info(rid).status == "running"  # the lock, not the pid, decides
+    registry.release(rid)  # what a dead process does implicitly
     assert registry.info(rid).status == "interrupted"
-    assert json.loads((registry.root / rid / "summary.json").read_text())["status"] == "interrupted"   # repaired
+    assert (
+        json.loads((registry.root / rid / "summary.json").read_text())["status"] == "interrupted"
+    )  # repaired
 
 
 def test_a_run_from_before_the_lock_falls_back_to_its_pid(registry):
@@ -223,7 +260,7 @@ def test_a_run_from_before_the_lock_falls_back_to_its_pid(registry):
     summary = json.loads((registry.root / rid / "summary.json").read_text())
     summary["status"] = "running"
     (registry.root / rid / "summary.json").write_text(json.dumps(summary))
-    assert registry.info(rid).status == "running"     # this process's pid is alive
+    assert registry.info(rid).status == "running"  # this process's pid is alive
     summary["pid"] = dead_pid()
     (registry.root / rid / "summary.json").write_text(json.dumps(summary))
     assert registry.info(rid).status == "interrupted"
@@ -237,7 +274,7 @@ def test_delete_refuses_a_run_being_trained(registry):
         registry.delete(rid, force=True)
     assert (registry.root / rid).is_dir()
     registry.release(rid)
-    registry.delete(rid)                                  # interrupted: may go
+    registry.delete(rid)  # interrupted: may go
     assert not (registry.root / rid).exists()
 
 
@@ -252,8 +289,8 @@ def test_delete_warns_about_dependent_classifiers(registry):
     assert (registry.root / ae).is_dir()
     registry.delete(ae, force=True)
     assert not (registry.root / ae).exists()
-    assert [p.name for p in registry.root.iterdir() if p.name.startswith(".")] == []   # no trash left
-    registry.load_model(clf)                              # the classifier keeps its own weights
+    assert [p.name for p in registry.root.iterdir() if p.name.startswith(".")] == []  # no trash left
+    registry.load_model(clf)  # the classifier keeps its own weights
     assert {r.run_id for r in registry.list_runs()} == {clf, other}
 
 
@@ -270,8 +307,10 @@ def test_export_zip_holds_the_files_and_a_csv(registry):
     data = registry.export_zip(rid)
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         names = set(z.namelist())
-        assert names == {f"{rid}/{n}" for n in ("config.json", "history.json", "summary.json", "weights.pt",
-                                                  "meta.json", "history.csv")}
+        assert names == {
+            f"{rid}/{n}"
+            for n in ("config.json", "history.json", "summary.json", "weights.pt", "meta.json", "history.csv")
+        }
         assert z.testzip() is None
         assert json.loads(z.read(f"{rid}/config.json"))["model"]["kind"] == "conv_ae"
         assert json.loads(z.read(f"{rid}/history.json")) == HISTORY
@@ -279,7 +318,9 @@ def test_export_zip_holds_the_files_and_a_csv(registry):
         assert [float(r["val_loss"]) for r in rows] == [0.4, 0.35]
         assert list(rows[0]) == ["epoch", "train_loss", "val_loss", "epoch_seconds"]
         state = torch.load(io.BytesIO(z.read(f"{rid}/weights.pt")), weights_only=True)
-    assert torch.equal(state["encoder.features.0.weight"], registry.load_state(rid)["encoder.features.0.weight"])
+    assert torch.equal(
+        state["encoder.features.0.weight"], registry.load_state(rid)["encoder.features.0.weight"]
+    )
 
 
 def test_export_refuses_a_damaged_run(registry):
@@ -298,9 +339,14 @@ def test_a_results_only_run_keeps_its_record_and_says_how_to_retrain(ds, tmp_pat
     from fmnist_core import DenseAEConfig, RunSpec, TrainConfig, train_run
     from fmnist_core.compare import run_rows
     from fmnist_core.evalcache import EvalCache
+
     reg = Registry(tmp_path / "runs")
-    train_run(RunSpec(DenseAEConfig(latent_dim=32), TrainConfig(epochs=1, limit=300, device="cpu"), "dense"), ds,
-              reg, command="python -m fmnist_core train dense-autoencoder --latent 32")
+    train_run(
+        RunSpec(DenseAEConfig(latent_dim=32), TrainConfig(epochs=1, limit=300, device="cpu"), "dense"),
+        ds,
+        reg,
+        command="python -m fmnist_core train dense-autoencoder --latent 32",
+    )
     cache = EvalCache(reg, lambda: ds)
     curve = cache.curve("dense", "gaussian_image", (0.0, 0.5), 200)
     cache.test("dense")
@@ -313,6 +359,7 @@ def test_a_results_only_run_keeps_its_record_and_says_how_to_retrain(ds, tmp_pat
 
     def no_model(run_id):
         raise AssertionError("the kept entry must be read, not recomputed")
+
     again = EvalCache(reg, lambda: ds, no_model).curve("dense", "gaussian_image", (0.0, 0.5), 200)
     assert np.array_equal(again["mse"], curve["mse"])
     assert run_rows([info])[0]["status"] == "completed · results only"

@@ -2,8 +2,10 @@
 
 Hostile files are made by the tests themselves; the fault-injection test kills real training processes.
 """
+
 from __future__ import annotations
 
+import io
 import json
 import random
 import shutil
@@ -12,13 +14,12 @@ import subprocess
 import sys
 import time
 import zipfile
-import io
 from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import cli_env, run_cli
+
 from fmnist_core import CNNConfig, MLPConfig, Registry, RunError, RunSpec, TrainConfig, train_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,16 +27,22 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def strict(path: Path):
     """json.loads that refuses NaN and Infinity, as strict parsers do."""
+
     def bad(token):
         raise ValueError(f"{path.name} holds {token}")
+
     return json.loads(path.read_text(), parse_constant=bad)
 
 
 @pytest.fixture(scope="module")
 def good(ds, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("good")
-    train_run(RunSpec(MLPConfig(), TrainConfig(epochs=2, limit=200, device="cpu"), "good"), ds, Registry(root),
-              command="test")
+    train_run(
+        RunSpec(MLPConfig(), TrainConfig(epochs=2, limit=200, device="cpu"), "good"),
+        ds,
+        Registry(root),
+        command="test",
+    )
     return root / "good"
 
 
@@ -51,6 +58,7 @@ def setting(key, value):
     def change(d):
         d[key] = value
         return d
+
     return change
 
 
@@ -66,7 +74,7 @@ HOSTILE = {
 
 
 def test_mistyped_run_files_make_the_run_damaged_everywhere(good, tmp_path):
-    for name, (file, change, reason) in HOSTILE.items():
+    for name, (file, change, _reason) in HOSTILE.items():
         edited(tmp_path, good, name, file, change)
     shutil.copytree(good, tmp_path / "with space")
     reg = Registry(tmp_path)
@@ -77,7 +85,11 @@ def test_mistyped_run_files_make_the_run_damaged_everywhere(good, tmp_path):
             reg.get(name)
     assert "not a run" in listed["with space"].damaged
     out = run_cli(["runs"], tmp_path, ROOT)
-    assert out.returncode == 0 and "Traceback" not in out.stderr and out.stdout.count("damaged") == len(HOSTILE) + 1
+    assert (
+        out.returncode == 0
+        and "Traceback" not in out.stderr
+        and out.stdout.count("damaged") == len(HOSTILE) + 1
+    )
     for name in HOSTILE:
         bad = run_cli(["evaluate", name], tmp_path, ROOT)
         assert bad.returncode == 2 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
@@ -96,13 +108,20 @@ def test_names_and_paths(good, tmp_path):
     assert "linked/meta.json" not in names and "linked/weights.pt" in names
 
 
-@pytest.mark.parametrize("args", [
-    ["train", "mlp", "--runs-dir", "/etc/hostname", "--limit", "10", "--epochs", "1"],
-    ["train", "mlp", "--runs-dir", "/proc", "--limit", "10", "--epochs", "1"],
-    ["bench", "--images", "0"], ["bench", "--images", "-5"], ["bench", "--rounds", "0"],
-    ["evaluate", "good", "--limit", "-1"], ["evaluate", "good", "--limit", "-9999"],
-    ["evaluate", "good", "--seed", "-1"], ["train", "mlp", "--name", "ok-nl\n", "--limit", "10", "--epochs", "1"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "mlp", "--runs-dir", "/etc/hostname", "--limit", "10", "--epochs", "1"],
+        ["train", "mlp", "--runs-dir", "/proc", "--limit", "10", "--epochs", "1"],
+        ["bench", "--images", "0"],
+        ["bench", "--images", "-5"],
+        ["bench", "--rounds", "0"],
+        ["evaluate", "good", "--limit", "-1"],
+        ["evaluate", "good", "--limit", "-9999"],
+        ["evaluate", "good", "--seed", "-1"],
+        ["train", "mlp", "--name", "ok-nl\n", "--limit", "10", "--epochs", "1"],
+    ],
+)
 def test_bad_command_lines_get_one_error_line(args, good):
     out = run_cli(args, good.parent, ROOT)
     assert out.returncode == 2, out.stderr[-500:]
@@ -111,14 +130,17 @@ def test_bad_command_lines_get_one_error_line(args, good):
 
 def test_a_diverged_run_keeps_finite_weights_or_none_and_strict_json(ds, tmp_path):
     reg = Registry(tmp_path)
-    spec = RunSpec(CNNConfig(), TrainConfig(lr=10.0, optimizer="sgd", momentum=0.99, epochs=4, limit=500,
-                                            device="cpu"), "div")
+    spec = RunSpec(
+        CNNConfig(),
+        TrainConfig(lr=10.0, optimizer="sgd", momentum=0.99, epochs=4, limit=500, device="cpu"),
+        "div",
+    )
     run_id = train_run(spec, ds, reg, command="test")
     info = reg.info(run_id)
     assert info.status == "diverged" and not info.damaged
     for name in ("history.json", "summary.json", "config.json"):
         strict(info.path / name)
-    assert any(h["val_loss"] is None for h in info.history)          # the NaN epoch, as null
+    assert any(h["val_loss"] is None for h in info.history)  # the NaN epoch, as null
     if (info.path / "weights.pt").exists():
         state = reg.load_state(run_id)
         assert all(bool(torch.isfinite(v).all()) for v in state.values() if v.is_floating_point())
@@ -132,12 +154,15 @@ def test_crash_leftovers_are_cleaned_and_the_summary_repaired(good, tmp_path):
     (p / ".history.json.abc123.tmp").write_text("[half")
     (p / ".weights.pt.def456.tmp").write_bytes(b"half")
     summary = json.loads((p / "summary.json").read_text())
-    (p / "summary.json").write_text(json.dumps({**summary, "status": "running", "epochs_done": 1,
-                                                "weights_epoch": 1}))
+    (p / "summary.json").write_text(
+        json.dumps({**summary, "status": "running", "epochs_done": 1, "weights_epoch": 1})
+    )
     info = Registry(tmp_path).info("crashed")
     assert info.status == "interrupted" and not list(p.glob(".*.tmp"))
     fixed = json.loads((p / "summary.json").read_text())
-    assert fixed["epochs_done"] == len(info.history) == 2 and fixed["weights_epoch"] == summary["weights_epoch"]
+    assert (
+        fixed["epochs_done"] == len(info.history) == 2 and fixed["weights_epoch"] == summary["weights_epoch"]
+    )
 
 
 @pytest.mark.timeout(900)
@@ -147,13 +172,31 @@ def test_killing_training_at_random_moments_never_breaks_a_run(tmp_path):
     env = cli_env(tmp_path)
     kills = 0
     for i in range(22):
-        proc = subprocess.Popen([sys.executable, "-m", "fmnist_core", "train", "mlp", "--limit", "300",
-                                 "--batch-size", "50", "--epochs", "200", "--name", f"k{i}"],
-                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "fmnist_core",
+                "train",
+                "mlp",
+                "--limit",
+                "300",
+                "--batch-size",
+                "50",
+                "--epochs",
+                "200",
+                "--name",
+                f"k{i}",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.time() + 60
         while not (tmp_path / f"k{i}" / "history.json").exists() and time.time() < deadline:
             time.sleep(0.05)
-        time.sleep(rng.uniform(0.0, 1.5))            # mid-epoch, mid-write, between writes
+        time.sleep(rng.uniform(0.0, 1.5))  # mid-epoch, mid-write, between writes
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills += 1
@@ -171,20 +214,21 @@ def test_killing_training_at_random_moments_never_breaks_a_run(tmp_path):
             raw = torch.load(r.path / "weights.pt", weights_only=True)
             assert int(raw["_epoch"]) <= len(r.history) and summary["weights_epoch"] == int(raw["_epoch"])
             assert reg.load_model(r.run_id) is not None
-        reg.delete(r.run_id)                          # an interrupted run can be deleted (no stale "running")
+        reg.delete(r.run_id)  # an interrupted run can be deleted (no stale "running")
     assert not reg.list_runs()
 
 
 def test_the_queue_caps_each_session_and_the_whole(tmp_path):
     from fmnist_core.jobs import MAX_JOBS, MAX_PER_OWNER, JobQueue, QueueFull
+
     q = JobQueue(Registry(tmp_path), lambda: None)
-    q._ensure_worker = lambda: None                   # keep the jobs queued: no worker thread
-    spec = lambda s: RunSpec(MLPConfig(), TrainConfig(seed=s))     # noqa: E731
+    q._ensure_worker = lambda: None  # keep the jobs queued: no worker thread
+    spec = lambda s: RunSpec(MLPConfig(), TrainConfig(seed=s))  # noqa: E731
     for s in range(MAX_PER_OWNER):
         q.submit(spec(s), owner="tab-a")
     with pytest.raises(QueueFull, match="you have"):
         q.submit(spec(99), owner="tab-a")
-    assert q.submit(spec(0), owner="tab-a")[1] is False                 # the same job again is no new job
+    assert q.submit(spec(0), owner="tab-a")[1] is False  # the same job again is no new job
     for s in range(MAX_PER_OWNER, MAX_JOBS):
         q.submit(spec(s), owner=f"tab-{s}")
     with pytest.raises(QueueFull, match="the queue holds"):
@@ -194,14 +238,21 @@ def test_the_queue_caps_each_session_and_the_whole(tmp_path):
 @pytest.mark.timeout(300)
 def test_a_killed_server_leaves_its_job_interrupted_and_usable(tmp_path):
     """kill -9 of a process training through the app's job queue (as the Streamlit server does)."""
-    code = ("import sys, time; sys.path.insert(0, %r)\n"
-            "from fmnist_core import MLPConfig, Registry, RunSpec, TrainConfig, load_fashion_mnist\n"
-            "from fmnist_core.jobs import get_queue\n"
-            "q = get_queue(Registry(%r), load_fashion_mnist)\n"
-            "q.submit(RunSpec(MLPConfig(), TrainConfig(epochs=500, limit=600, batch_size=50), 'app-job'), owner='tab')\n"
-            "time.sleep(600)\n") % (str(ROOT), str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=cli_env(tmp_path),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    code = (
+        f"import sys, time; sys.path.insert(0, {str(ROOT)!r})\n"
+        "from fmnist_core import MLPConfig, Registry, RunSpec, TrainConfig, load_fashion_mnist\n"
+        "from fmnist_core.jobs import get_queue\n"
+        f"q = get_queue(Registry({str(tmp_path)!r}), load_fashion_mnist)\n"
+        "q.submit(RunSpec(MLPConfig(), TrainConfig(epochs=500, limit=600, batch_size=50), 'app-job'), owner='tab')\n"
+        "time.sleep(600)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=cli_env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     reg = Registry(tmp_path)
     while time.time() < deadline and not (tmp_path / "app-job" / "weights.pt").exists():
@@ -210,6 +261,6 @@ def test_a_killed_server_leaves_its_job_interrupted_and_usable(tmp_path):
     assert reg.info("app-job").status == "running"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    info = reg.info("app-job")                         # what the restarted server sees
+    info = reg.info("app-job")  # what the restarted server sees
     assert info.status == "interrupted" and not info.damaged and info.summary["epochs_done"] >= 1
     assert reg.load_model("app-job") is not None

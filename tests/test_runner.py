@@ -1,4 +1,5 @@
 """Sweeps: worker processes side by side, dependencies, stopping, Ray, and sweeps outside the server."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from fmnist_core import ClassifierConfig, ConvAEConfig, MLPConfig, Registry, RunError, RunSpec, TrainConfig, train_run
+from fmnist_core import (
+    ClassifierConfig,
+    ConvAEConfig,
+    MLPConfig,
+    Registry,
+    RunError,
+    RunSpec,
+    TrainConfig,
+    train_run,
+)
 from fmnist_core.background import running_sweep, start_sweep, stop_sweep
 from fmnist_core.runner import Task, _pack, _receive, run_local
 
@@ -27,19 +37,29 @@ def strip(history: list[dict]) -> list[dict]:
 
 def tasks() -> list[Task]:
     ae = RunSpec(ConvAEConfig(latent_dim=16), QUICK, "ae")
-    return [Task(RunSpec(ClassifierConfig(latent_dim=16, encoder_run="ae"), QUICK.replace(seed=1), "clf"), "clf",
-                 after=("ae",)),                                   # listed first: it must still wait
-            Task(ae, "ae"),
-            Task(RunSpec(MLPConfig(), QUICK.replace(seed=2), "mlp"), "mlp")]
+    return [
+        Task(
+            RunSpec(ClassifierConfig(latent_dim=16, encoder_run="ae"), QUICK.replace(seed=1), "clf"),
+            "clf",
+            after=("ae",),
+        ),  # listed first: it must still wait
+        Task(ae, "ae"),
+        Task(RunSpec(MLPConfig(), QUICK.replace(seed=2), "mlp"), "mlp"),
+    ]
 
 
 @pytest.mark.timeout(600)
 def test_a_sweep_trains_what_each_run_would_alone(ds, tmp_path):
     swept = Registry(tmp_path / "swept")
     sweep = run_local(tasks(), swept, command="test", workers=2)
-    assert {n: o.status for n, o in sweep.outcomes.items()} == {"ae": "completed", "clf": "completed",
-                                                                  "mlp": "completed"}
-    assert swept.info("clf").config["created"] >= swept.info("ae").summary["updated"]    # waited for its encoder
+    assert {n: o.status for n, o in sweep.outcomes.items()} == {
+        "ae": "completed",
+        "clf": "completed",
+        "mlp": "completed",
+    }
+    assert (
+        swept.info("clf").config["created"] >= swept.info("ae").summary["updated"]
+    )  # waited for its encoder
     alone = Registry(tmp_path / "alone")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -50,7 +70,7 @@ def test_a_sweep_trains_what_each_run_would_alone(ds, tmp_path):
         torch.set_num_threads(threads)
     for name in ("ae", "clf"):
         assert strip(swept.info(name).history) == strip(alone.info(name).history), name
-    assert (swept.path("ae") / "eval" / "test.npz").exists()                  # evaluated in the worker
+    assert (swept.path("ae") / "eval" / "test.npz").exists()  # evaluated in the worker
 
 
 @pytest.mark.timeout(600)
@@ -75,9 +95,18 @@ def test_a_stopped_sweep_keeps_its_epochs_and_starts_nothing_more(tmp_path):
     def report(name, what):
         if name == "ae" and what == "started":
             threading.Timer(8.0, stop.set).start()
-    sweep = run_local([Task(RunSpec(ConvAEConfig(), slow, "ae"), "ae"),
-                       Task(RunSpec(ClassifierConfig(encoder_run="ae"), slow, "clf"), "clf", after=("ae",))],
-                      reg, command="test", workers=1, report=report, stop=stop)
+
+    sweep = run_local(
+        [
+            Task(RunSpec(ConvAEConfig(), slow, "ae"), "ae"),
+            Task(RunSpec(ClassifierConfig(encoder_run="ae"), slow, "clf"), "clf", after=("ae",)),
+        ],
+        reg,
+        command="test",
+        workers=1,
+        report=report,
+        stop=stop,
+    )
     assert sweep.outcomes["ae"].status == "stopped" and sweep.outcomes["clf"].status == "skipped"
     info = reg.get("ae")
     assert info.status == "stopped" and reg.load_model("ae") is not None
@@ -90,20 +119,26 @@ def test_a_returned_run_folder_lands_whole_or_not_at_all(tmp_path, ds):
     dst = Registry(tmp_path / "local")
     assert _receive(dst, "r1", _pack(src.path("r1"), "r1")) == "completed"
     assert strip(dst.info("r1").history) == strip(src.info("r1").history)
-    with pytest.raises(RunError):                                            # the name is taken now
+    with pytest.raises(RunError):  # the name is taken now
         _receive(dst, "r1", _pack(src.path("r1"), "r1"))
     junk = tmp_path / "junk"
     junk.mkdir()
     (junk / "notes.txt").write_text("not a run")
-    with pytest.raises(RunError):                                            # no run folder inside
+    with pytest.raises(RunError):  # no run folder inside
         _receive(dst, "r2", _pack(junk, "r2"))
-    assert sorted(p.name for p in dst.root.iterdir()) == ["r1"]              # no leftovers
+    assert sorted(p.name for p in dst.root.iterdir()) == ["r1"]  # no leftovers
 
 
 def _cli(args, runs):
     env = {**os.environ, "FMNIST_RUNS_DIR": str(runs), "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "fmnist_core", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "fmnist_core", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.mark.timeout(900)
@@ -132,8 +167,13 @@ def test_a_background_sweep_outlives_its_starter_and_stops_on_request(tmp_path):
         time.sleep(0.5)
     rec = running_sweep(reg, "a1")
     assert rec is not None and rec["pid"] == pid
-    while not any((p / "history.json").exists() and json.loads((p / "history.json").read_text())
-                  for p in reg.root.glob("study-a1-*")) and time.time() < deadline:
+    while (
+        not any(
+            (p / "history.json").exists() and json.loads((p / "history.json").read_text())
+            for p in reg.root.glob("study-a1-*")
+        )
+        and time.time() < deadline
+    ):
         time.sleep(0.5)
     assert stop_sweep(reg, "a1")
     while running_sweep(reg, "a1") is not None and time.time() < deadline + 60:
@@ -141,7 +181,10 @@ def test_a_background_sweep_outlives_its_starter_and_stops_on_request(tmp_path):
     assert running_sweep(reg, "a1") is None
     runs = [reg.info(p.name) for p in reg.root.glob("study-a1-*")]
     log = (reg.root / ".sweeps" / "a1.log").read_text()
-    assert runs and all(r.status in ("stopped", "completed") for r in runs), ([r.status for r in runs], log[-3000:])
+    assert runs and all(r.status in ("stopped", "completed") for r in runs), (
+        [r.status for r in runs],
+        log[-3000:],
+    )
     assert not (reg.root / ".sweeps" / "a1.json").exists()
     assert "stopping" in log
 
@@ -149,7 +192,7 @@ def test_a_background_sweep_outlives_its_starter_and_stops_on_request(tmp_path):
 def test_a_stale_record_is_not_a_running_sweep(tmp_path):
     reg = Registry(tmp_path / "runs")
     (reg.root / ".sweeps").mkdir(parents=True)
-    (reg.root / ".sweeps" / "a1.json").write_text(json.dumps({"pid": os.getpid()}))   # alive, but not a sweep
+    (reg.root / ".sweeps" / "a1.json").write_text(json.dumps({"pid": os.getpid()}))  # alive, but not a sweep
     assert running_sweep(reg, "a1") is None and not stop_sweep(reg, "a1")
     (reg.root / ".sweeps" / "a1.json").write_text("{broken")
     assert running_sweep(reg, "a1") is None

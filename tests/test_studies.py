@@ -1,5 +1,6 @@
 """Studies: definitions, planning and reuse of existing runs, the views, the CLI end to end on a tiny
 subset, the Studies page, and the shipped reference runs against their summaries."""
+
 from __future__ import annotations
 
 import os
@@ -21,9 +22,20 @@ from fmnist_core.cli import build_parser, spec_from_args, text_table  # noqa: E4
 from fmnist_core.config import ConfigError, RunSpec  # noqa: E402
 from fmnist_core.data import FashionMNIST  # noqa: E402
 from fmnist_core.registry import validate_run_id  # noqa: E402
-from fmnist_core.studies import (DENOISE_LEVELS, DONE, STUDIES, Extras, build_view, check_study,  # noqa: E402
-                                 extras_needed, get_study, pca_baseline_mses, plan_study, runs_table,
-                                 spec_key)
+from fmnist_core.studies import (  # noqa: E402
+    DENOISE_LEVELS,
+    DONE,
+    STUDIES,
+    Extras,
+    build_view,
+    check_study,
+    extras_needed,
+    get_study,
+    pca_baseline_mses,
+    plan_study,
+    runs_table,
+    spec_key,
+)
 
 PY = ROOT / ".venv" / "bin" / "python"
 PYTHON = str(PY) if PY.exists() else sys.executable
@@ -35,29 +47,49 @@ def fake_history(kind: str, epochs: int, seed: int = 0) -> list[dict]:
     for e in range(1, epochs + 1):
         r = {"epoch": e, "train_loss": 0.05 / e + 0.001 * seed, "val_loss": 0.04 / e + 0.01 + 0.001 * seed}
         if kind not in ("conv_ae", "dense_ae"):
-            r = {"epoch": e, "train_loss": 1.0 / e, "train_acc": 0.8 + 0.01 * e, "val_loss": 0.9 / e + 0.2,
-                 "val_acc": 0.78 + 0.01 * e + 0.002 * seed}
+            r = {
+                "epoch": e,
+                "train_loss": 1.0 / e,
+                "train_acc": 0.8 + 0.01 * e,
+                "val_loss": 0.9 / e + 0.2,
+                "val_acc": 0.78 + 0.01 * e + 0.002 * seed,
+            }
         r["epoch_seconds"] = 1.0
         h.append(r)
     return h
 
 
-def fake_run(reg: Registry, spec: RunSpec, name: str, status: str = "completed", epochs: int | None = None,
-             pid: int | None = None) -> str:
+def fake_run(
+    reg: Registry,
+    spec: RunSpec,
+    name: str,
+    status: str = "completed",
+    epochs: int | None = None,
+    pid: int | None = None,
+) -> str:
     """A run folder as train_run leaves it, without training: config, history, summary, a weights file."""
     epochs = spec.train.epochs if epochs is None else epochs
-    run_id = reg.create(spec, {"data": {"source": "fake", "validation": spec.train.validation,
-                                        "n_train": 60000, "n_val": 10000}}, name)
+    run_id = reg.create(
+        spec,
+        {"data": {"source": "fake", "validation": spec.train.validation, "n_train": 60000, "n_val": 10000}},
+        name,
+    )
     h = fake_history(spec.model.kind, epochs, spec.train.seed)
     best = min(range(len(h)), key=lambda i: h[i]["val_loss"]) + 1 if h else 0
-    summary = {"status": status, "epochs_done": len(h), "best_epoch": best, "weights_epoch": best,
-               "seconds_per_epoch": 1.0}
+    summary = {
+        "status": status,
+        "epochs_done": len(h),
+        "best_epoch": best,
+        "weights_epoch": best,
+        "seconds_per_epoch": 1.0,
+    }
     for k in ("train_loss", "val_loss", "train_acc", "val_acc"):
         if h and k in h[-1]:
             summary[f"final_{k}"], summary[f"best_{k}"] = h[-1][k], h[best - 1][k]
-    reg.save_epoch(run_id, h, summary, build_model(spec.model).state_dict())   # untrained weights that fit
+    reg.save_epoch(run_id, h, summary, build_model(spec.model).state_dict())  # untrained weights that fit
     if pid is not None:  # pretend another live process is training it
         import json
+
         path = reg.path(run_id) / "summary.json"
         path.write_text(json.dumps({**json.loads(path.read_text()), "pid": pid}))
     return run_id
@@ -71,15 +103,16 @@ def reference_specs() -> dict[str, RunSpec]:
         m = re.match(r"^train\s+(ref-\S+)\s+(.*)$", line.strip())
         if m:
             name, rest = m.groups()
-            specs[name] = spec_from_args(build_parser().parse_args(["train", *shlex.split(rest), "--name", name,
-                                                                    "--seed", "0"]))
+            specs[name] = spec_from_args(
+                build_parser().parse_args(["train", *shlex.split(rest), "--name", name, "--seed", "0"])
+            )
     assert specs, "no train lines found in scripts/reference.sh"
     return specs
 
 
 def fill_study(reg: Registry, name: str, seeds: int = 2, **kw) -> None:
     """Fake every run of a study under its planned name (encoders first, so classifiers can name them)."""
-    for _ in range(3):   # each pass resolves one more level of dependencies
+    for _ in range(3):  # each pass resolves one more level of dependencies
         plan = plan_study(get_study(name), reg, seeds, **kw)
         for r in plan.missing:
             fake_run(reg, r.spec, r.spec.name)
@@ -88,11 +121,26 @@ def fill_study(reg: Registry, name: str, seeds: int = 2, **kw) -> None:
 def fake_extras(study, plan) -> Extras:
     need = extras_needed(study, plan)
     ex = Extras(pca={n: 0.01 * 64 / n for n in need["pca"]})
-    names = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+    names = (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    )
     for i, run_id in enumerate(need["tests"]):
-        ex.tests[run_id] = {"test_accuracy": 0.88 + 0.01 * i, "macro_precision": 0.88, "macro_recall": 0.88,
-                            "macro_f1": 0.87, "per_class": {n: {"precision": 0.9, "recall": 0.8, "f1": 0.85,
-                                                                 "support": 1000} for n in names}}
+        ex.tests[run_id] = {
+            "test_accuracy": 0.88 + 0.01 * i,
+            "macro_precision": 0.88,
+            "macro_recall": 0.88,
+            "macro_f1": 0.87,
+            "per_class": {n: {"precision": 0.9, "recall": 0.8, "f1": 0.85, "support": 1000} for n in names},
+        }
     if need["denoise"]:
         ex.denoise["noisy input"] = [0.01 * (1 + i) for i in range(len(DENOISE_LEVELS))]
         for j, run_id in enumerate(need["denoise"]):
@@ -124,10 +172,10 @@ def test_every_study_definition_is_valid(name, tmp_path):
     assert len(set(keys)) == len(keys), "two planned runs have the same config"
     for r in plan.runs:
         validate_run_id(r.run_id)
-        assert RunSpec.from_dict(r.spec.to_dict()) == r.spec          # every config valid, round-trips
+        assert RunSpec.from_dict(r.spec.to_dict()) == r.spec  # every config valid, round-trips
         assert r.status == "missing"
         assert r.spec.train.epochs == 3 and r.spec.train.limit == 300
-        if r.template.encoder:   # the dependency resolves to a run of the same plan, planned before it
+        if r.template.encoder:  # the dependency resolves to a run of the same plan, planned before it
             dep = r.depends_on
             assert dep is not None and r.spec.model.encoder_run == dep.run_id
             assert plan.runs.index(dep) < plan.runs.index(r)
@@ -138,8 +186,9 @@ def test_every_study_definition_is_valid(name, tmp_path):
 
 def test_check_study_rejects_a_dangling_dependency():
     from dataclasses import replace
+
     study = STUDIES["a5"]
-    bad = replace(study, runs=study.runs[1:])      # the classifier's encoder is gone
+    bad = replace(study, runs=study.runs[1:])  # the classifier's encoder is gone
     with pytest.raises(ConfigError, match="not an earlier run"):
         check_study(bad)
 
@@ -172,8 +221,11 @@ def test_plan_dependencies_blocking_and_names(tmp_path):
     study = STUDIES["a5"]
     plan = plan_study(study, reg)
     ae, pre, rnd = plan.runs
-    assert (ae.run_id, pre.run_id, rnd.run_id) == ("study-a5-ae-base-s0", "study-a5-clf-pretrained-s0",
-                                                   "study-a5-clf-random-s0")
+    assert (ae.run_id, pre.run_id, rnd.run_id) == (
+        "study-a5-ae-base-s0",
+        "study-a5-clf-pretrained-s0",
+        "study-a5-clf-random-s0",
+    )
     assert pre.spec.model.encoder_run == "study-a5-ae-base-s0" and pre.status == "missing"
     # the encoder is being trained by another live process: its dependents wait
     fake_run(reg, ae.spec, "ae-elsewhere", status="running", epochs=2, pid=os.getpid())
@@ -202,9 +254,10 @@ def test_plan_dependencies_blocking_and_names(tmp_path):
 
 def test_plan_sees_the_job_queue(tmp_path):
     from fmnist_core.jobs import JobQueue
+
     reg = Registry(tmp_path)
     q = JobQueue(reg, load_fashion_mnist)
-    q._ensure_worker = lambda: None            # keep the jobs queued: no worker thread
+    q._ensure_worker = lambda: None  # keep the jobs queued: no worker thread
     plan = plan_study(STUDIES["a5"], reg, queue=q)
     jobs = [q.submit(r.spec, group="a5")[0] for r in plan.missing]
     assert [j.spec.name for j in jobs] == [r.run_id for r in plan.runs]
@@ -238,14 +291,16 @@ def test_views_with_and_without_runs(name, tmp_path):
 def test_a2_reading_explains_the_gap_to_pca(tmp_path):
     study, reg = STUDIES["a2"], Registry(tmp_path)
     plan = plan_study(study, reg)
-    for r, mse in zip(plan.runs, (0.037, 0.025, 0.02, 0.015)):   # p = 0.2 ... 0.0001
+    for r, mse in zip(plan.runs, (0.037, 0.025, 0.02, 0.015)):  # p = 0.2 ... 0.0001
         fake_run(reg, r.spec, r.run_id)
         h = [{"epoch": 1, "train_loss": mse, "val_loss": mse, "epoch_seconds": 1.0}]
-        reg.save_epoch(r.run_id, h, {"status": "completed", "epochs_done": 1, "best_epoch": 1, "weights_epoch": 1}, None)
+        reg.save_epoch(
+            r.run_id, h, {"status": "completed", "epochs_done": 1, "best_epoch": 1, "weights_epoch": 1}, None
+        )
     plan = plan_study(study, reg)
     text = " ".join(build_view(study, plan, Extras(pca={64: 0.0098})).reading)
     assert "PCA with 64 components reaches 0.0098" in text
-    assert "closes 81% of the gap to PCA-64" in text          # (0.037-0.015)/(0.037-0.0098)
+    assert "closes 81% of the gap to PCA-64" in text  # (0.037-0.015)/(0.037-0.0098)
     assert "falling (or level) at each step as in the report" in text
     assert "accounts for most of this autoencoder's distance from the linear baseline" in text
 
@@ -254,23 +309,26 @@ def test_a2_reading_explains_the_gap_to_pca(tmp_path):
 def test_pca_baseline_on_synthetic_data():
     g = torch.Generator().manual_seed(0)
     basis = torch.rand(8, 784, generator=g)
-    def images(n):   # rank-8 images in [0, 255]
+
+    def images(n):  # rank-8 images in [0, 255]
         w = torch.rand(n, 8, generator=g)
         return (w @ basis / 8 * 255).clamp(0, 255).to(torch.uint8).reshape(n, 1, 28, 28)
+
     no_labels = torch.zeros(400, dtype=torch.long)
     ds = FashionMNIST(images(400), no_labels, images(100), no_labels[:100], "synthetic")
     mses = pca_baseline_mses(ds, [1, 2, 4, 8, 16])
     values = [mses[n] for n in (1, 2, 4, 8, 16)]
     assert all(b <= a + 1e-9 for a, b in zip(values, values[1:]))
-    assert mses[8] < 1e-4 < mses[1]                 # eight components hold rank-8 data (up to uint8 rounding)
+    assert mses[8] < 1e-4 < mses[1]  # eight components hold rank-8 data (up to uint8 rounding)
     assert pca_baseline_mses(ds, [4])[4] == pytest.approx(mses[4])
 
 
 # -- the command line, end to end on a tiny subset --------------------------------------------------
 def _cli(args: list[str], runs_dir: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "FMNIST_RUNS_DIR": str(runs_dir), "OMP_NUM_THREADS": "1"}
-    return subprocess.run([PYTHON, "-m", "fmnist_core", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [PYTHON, "-m", "fmnist_core", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.mark.slow
@@ -285,10 +343,13 @@ def test_study_cli_end_to_end(tmp_path):
     first = _cli(args, runs)
     assert first.returncode == 0, first.stderr[-2000:]
     names = sorted(p.name for p in runs.iterdir() if not p.name.startswith("."))
-    assert names == ["study-a5-ae-base-s0-e1-l300", "study-a5-clf-pretrained-s0-e1-l300",
-                     "study-a5-clf-random-s0-e1-l300"]
+    assert names == [
+        "study-a5-ae-base-s0-e1-l300",
+        "study-a5-clf-pretrained-s0-e1-l300",
+        "study-a5-clf-random-s0-e1-l300",
+    ]
     assert "study-a5-clf-random-s0-e1-l300: completed" in first.stderr
-    assert "study-a5-clf-pretrained-s0-e1-l300: epoch 1" in first.stderr        # progress read from the folders
+    assert "study-a5-clf-pretrained-s0-e1-l300: epoch 1" in first.stderr  # progress read from the folders
     assert "## runs" in first.stdout and "## reading" in first.stdout
     reg = Registry(runs)
     assert reg.get("study-a5-clf-pretrained-s0-e1-l300").encoder_run == "study-a5-ae-base-s0-e1-l300"
@@ -305,6 +366,7 @@ def test_study_cli_end_to_end(tmp_path):
 # -- the page ----------------------------------------------------------------------------------------
 def _page(runs_dir: Path, monkeypatch):
     from streamlit.testing.v1 import AppTest
+
     monkeypatch.setenv("FMNIST_RUNS_DIR", str(runs_dir))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.switch_page(ui.PAGES["studies"])
@@ -343,7 +405,9 @@ def test_studies_page_renders_with_runs(tmp_path, monkeypatch):
 @pytest.mark.timeout(900)
 def test_studies_page_trains_the_missing_runs_in_a_background_sweep(tmp_path, monkeypatch):
     import time
+
     from fmnist_core.background import running_sweep
+
     runs = tmp_path / "runs"
     at = _page(runs, monkeypatch)
     at.selectbox(key="s_study").set_value("a5").run()
@@ -355,12 +419,14 @@ def test_studies_page_trains_the_missing_runs_in_a_background_sweep(tmp_path, mo
     assert not at.exception, [e.value for e in at.exception]
     reg = Registry(runs)
     deadline = time.time() + 600
-    while time.time() < deadline and (running_sweep(reg, "a5") is not None
-                                      or len([p for p in runs.glob("study-a5-*")]) < 3):
+    while time.time() < deadline and (
+        running_sweep(reg, "a5") is not None or len([p for p in runs.glob("study-a5-*")]) < 3
+    ):
         time.sleep(1)
     assert running_sweep(reg, "a5") is None
-    assert sorted(reg.info(p.name).status for p in runs.glob("study-a5-*")) == ["completed"] * 3, \
-        (runs / ".sweeps" / "a5.log").read_text()[-2000:]
+    assert sorted(reg.info(p.name).status for p in runs.glob("study-a5-*")) == ["completed"] * 3, (
+        runs / ".sweeps" / "a5.log"
+    ).read_text()[-2000:]
     assert "--workers 1" in reg.info("study-a5-ae-base-s0-e1-l300").config["command"]
     at.run()
     assert any(b.label == "Nothing to train" for b in at.button)
@@ -370,9 +436,15 @@ def test_studies_page_trains_the_missing_runs_in_a_background_sweep(tmp_path, mo
 def test_reference_runs_match_summary():
     """Each finished ref-* classifier validated on the test set scores, re-evaluated, what its summary claims."""
     reg = Registry(ROOT / "saved_models")
-    refs = [r for r in reg.list_runs()
-            if r.run_id.startswith("ref-") and r.kind in ("classifier", "cnn", "mlp") and not r.damaged
-            and r.config.get("data", {}).get("validation") == "test" and r.status in DONE]
+    refs = [
+        r
+        for r in reg.list_runs()
+        if r.run_id.startswith("ref-")
+        and r.kind in ("classifier", "cnn", "mlp")
+        and not r.damaged
+        and r.config.get("data", {}).get("validation") == "test"
+        and r.status in DONE
+    ]
     if not refs:
         msg = "no finished ref-* classifier validated on the test set in saved_models/ (run `make reference`)"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
@@ -383,8 +455,11 @@ def test_reference_runs_match_summary():
         s = r.summary
         assert s["weights_epoch"] == s["best_epoch"], f"{r.run_id}: saved weights are not the best epoch's"
         best = r.history[s["best_epoch"] - 1]
-        assert best["epoch"] == s["best_epoch"] and best["val_acc"] == pytest.approx(s["best_val_acc"], abs=1e-12)
+        assert best["epoch"] == s["best_epoch"] and best["val_acc"] == pytest.approx(
+            s["best_val_acc"], abs=1e-12
+        )
         n_val = r.config["data"]["n_val"]
         out = evaluate_run(reg, r.run_id, ds, limit=n_val if n_val < len(ds.test_labels) else 0)
-        assert abs(out["test_accuracy"] - s["best_val_acc"]) <= 1e-6, \
+        assert abs(out["test_accuracy"] - s["best_val_acc"]) <= 1e-6, (
             f"{r.run_id}: test accuracy {out['test_accuracy']:.6f} but summary says {s['best_val_acc']:.6f}"
+        )

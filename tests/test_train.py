@@ -1,4 +1,5 @@
 """fit(), EarlyStopping and train_run on real data subsets: learning, determinism, Stop, encoder copy."""
+
 from __future__ import annotations
 
 import math
@@ -6,10 +7,22 @@ import threading
 
 import pytest
 import torch
-
 from conftest import small_split
-from fmnist_core import (ClassifierConfig, ConvAEConfig, EarlyStopping, MLPConfig, Registry, RunError, RunSpec,
-                         TrainConfig, build_model, fit, resolve_device, train_run)
+
+from fmnist_core import (
+    ClassifierConfig,
+    ConvAEConfig,
+    EarlyStopping,
+    MLPConfig,
+    Registry,
+    RunError,
+    RunSpec,
+    TrainConfig,
+    build_model,
+    fit,
+    resolve_device,
+    train_run,
+)
 from fmnist_core.train import build_for_spec, evaluate
 
 
@@ -79,7 +92,7 @@ def test_evaluate_averages_over_samples_not_batches(ds):
     model = build_model(MLPConfig())
     x, y = ds.test_images[:250], ds.test_labels[:250]
     whole = evaluate(model, x, y, batch_size=250)
-    uneven = evaluate(model, x, y, batch_size=100)      # batches of 100, 100, 50
+    uneven = evaluate(model, x, y, batch_size=100)  # batches of 100, 100, 50
     assert whole["loss"] == pytest.approx(uneven["loss"], rel=1e-5)
     assert whole["acc"] == uneven["acc"]
     logits = model.eval()(x.float() / 255)
@@ -98,8 +111,12 @@ def test_conv_autoencoder_learns(ds):
     split = small_split(ds, 3200, 1000)
     untrained = evaluate(model, split.x_val, split.y_val)["loss"]
     epochs_seen = []
-    state = fit(model, split, TrainConfig(batch_size=32, epochs=2, device="cpu"),
-                on_epoch=lambda s: epochs_seen.append(s.history[-1]["epoch"]))
+    state = fit(
+        model,
+        split,
+        TrainConfig(batch_size=32, epochs=2, device="cpu"),
+        on_epoch=lambda s: epochs_seen.append(s.history[-1]["epoch"]),
+    )
     h = state.history
     assert state.status == "completed" and epochs_seen == [1, 2] and len(h) == 2
     assert set(h[0]) == {"epoch", "train_loss", "val_loss", "epoch_seconds"}
@@ -109,7 +126,8 @@ def test_conv_autoencoder_learns(ds):
     # the returned model holds the best epoch's weights and is in eval mode
     assert not model.training
     assert evaluate(model, split.x_val, split.y_val)["loss"] == pytest.approx(
-        h[state.best_epoch - 1]["val_loss"], rel=1e-5)
+        h[state.best_epoch - 1]["val_loss"], rel=1e-5
+    )
 
 
 @pytest.mark.slow
@@ -119,14 +137,18 @@ def test_small_classifier_beats_70_percent_on_held_out_images(ds):
     model = build_model(ClassifierConfig(final_relu=False, dropout=0.1))
     split = small_split(ds, 3000, 1000)
     batches = []
-    state = fit(model, split, TrainConfig(lr=2e-3, batch_size=32, epochs=3, device="cpu"), on_batch=batches.append)
+    state = fit(
+        model, split, TrainConfig(lr=2e-3, batch_size=32, epochs=3, device="cpu"), on_batch=batches.append
+    )
     assert len(batches) == 3 * math.ceil(3000 / 32)
     assert batches[-1].epoch == 3 and batches[-1].batch == batches[-1].batches and batches[-1].eta >= 0
     h = state.history
     assert all(0 <= r["train_acc"] <= 1 and 0 <= r["val_acc"] <= 1 for r in h)
     held_out = evaluate(model, ds.test_images[5000:7000], ds.test_labels[5000:7000])
     assert held_out["acc"] > 0.70, (held_out, h)
-    assert evaluate(model, split.x_val, split.y_val)["acc"] == pytest.approx(h[state.best_epoch - 1]["val_acc"])
+    assert evaluate(model, split.x_val, split.y_val)["acc"] == pytest.approx(
+        h[state.best_epoch - 1]["val_acc"]
+    )
 
 
 def test_same_seed_same_history(ds, registry):
@@ -135,7 +157,7 @@ def test_same_seed_same_history(ds, registry):
     a = train_run(RunSpec(spec.model, spec.train, "seed-a"), ds, registry)
     b = train_run(RunSpec(spec.model, spec.train, "seed-b"), ds, registry)
     ha, hb = registry.get(a).history, registry.get(b).history
-    strip = lambda h: [{k: v for k, v in r.items() if k != "epoch_seconds"} for r in h]   # noqa: E731
+    strip = lambda h: [{k: v for k, v in r.items() if k != "epoch_seconds"} for r in h]  # noqa: E731
     assert len(ha) == 2 and strip(ha) == strip(hb)
     wa, wb = registry.load_state(a), registry.load_state(b)
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
@@ -154,7 +176,9 @@ def test_stop_event_mid_epoch_keeps_a_loadable_run(ds, registry):
     def on_epoch(run_id, state):
         saved[state.history[-1]["epoch"]] = {k: v.clone() for k, v in state.best_state.items()}
 
-    spec = RunSpec(ConvAEConfig(), TrainConfig(batch_size=50, epochs=3, limit=400, device="cpu"), "stopped-run")
+    spec = RunSpec(
+        ConvAEConfig(), TrainConfig(batch_size=50, epochs=3, limit=400, device="cpu"), "stopped-run"
+    )
     run_id = train_run(spec, ds, registry, on_batch=on_batch, on_epoch=on_epoch, stop_event=stop)
     assert run_id == "stopped-run"
     info = registry.get(run_id)
@@ -171,7 +195,9 @@ def test_stop_event_mid_epoch_keeps_a_loadable_run(ds, registry):
 
 
 def test_train_run_records_config_data_and_summary(ds, registry):
-    spec = RunSpec(MLPConfig(hidden=32), TrainConfig(batch_size=100, epochs=2, limit=500, device="cpu"), "mlp-run")
+    spec = RunSpec(
+        MLPConfig(hidden=32), TrainConfig(batch_size=100, epochs=2, limit=500, device="cpu"), "mlp-run"
+    )
     seen = []
     run_id = train_run(spec, ds, registry, on_created=seen.append, command="python -m fmnist_core train mlp")
     assert seen == ["mlp-run"]
@@ -224,8 +250,11 @@ def test_classifier_refuses_an_encoder_that_does_not_fit(ae_run):
 
 def test_pretrained_classifier_run_records_its_encoder(ae_run, ds):
     reg, ae_id = ae_run
-    spec = RunSpec(ClassifierConfig(encoder_run=ae_id, freeze_encoder=True),
-                   TrainConfig(batch_size=100, epochs=1, limit=200, device="cpu"), "clf-from-ae")
+    spec = RunSpec(
+        ClassifierConfig(encoder_run=ae_id, freeze_encoder=True),
+        TrainConfig(batch_size=100, epochs=1, limit=200, device="cpu"),
+        "clf-from-ae",
+    )
     run_id = train_run(spec, ds, reg)
     info = reg.get(run_id)
     assert info.encoder_run == ae_id and reg.dependents(ae_id) == [run_id]
@@ -239,10 +268,11 @@ def test_pretrained_classifier_run_records_its_encoder(ae_run, ds):
 
 def test_the_estimate_comes_from_a_calibration_of_the_runs_own_model(ds):
     from fmnist_core.estimate import calibrate, estimate_seconds
+
     spec = RunSpec(ConvAEConfig(), TrainConfig(epochs=2, train_fraction=0.01, device="cpu"))
     t = calibrate(spec, budget=0.05)
-    assert 0 < t.eval_image < t.train_image            # a forward pass costs less than a training step
+    assert 0 < t.eval_image < t.train_image  # a forward pass costs less than a training step
     two = estimate_seconds(spec, ds)
     four = estimate_seconds(RunSpec(spec.model, spec.train.replace(epochs=4)), ds)
     full = estimate_seconds(RunSpec(spec.model, spec.train.replace(train_fraction=1.0)), ds)
-    assert two < four < 2.5 * two and full > 20 * two   # epochs and images scale it; overheads don't dominate
+    assert two < four < 2.5 * two and full > 20 * two  # epochs and images scale it; overheads don't dominate

@@ -7,12 +7,27 @@ plan.py      which runs exist or are missing, their names, sweep tasks, runs_tab
 extras.py    PCA baseline, test-set figures, denoising curves (compute_extras)
 views/       one view per report (view_a.py ... view_label.py), shared parts in common.py, build_view
 """
+
 from .catalog import DENOISE_IMAGES, DENOISE_LEVELS, DONE, STUDIES, get_study
 from .check import check_study
 from .extras import Extras, compute_extras, extras_needed, pca_baseline_mses
 from .plan import plan_study, runs_table, spec_key, sweep_tasks
 from .views import build_view
 
-__all__ = ["DENOISE_IMAGES", "DENOISE_LEVELS", "DONE", "STUDIES", "Extras", "build_view", "check_study",
-           "compute_extras", "extras_needed", "get_study", "pca_baseline_mses", "plan_study", "runs_table",
-           "spec_key", "sweep_tasks"]
+__all__ = [
+    "DENOISE_IMAGES",
+    "DENOISE_LEVELS",
+    "DONE",
+    "STUDIES",
+    "Extras",
+    "build_view",
+    "check_study",
+    "compute_extras",
+    "extras_needed",
+    "get_study",
+    "pca_baseline_mses",
+    "plan_study",
+    "runs_table",
+    "spec_key",
+    "sweep_tasks",
+]

@@ -1,43 +1,54 @@
 """The study catalog: each report's experiment as data (StudyRun, Study), the report's numbers, and
 STUDIES, every study by its CLI name."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..config import (ClassifierConfig, CNNConfig, ConfigError, ConvAEConfig, DenseAEConfig, MLPConfig,
-                      ModelConfig, TrainConfig)
+from ..config import (
+    ClassifierConfig,
+    CNNConfig,
+    ConfigError,
+    ConvAEConfig,
+    DenseAEConfig,
+    MLPConfig,
+    ModelConfig,
+    TrainConfig,
+)
 
-DONE = ("completed", "early_stopped", "diverged")     # a run with a final result
-DENOISE_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.5)             # report B's noise intensity constants we sweep
-DENOISE_IMAGES = 2000                                  # test images per denoising point
+DONE = ("completed", "early_stopped", "diverged")  # a run with a final result
+DENOISE_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.5)  # report B's noise intensity constants we sweep
+DENOISE_IMAGES = 2000  # test images per denoising point
 
 
 # -- definitions --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StudyRun:
     """One configuration of a study; repeated over the study's seeds when `seeded`."""
-    key: str                          # unique in the study, part of the run name: "n128"
-    label: str                        # how tables and legends call it
+
+    key: str  # unique in the study, part of the run name: "n128"
+    label: str  # how tables and legends call it
     model: ModelConfig
     train: TrainConfig
-    encoder: str | None = None        # key of the study run whose encoder this classifier copies
-    seeded: bool = True               # False: one run shared by every seed (an encoder)
-    role: str = "main"                # "main": compared; "encoder": trained to feed the classifiers
-    params: dict = field(default_factory=dict)   # the swept values, e.g. {"n": 128}
-    report: dict = field(default_factory=dict)   # the report's numbers for it, same keys as ours
+    encoder: str | None = None  # key of the study run whose encoder this classifier copies
+    seeded: bool = True  # False: one run shared by every seed (an encoder)
+    role: str = "main"  # "main": compared; "encoder": trained to feed the classifiers
+    params: dict = field(default_factory=dict)  # the swept values, e.g. {"n": 128}
+    report: dict = field(default_factory=dict)  # the report's numbers for it, same keys as ours
 
 
 @dataclass(frozen=True)
 class Study:
     """A question, the runs that answer it, and what the report found."""
-    name: str                         # CLI name: "a1"
+
+    name: str  # CLI name: "a1"
     title: str
-    report: str                       # "A" ... "E", or "beyond"
+    report: str  # "A" ... "E", or "beyond"
     question: str
     runs: tuple[StudyRun, ...]
-    view: str                         # which comparison: a key of views.VIEWS
-    seeds: int = 1                    # default seeds per seeded run
-    about: str = ""                   # what the report did and found
+    view: str  # which comparison: a key of views.VIEWS
+    seeds: int = 1  # default seeds per seeded run
+    about: str = ""  # what the report did and found
     numbers: dict = field(default_factory=dict)  # study-level report numbers
 
     def template(self, key: str) -> StudyRun:
@@ -52,169 +63,417 @@ def _clf(n: int = 64, p: float = 0.2, **kw) -> ClassifierConfig:
     return ClassifierConfig(latent_dim=n, dropout=p, **kw)
 
 
-A_AE = TrainConfig(epochs=20)           # report A: Adam 1e-3, batch 100, 20 epochs (= ref-a-ae-base)
-A_CLF = TrainConfig(epochs=20)          # report A chose 30; 20 = the shipped ref-a-clf-base / ref-a-clf-random
-A4_CLF = TrainConfig(epochs=30)         # report A's statistics are at epoch 30 (and 50)
-BASE_AE = StudyRun("ae-base", "autoencoder n=64, p=0.2", _ae(64, 0.2), A_AE, seeded=False, role="encoder",
-                   params={"n": 64, "p": 0.2})
+A_AE = TrainConfig(epochs=20)  # report A: Adam 1e-3, batch 100, 20 epochs (= ref-a-ae-base)
+A_CLF = TrainConfig(epochs=20)  # report A chose 30; 20 = the shipped ref-a-clf-base / ref-a-clf-random
+A4_CLF = TrainConfig(epochs=30)  # report A's statistics are at epoch 30 (and 50)
+BASE_AE = StudyRun(
+    "ae-base",
+    "autoencoder n=64, p=0.2",
+    _ae(64, 0.2),
+    A_AE,
+    seeded=False,
+    role="encoder",
+    params={"n": 64, "p": 0.2},
+)
 
 A1_MSE = {64: 0.037, 128: 0.031, 256: 0.031, 512: 0.029}
 A2_MSE = {0.2: 0.037, 0.05: 0.025, 0.01: 0.023, 0.0001: 0.023}
 LABEL_FRACTIONS = (0.01, 0.05, 0.1, 0.5, 1.0)
-LABEL_EPOCHS = {0.01: 100, 0.05: 50, 0.1: 40, 0.5: 20, 1.0: 20}   # fewer labels: more (cheaper) epochs
-C_AE = dict(epochs=15, patience=5)       # = ref-c-ae4's flags; report C gives no epoch count for the AEs
+LABEL_EPOCHS = {0.01: 100, 0.05: 50, 0.1: 40, 0.5: 20, 1.0: 20}  # fewer labels: more (cheaper) epochs
+C_AE = dict(epochs=15, patience=5)  # = ref-c-ae4's flags; report C gives no epoch count for the AEs
 C_CLF = dict(epochs=40, patience=5)
 E_AE = TrainConfig(epochs=30)
-E_STEPS = (("baseline", "baseline (p=0.2)", _ae(64, 0.2), (0.0858, 0.0726)),
-           ("p0", "dropout 0", _ae(64, 0.0), (0.0300, 0.0312)),
-           ("bn", "+ batch norm", _ae(64, 0.0, batch_norm=True), (0.0270, 0.0283)),
-           ("avg", "+ average 2nd pool", _ae(64, 0.0, batch_norm=True, second_pool="avg"), (0.0229, 0.0231)),
-           ("wide", "+ 64/96 filters", _ae(64, 0.0, channels=(64, 96), batch_norm=True, second_pool="avg"),
-            (0.0159, 0.0175)))
-E_ENC = dict(latent_dim=64, dropout=0.0, channels=(64, 96), batch_norm=True, second_pool="avg", final_relu=False)
+E_STEPS = (
+    ("baseline", "baseline (p=0.2)", _ae(64, 0.2), (0.0858, 0.0726)),
+    ("p0", "dropout 0", _ae(64, 0.0), (0.0300, 0.0312)),
+    ("bn", "+ batch norm", _ae(64, 0.0, batch_norm=True), (0.0270, 0.0283)),
+    ("avg", "+ average 2nd pool", _ae(64, 0.0, batch_norm=True, second_pool="avg"), (0.0229, 0.0231)),
+    (
+        "wide",
+        "+ 64/96 filters",
+        _ae(64, 0.0, channels=(64, 96), batch_norm=True, second_pool="avg"),
+        (0.0159, 0.0175),
+    ),
+)
+E_ENC = dict(
+    latent_dim=64, dropout=0.0, channels=(64, 96), batch_norm=True, second_pool="avg", final_relu=False
+)
 
 
 def _define() -> dict[str, Study]:
     s: list[Study] = []
-    s.append(Study(
-        "a1", "Latent size n", "A", "How does the code size n change the reconstruction error (p = 0.2)?",
-        tuple(StudyRun(f"n{n}", f"n = {n}", _ae(n, 0.2), A_AE, params={"n": n},
-                       report={"final_val_loss": mse}) for n, mse in A1_MSE.items()),
-        view="ae_sweep", numbers={"x": "n"},
-        about="Report A swept n one at a time around the baseline (n=64, p=0.2, 20 epochs) and reported the "
-              "final validation MSE: 0.037, 0.031, 0.031, 0.029."))
-    s.append(Study(
-        "a2", "Dropout p", "A", "How does the dropout probability p change the reconstruction error (n = 64)?",
-        tuple(StudyRun(f"p{p:g}", f"p = {p:g}", _ae(64, p), A_AE, params={"p": p},
-                       report={"final_val_loss": mse}) for p, mse in A2_MSE.items()),
-        view="ae_sweep", numbers={"x": "p"},
-        about="Report A: lowering p from 0.2 to 0.05, 0.01 and 0.0001 gave 0.037, 0.025, 0.023, 0.023. "
-              "Dropout acts on every layer, the 64-number code included."))
-    s.append(Study(
-        "a3", "Three classifiers", "A", "Which pretrained encoder makes the best classifier: the baseline one, "
-        "the improved one (n=128, p=0.01), or the improved one with p raised to 0.2?",
-        (BASE_AE,
-         StudyRun("ae-improved", "autoencoder n=128, p=0.01", _ae(128, 0.01), A_AE, seeded=False, role="encoder",
-                  params={"n": 128, "p": 0.01}, report={"final_val_loss": 0.021}),
-         StudyRun("clf-base", "base (n=64, p=0.2)", _clf(64, 0.2), A_CLF, encoder="ae-base",
-                  report={"says": "the one to characterise: (91.1 ± 0.3)% at epoch 30 over 15 seeds"}),
-         StudyRun("clf-improved", "improved encoder, p=0.01", _clf(128, 0.01), A_CLF, encoder="ae-improved",
-                  report={"says": "barely improved from its starting point"}),
-         StudyRun("clf-improved-p0.2", "improved encoder, p raised to 0.2", _clf(128, 0.2), A_CLF,
-                  encoder="ae-improved",
-                  report={"says": "recovered quickly (jumps around epoch 5) but over-fitted more than the base"})),
-        view="a3", numbers={"base_acc": 0.911},
-        about="Report A trained three classifiers (encoder copied, then Linear(n→10), ReLU, softmax) for 30 "
-              "epochs and kept the base model. We train 20 (as the shipped reference runs); --epochs 30 for the "
-              "report's length."))
-    s.append(Study(
-        "a4", "Seed statistics", "A", "How much does the base classifier's accuracy vary between seeds "
-        "(one pretrained encoder, different heads and batch orders)?",
-        (BASE_AE, StudyRun("clf-base", "base classifier", _clf(64, 0.2), A4_CLF, encoder="ae-base")),
-        view="a4", seeds=15, numbers={30: (0.911, 0.003), 50: (0.914, 0.002)},
-        about="Report A: 15 classifiers from the same pretrained encoder; (91.1 ± 0.3)% at epoch 30 and "
-              "(91.4 ± 0.2)% at epoch 50, so 30 epochs were chosen. Set Epochs to 50 for the second figure."))
-    s.append(Study(
-        "a5", "Pre-trained vs random init", "A", "Does pre-training the encoder as an autoencoder help the "
-        "classifier?",
-        (BASE_AE,
-         StudyRun("clf-pretrained", "pretrained encoder", _clf(64, 0.2), A_CLF, encoder="ae-base"),
-         StudyRun("clf-random", "random init", _clf(64, 0.2, encoder_run="random"), A_CLF)),
-        view="a5",
-        about="Report A: the randomly initialised classifier starts lower but catches up quickly and ends at "
-              "the same accuracy: for this small network (and 60,000 labels) pre-training does not matter. "
-              "20 epochs here (as the shipped reference runs), 30 in the report."))
+    s.append(
+        Study(
+            "a1",
+            "Latent size n",
+            "A",
+            "How does the code size n change the reconstruction error (p = 0.2)?",
+            tuple(
+                StudyRun(
+                    f"n{n}", f"n = {n}", _ae(n, 0.2), A_AE, params={"n": n}, report={"final_val_loss": mse}
+                )
+                for n, mse in A1_MSE.items()
+            ),
+            view="ae_sweep",
+            numbers={"x": "n"},
+            about="Report A swept n one at a time around the baseline (n=64, p=0.2, 20 epochs) and reported the "
+            "final validation MSE: 0.037, 0.031, 0.031, 0.029.",
+        )
+    )
+    s.append(
+        Study(
+            "a2",
+            "Dropout p",
+            "A",
+            "How does the dropout probability p change the reconstruction error (n = 64)?",
+            tuple(
+                StudyRun(
+                    f"p{p:g}", f"p = {p:g}", _ae(64, p), A_AE, params={"p": p}, report={"final_val_loss": mse}
+                )
+                for p, mse in A2_MSE.items()
+            ),
+            view="ae_sweep",
+            numbers={"x": "p"},
+            about="Report A: lowering p from 0.2 to 0.05, 0.01 and 0.0001 gave 0.037, 0.025, 0.023, 0.023. "
+            "Dropout acts on every layer, the 64-number code included.",
+        )
+    )
+    s.append(
+        Study(
+            "a3",
+            "Three classifiers",
+            "A",
+            "Which pretrained encoder makes the best classifier: the baseline one, "
+            "the improved one (n=128, p=0.01), or the improved one with p raised to 0.2?",
+            (
+                BASE_AE,
+                StudyRun(
+                    "ae-improved",
+                    "autoencoder n=128, p=0.01",
+                    _ae(128, 0.01),
+                    A_AE,
+                    seeded=False,
+                    role="encoder",
+                    params={"n": 128, "p": 0.01},
+                    report={"final_val_loss": 0.021},
+                ),
+                StudyRun(
+                    "clf-base",
+                    "base (n=64, p=0.2)",
+                    _clf(64, 0.2),
+                    A_CLF,
+                    encoder="ae-base",
+                    report={"says": "the one to characterise: (91.1 ± 0.3)% at epoch 30 over 15 seeds"},
+                ),
+                StudyRun(
+                    "clf-improved",
+                    "improved encoder, p=0.01",
+                    _clf(128, 0.01),
+                    A_CLF,
+                    encoder="ae-improved",
+                    report={"says": "barely improved from its starting point"},
+                ),
+                StudyRun(
+                    "clf-improved-p0.2",
+                    "improved encoder, p raised to 0.2",
+                    _clf(128, 0.2),
+                    A_CLF,
+                    encoder="ae-improved",
+                    report={
+                        "says": "recovered quickly (jumps around epoch 5) but over-fitted more than the base"
+                    },
+                ),
+            ),
+            view="a3",
+            numbers={"base_acc": 0.911},
+            about="Report A trained three classifiers (encoder copied, then Linear(n→10), ReLU, softmax) for 30 "
+            "epochs and kept the base model. We train 20 (as the shipped reference runs); --epochs 30 for the "
+            "report's length.",
+        )
+    )
+    s.append(
+        Study(
+            "a4",
+            "Seed statistics",
+            "A",
+            "How much does the base classifier's accuracy vary between seeds "
+            "(one pretrained encoder, different heads and batch orders)?",
+            (BASE_AE, StudyRun("clf-base", "base classifier", _clf(64, 0.2), A4_CLF, encoder="ae-base")),
+            view="a4",
+            seeds=15,
+            numbers={30: (0.911, 0.003), 50: (0.914, 0.002)},
+            about="Report A: 15 classifiers from the same pretrained encoder; (91.1 ± 0.3)% at epoch 30 and "
+            "(91.4 ± 0.2)% at epoch 50, so 30 epochs were chosen. Set Epochs to 50 for the second figure.",
+        )
+    )
+    s.append(
+        Study(
+            "a5",
+            "Pre-trained vs random init",
+            "A",
+            "Does pre-training the encoder as an autoencoder help the classifier?",
+            (
+                BASE_AE,
+                StudyRun("clf-pretrained", "pretrained encoder", _clf(64, 0.2), A_CLF, encoder="ae-base"),
+                StudyRun("clf-random", "random init", _clf(64, 0.2, encoder_run="random"), A_CLF),
+            ),
+            view="a5",
+            about="Report A: the randomly initialised classifier starts lower but catches up quickly and ends at "
+            "the same accuracy: for this small network (and 60,000 labels) pre-training does not matter. "
+            "20 epochs here (as the shipped reference runs), 30 in the report.",
+        )
+    )
     b_runs = []
     for opt, lrs in (("adam", (0.1, 0.01, 0.001)), ("sgd", (0.1, 0.01, 0.001))):
         for lr in lrs:
             for n in (64, 128, 256, 512):
-                b_runs.append(StudyRun(f"{opt}-lr{lr:g}-n{n}",
-                                       f"{'Adam' if opt == 'adam' else 'SGD'} lr {lr:g}, n={n}",
-                                       DenseAEConfig(latent_dim=n, dropout=0.1),
-                                       TrainConfig(optimizer=opt, lr=lr, batch_size=1000, epochs=30),
-                                       params={"optimizer": opt, "lr": lr, "n": n}))
-    s.append(Study(
-        "b", "Dense autoencoder: Adam vs SGD, denoising", "B", "Which optimizer, learning rate and code size "
-        "suit a one-hidden-layer autoencoder, and which restores noisy images better?",
-        tuple(b_runs), view="b",
-        numbers={"best": {"sgd": {"lr": 0.1, "n": 512}, "adam": {"lr": 0.001, "n": 512}}},
-        about="Report B: 784→n→784, ReLU, dropout 0.1, batch 1000, a grid over lr and n for each optimizer: "
-              "best SGD lr 0.1, best Adam lr 0.001, best n 512 for both; Adam restored noisy images better. "
-              "The report trained 100 epochs (loss roughly flat after 30); we train 30 (= ref-b-dense-adam)."))
-    s.append(Study(
-        "c", "Early stopping: four autoencoders, four classifiers", "C", "With early stopping, which autoencoder "
-        "reconstructs best, and how do classifiers built on them compare (frozen encoder included)?",
-        (StudyRun("ae1", "AE 1 (n=64, p=0.2, Adam)", _ae(64, 0.2), TrainConfig(batch_size=100, **C_AE),
-                  seeded=False, params={"n": 64}),
-         StudyRun("ae2", "AE 2 (n=256, p=0.3, Adam)", _ae(256, 0.3), TrainConfig(batch_size=1000, **C_AE),
-                  seeded=False, params={"n": 256}),
-         StudyRun("ae3", "AE 3 (n=64, p=0.3, SGD 0.01)", _ae(64, 0.3),
-                  TrainConfig(optimizer="sgd", lr=1e-2, batch_size=1000, **C_AE), seeded=False, params={"n": 64}),
-         StudyRun("ae4", "AE 4 (n=128, p=0.3, kernel decoder)", _ae(128, 0.3, decoder="kernel"),
-                  TrainConfig(batch_size=1000, **C_AE), seeded=False, params={"n": 128}),
-         StudyRun("c5", "C5 (AE 1)", _clf(64, 0.2), TrainConfig(batch_size=100, **C_CLF), encoder="ae1",
-                  report=dict(best_epoch=15, train_loss=0.236, val_loss=0.283, train_acc=0.918, val_acc=0.900)),
-         StudyRun("c6", "C6 (AE 2)", _clf(256, 0.3), TrainConfig(batch_size=1000, **C_CLF), encoder="ae2",
-                  report=dict(best_epoch=40, train_loss=0.242, val_loss=0.290, train_acc=0.931, val_acc=0.904)),
-         StudyRun("c7", "C7 (AE 4)", _clf(128, 0.3), TrainConfig(batch_size=100, **C_CLF), encoder="ae4",
-                  report=dict(best_epoch=19, train_loss=0.237, val_loss=0.285, train_acc=0.925, val_acc=0.902)),
-         StudyRun("c8", "C8 (AE 4, frozen, no final ReLU)", _clf(128, 0.3, freeze_encoder=True, final_relu=False),
-                  TrainConfig(batch_size=1000, **C_CLF), encoder="ae4",
-                  report=dict(best_epoch=40, train_loss=0.641, val_loss=0.657, train_acc=0.806, val_acc=0.793))),
-        view="c", numbers={"ae_best": "ae4", "ae_worst": "ae3"},
-        about="Report C: early stopping (patience 5, best weights restored) for four autoencoders and four "
-              "classifiers (up to 40 epochs). AE 4 best, AE 3 (SGD) worst; freezing the encoder (C8) under-fits."))
-    s.append(Study(
-        "d", "Deep CNN vs MLP", "D", "How much does a two-block CNN with BatchNorm gain over a one-hidden-layer "
-        "MLP, class by class?",
-        (StudyRun("cnn", "deep CNN", CNNConfig(dropout=0.4), TrainConfig(epochs=10, validation="holdout"),
-                  report=dict(accuracy=0.8978, macro_precision=0.9036, macro_f1=0.8993)),
-         StudyRun("mlp", "MLP (256 hidden)", MLPConfig(hidden=256, dropout=0.2),
-                  TrainConfig(epochs=10, validation="holdout"),
-                  report=dict(accuracy=0.8799, macro_precision=0.8828, macro_f1=0.8781))),
-        view="d", numbers={"overfit_epoch": 4},
-        about="Report D: 10 epochs with a held-out validation split, then scikit-learn's classification "
-              "report on the test set. The CNN over-fits after about epoch 4."))
-    e_runs = [StudyRun(k, label, m, E_AE, seeded=False, params={"n": 64}, report={"final_train_loss": tr,
-                                                                                 "final_val_loss": va})
-              for k, label, m, (tr, va) in E_STEPS]
+                b_runs.append(
+                    StudyRun(
+                        f"{opt}-lr{lr:g}-n{n}",
+                        f"{'Adam' if opt == 'adam' else 'SGD'} lr {lr:g}, n={n}",
+                        DenseAEConfig(latent_dim=n, dropout=0.1),
+                        TrainConfig(optimizer=opt, lr=lr, batch_size=1000, epochs=30),
+                        params={"optimizer": opt, "lr": lr, "n": n},
+                    )
+                )
+    s.append(
+        Study(
+            "b",
+            "Dense autoencoder: Adam vs SGD, denoising",
+            "B",
+            "Which optimizer, learning rate and code size "
+            "suit a one-hidden-layer autoencoder, and which restores noisy images better?",
+            tuple(b_runs),
+            view="b",
+            numbers={"best": {"sgd": {"lr": 0.1, "n": 512}, "adam": {"lr": 0.001, "n": 512}}},
+            about="Report B: 784→n→784, ReLU, dropout 0.1, batch 1000, a grid over lr and n for each optimizer: "
+            "best SGD lr 0.1, best Adam lr 0.001, best n 512 for both; Adam restored noisy images better. "
+            "The report trained 100 epochs (loss roughly flat after 30); we train 30 (= ref-b-dense-adam).",
+        )
+    )
+    s.append(
+        Study(
+            "c",
+            "Early stopping: four autoencoders, four classifiers",
+            "C",
+            "With early stopping, which autoencoder "
+            "reconstructs best, and how do classifiers built on them compare (frozen encoder included)?",
+            (
+                StudyRun(
+                    "ae1",
+                    "AE 1 (n=64, p=0.2, Adam)",
+                    _ae(64, 0.2),
+                    TrainConfig(batch_size=100, **C_AE),
+                    seeded=False,
+                    params={"n": 64},
+                ),
+                StudyRun(
+                    "ae2",
+                    "AE 2 (n=256, p=0.3, Adam)",
+                    _ae(256, 0.3),
+                    TrainConfig(batch_size=1000, **C_AE),
+                    seeded=False,
+                    params={"n": 256},
+                ),
+                StudyRun(
+                    "ae3",
+                    "AE 3 (n=64, p=0.3, SGD 0.01)",
+                    _ae(64, 0.3),
+                    TrainConfig(optimizer="sgd", lr=1e-2, batch_size=1000, **C_AE),
+                    seeded=False,
+                    params={"n": 64},
+                ),
+                StudyRun(
+                    "ae4",
+                    "AE 4 (n=128, p=0.3, kernel decoder)",
+                    _ae(128, 0.3, decoder="kernel"),
+                    TrainConfig(batch_size=1000, **C_AE),
+                    seeded=False,
+                    params={"n": 128},
+                ),
+                StudyRun(
+                    "c5",
+                    "C5 (AE 1)",
+                    _clf(64, 0.2),
+                    TrainConfig(batch_size=100, **C_CLF),
+                    encoder="ae1",
+                    report=dict(
+                        best_epoch=15, train_loss=0.236, val_loss=0.283, train_acc=0.918, val_acc=0.900
+                    ),
+                ),
+                StudyRun(
+                    "c6",
+                    "C6 (AE 2)",
+                    _clf(256, 0.3),
+                    TrainConfig(batch_size=1000, **C_CLF),
+                    encoder="ae2",
+                    report=dict(
+                        best_epoch=40, train_loss=0.242, val_loss=0.290, train_acc=0.931, val_acc=0.904
+                    ),
+                ),
+                StudyRun(
+                    "c7",
+                    "C7 (AE 4)",
+                    _clf(128, 0.3),
+                    TrainConfig(batch_size=100, **C_CLF),
+                    encoder="ae4",
+                    report=dict(
+                        best_epoch=19, train_loss=0.237, val_loss=0.285, train_acc=0.925, val_acc=0.902
+                    ),
+                ),
+                StudyRun(
+                    "c8",
+                    "C8 (AE 4, frozen, no final ReLU)",
+                    _clf(128, 0.3, freeze_encoder=True, final_relu=False),
+                    TrainConfig(batch_size=1000, **C_CLF),
+                    encoder="ae4",
+                    report=dict(
+                        best_epoch=40, train_loss=0.641, val_loss=0.657, train_acc=0.806, val_acc=0.793
+                    ),
+                ),
+            ),
+            view="c",
+            numbers={"ae_best": "ae4", "ae_worst": "ae3"},
+            about="Report C: early stopping (patience 5, best weights restored) for four autoencoders and four "
+            "classifiers (up to 40 epochs). AE 4 best, AE 3 (SGD) worst; freezing the encoder (C8) under-fits.",
+        )
+    )
+    s.append(
+        Study(
+            "d",
+            "Deep CNN vs MLP",
+            "D",
+            "How much does a two-block CNN with BatchNorm gain over a one-hidden-layer MLP, class by class?",
+            (
+                StudyRun(
+                    "cnn",
+                    "deep CNN",
+                    CNNConfig(dropout=0.4),
+                    TrainConfig(epochs=10, validation="holdout"),
+                    report=dict(accuracy=0.8978, macro_precision=0.9036, macro_f1=0.8993),
+                ),
+                StudyRun(
+                    "mlp",
+                    "MLP (256 hidden)",
+                    MLPConfig(hidden=256, dropout=0.2),
+                    TrainConfig(epochs=10, validation="holdout"),
+                    report=dict(accuracy=0.8799, macro_precision=0.8828, macro_f1=0.8781),
+                ),
+            ),
+            view="d",
+            numbers={"overfit_epoch": 4},
+            about="Report D: 10 epochs with a held-out validation split, then scikit-learn's classification "
+            "report on the test set. The CNN over-fits after about epoch 4.",
+        )
+    )
+    e_runs = [
+        StudyRun(
+            k,
+            label,
+            m,
+            E_AE,
+            seeded=False,
+            params={"n": 64},
+            report={"final_train_loss": tr, "final_val_loss": va},
+        )
+        for k, label, m, (tr, va) in E_STEPS
+    ]
     e_runs += [
-        StudyRun("clf", "encoder + FC 10 (Adam)", ClassifierConfig(**E_ENC), TrainConfig(epochs=30), encoder="wide",
-                 report=dict(final_train_acc=0.9812, final_val_acc=0.9127,
-                             final_train_loss=0.0531, final_val_loss=0.3312)),
-        StudyRun("clf-fc", "+ hidden FC layer (Adam)", ClassifierConfig(**E_ENC, head_hidden=128),
-                 TrainConfig(epochs=30), encoder="wide",
-                 report=dict(final_train_acc=0.9806, final_val_acc=0.9083,
-                             final_train_loss=0.0520, final_val_loss=0.4182)),
-        StudyRun("clf-fc-sgd", "+ hidden FC layer (SGD)", ClassifierConfig(**E_ENC, head_hidden=128),
-                 TrainConfig(optimizer="sgd", lr=1e-3, epochs=30), encoder="wide",
-                 report=dict(final_train_acc=0.9465, final_val_acc=0.9148,
-                             final_train_loss=0.1529, final_val_loss=0.2463))]
-    s.append(Study(
-        "e", "Step-by-step tuning", "E", "Which changes lower a convolutional autoencoder's error, and how do "
-        "classifiers on the tuned encoder compare (Adam vs SGD)?",
-        tuple(e_runs), view="e",
-        about="Report E: cumulative changes over 30 epochs (batch 100, lr 1e-3), then three classifiers on the "
-              "tuned encoder. Its baseline had no linear code layer; ours keeps n=64 throughout. The hidden FC "
-              "layer has 128 units (the report does not say); SGD uses lr 1e-3 as stated, no momentum."))
+        StudyRun(
+            "clf",
+            "encoder + FC 10 (Adam)",
+            ClassifierConfig(**E_ENC),
+            TrainConfig(epochs=30),
+            encoder="wide",
+            report=dict(
+                final_train_acc=0.9812, final_val_acc=0.9127, final_train_loss=0.0531, final_val_loss=0.3312
+            ),
+        ),
+        StudyRun(
+            "clf-fc",
+            "+ hidden FC layer (Adam)",
+            ClassifierConfig(**E_ENC, head_hidden=128),
+            TrainConfig(epochs=30),
+            encoder="wide",
+            report=dict(
+                final_train_acc=0.9806, final_val_acc=0.9083, final_train_loss=0.0520, final_val_loss=0.4182
+            ),
+        ),
+        StudyRun(
+            "clf-fc-sgd",
+            "+ hidden FC layer (SGD)",
+            ClassifierConfig(**E_ENC, head_hidden=128),
+            TrainConfig(optimizer="sgd", lr=1e-3, epochs=30),
+            encoder="wide",
+            report=dict(
+                final_train_acc=0.9465, final_val_acc=0.9148, final_train_loss=0.1529, final_val_loss=0.2463
+            ),
+        ),
+    ]
+    s.append(
+        Study(
+            "e",
+            "Step-by-step tuning",
+            "E",
+            "Which changes lower a convolutional autoencoder's error, and how do "
+            "classifiers on the tuned encoder compare (Adam vs SGD)?",
+            tuple(e_runs),
+            view="e",
+            about="Report E: cumulative changes over 30 epochs (batch 100, lr 1e-3), then three classifiers on the "
+            "tuned encoder. Its baseline had no linear code layer; ours keeps n=64 throughout. The hidden FC "
+            "layer has 128 units (the report does not say); SGD uses lr 1e-3 as stated, no momentum.",
+        )
+    )
     # validated on a held-out 10% of the training set (the encoder too): the test set is read once, for the figure
-    label_runs = [StudyRun("ae-holdout", "autoencoder n=64, p=0.2 (held-out validation)", _ae(64, 0.2),
-                           A_AE.replace(validation="holdout"), seeded=False, role="encoder", params={"n": 64})]
+    label_runs = [
+        StudyRun(
+            "ae-holdout",
+            "autoencoder n=64, p=0.2 (held-out validation)",
+            _ae(64, 0.2),
+            A_AE.replace(validation="holdout"),
+            seeded=False,
+            role="encoder",
+            params={"n": 64},
+        )
+    ]
     for f in LABEL_FRACTIONS:
         t = TrainConfig(epochs=LABEL_EPOCHS[f], train_fraction=f, validation="holdout")
-        label_runs.append(StudyRun(f"pre-f{f:g}", f"pretrained, {f:.0%} labels", _clf(64, 0.2), t,
-                                   encoder="ae-holdout", params={"fraction": f, "init": "pretrained"}))
-        label_runs.append(StudyRun(f"rnd-f{f:g}", f"random init, {f:.0%} labels", _clf(64, 0.2, encoder_run="random"),
-                                   t, params={"fraction": f, "init": "random"}))
-    s.append(Study(
-        "label", "Label efficiency (beyond the reports)", "beyond", "With only a few labelled images, does the "
-        "pretrained encoder help? Accuracy against the fraction of training labels used.",
-        tuple(label_runs), view="label", seeds=3,
-        about="Report A found that pre-training does not help with all 60,000 labels. Here the autoencoder "
-              "sees the 54,000 training images (unlabelled) but the classifier only a seeded fraction of their "
-              "labels (1% = 540 images), with more epochs for the smaller fractions. Every run validates on the "
-              "same held-out 6,000 training images and keeps its lowest-validation-loss epoch; the test set is "
-              "read once, for the accuracy shown."))
+        label_runs.append(
+            StudyRun(
+                f"pre-f{f:g}",
+                f"pretrained, {f:.0%} labels",
+                _clf(64, 0.2),
+                t,
+                encoder="ae-holdout",
+                params={"fraction": f, "init": "pretrained"},
+            )
+        )
+        label_runs.append(
+            StudyRun(
+                f"rnd-f{f:g}",
+                f"random init, {f:.0%} labels",
+                _clf(64, 0.2, encoder_run="random"),
+                t,
+                params={"fraction": f, "init": "random"},
+            )
+        )
+    s.append(
+        Study(
+            "label",
+            "Label efficiency (beyond the reports)",
+            "beyond",
+            "With only a few labelled images, does the "
+            "pretrained encoder help? Accuracy against the fraction of training labels used.",
+            tuple(label_runs),
+            view="label",
+            seeds=3,
+            about="Report A found that pre-training does not help with all 60,000 labels. Here the autoencoder "
+            "sees the 54,000 training images (unlabelled) but the classifier only a seeded fraction of their "
+            "labels (1% = 540 images), with more epochs for the smaller fractions. Every run validates on the "
+            "same held-out 6,000 training images and keeps its lowest-validation-loss epoch; the test set is "
+            "read once, for the accuracy shown.",
+        )
+    )
     return {study.name: study for study in s}
 
 
@@ -225,6 +484,8 @@ def get_study(name: str) -> Study:
     """A study by its name (case-insensitive); ConfigError naming the choices otherwise."""
     study = STUDIES.get(name.lower().strip())
     if study is None:
-        raise ConfigError(f"unknown study {name!r}; choose one of {', '.join(STUDIES)} "
-                          "(`python -m fmnist_core study` lists them)")
+        raise ConfigError(
+            f"unknown study {name!r}; choose one of {', '.join(STUDIES)} "
+            "(`python -m fmnist_core study` lists them)"
+        )
     return study

@@ -1,10 +1,12 @@
 """Extras a view needs beyond the run folders: the PCA baseline, test-set figures and denoising curves,
 which of them a study needs (extras_needed) and computing them (compute_extras)."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -22,17 +24,18 @@ def pca_baseline_mses(ds: FashionMNIST, ns: Sequence[int]) -> dict[int, float]:
     PCA is the best any linear autoencoder with an n-number code can do (in squared error).
     """
     from sklearn.decomposition import PCA
+
     ns = sorted({int(n) for n in ns})
     if not ns:
         return {}
-    x = ds.train_images.reshape(len(ds.train_images), -1).numpy().astype(np.float32) / 255.0   # (N, 784)
-    t = ds.test_images.reshape(len(ds.test_images), -1).numpy().astype(np.float32) / 255.0    # (M, 784)
+    x = ds.train_images.reshape(len(ds.train_images), -1).numpy().astype(np.float32) / 255.0  # (N, 784)
+    t = ds.test_images.reshape(len(ds.test_images), -1).numpy().astype(np.float32) / 255.0  # (M, 784)
     k = min(max(ns), x.shape[1], x.shape[0])
     pca = PCA(n_components=k, svd_solver="covariance_eigh").fit(x)
     tc = t - pca.mean_
     out = {}
     for n in ns:
-        c = pca.components_[:min(n, k)]                    # (n, 784), orthonormal rows
+        c = pca.components_[: min(n, k)]  # (n, 784), orthonormal rows
         recon = np.clip(tc @ c.T @ c + pca.mean_, 0.0, 1.0)
         out[n] = float(((recon - t) ** 2).mean())
     return out
@@ -43,28 +46,38 @@ def test_figures(registry: Registry, run_id: str, ds: FashionMNIST) -> dict[str,
     (a run shipped without weights keeps it)."""
     from ..evalcache import EvalCache
     from ..evaluate import classifier_figures
+
     return classifier_figures(EvalCache(registry, lambda: ds).confusion(run_id))
 
 
-def denoise_curve(registry: Registry | None, run_id: str | None, ds: FashionMNIST,
-                  levels: Sequence[float] = DENOISE_LEVELS, n: int = DENOISE_IMAGES) -> list[float]:
+def denoise_curve(
+    registry: Registry | None,
+    run_id: str | None,
+    ds: FashionMNIST,
+    levels: Sequence[float] = DENOISE_LEVELS,
+    n: int = DENOISE_IMAGES,
+) -> list[float]:
     """MSE against the clean image at each level of report B's noise (each image's mean and std times
     the level); run_id None gives the noisy input itself (what doing nothing scores). A run's curve is
     kept in its evaluation cache, so a run shipped without weights still has it."""
     from ..data import add_noise, to_float
     from ..evalcache import EvalCache
+
     if run_id is not None:
         curve = EvalCache(registry, lambda: ds).curve(run_id, "gaussian_image", tuple(levels), n)
         return [float(v) for v in curve["mse"]]
     clean = to_float(ds.test_images[:n])
-    return [float(((add_noise(clean, "gaussian_image", level, seed=0) - clean) ** 2).mean()) for level in levels]
+    return [
+        float(((add_noise(clean, "gaussian_image", level, seed=0) - clean) ** 2).mean()) for level in levels
+    ]
 
 
 @dataclass
 class Extras:
     """Figures a view needs beyond the run folders (computed by compute_extras, cached by the app)."""
-    pca: dict[int, float] = field(default_factory=dict)            # n -> PCA test MSE
-    tests: dict[str, dict] = field(default_factory=dict)           # run id -> test_figures
+
+    pca: dict[int, float] = field(default_factory=dict)  # n -> PCA test MSE
+    tests: dict[str, dict] = field(default_factory=dict)  # run id -> test_figures
     denoise: dict[str, list[float]] = field(default_factory=dict)  # run id or "noisy input" -> MSE per level
 
 
@@ -84,23 +97,36 @@ def _b_best(plan: StudyPlan) -> dict[str, PlannedRun]:
 
 def extras_needed(study: Study, plan: StudyPlan) -> dict[str, list]:
     """Which PCA sizes, test-set evaluations and denoising curves the study's view uses."""
-    pca = sorted({t.model.latent_dim for t in study.runs if t.model.kind in ("conv_ae", "dense_ae")}
-                 if study.view in ("ae_sweep", "b", "c", "e") else [])
-    tests = [r.run_id for r in plan.runs if r.finished and (study.view == "d" or (study.view == "label"
-                                                                                 and r.template.role == "main"))]
+    pca = sorted(
+        {t.model.latent_dim for t in study.runs if t.model.kind in ("conv_ae", "dense_ae")}
+        if study.view in ("ae_sweep", "b", "c", "e")
+        else []
+    )
+    tests = [
+        r.run_id
+        for r in plan.runs
+        if r.finished and (study.view == "d" or (study.view == "label" and r.template.role == "main"))
+    ]
     denoise = [r.run_id for r in _b_best(plan).values()] if study.view == "b" else []
     return {"pca": pca, "tests": tests, "denoise": denoise}
 
 
-def compute_extras(study: Study, plan: StudyPlan, registry: Registry, load_data: Callable[[], FashionMNIST],
-                   pca: Callable[[tuple[int, ...]], dict[int, float]] | None = None) -> Extras:
+def compute_extras(
+    study: Study,
+    plan: StudyPlan,
+    registry: Registry,
+    load_data: Callable[[], FashionMNIST],
+    pca: Callable[[tuple[int, ...]], dict[int, float]] | None = None,
+) -> Extras:
     """Compute what extras_needed lists. Test figures and denoising curves come from each run's evaluation
     cache (so results-only runs have them too); pca: a cached PCA baseline function (the app's)."""
     need = extras_needed(study, plan)
     if not any(need.values()):
         return Extras()
     ds = load_data()
-    ex = Extras(pca=(pca(tuple(need["pca"])) if pca else pca_baseline_mses(ds, need["pca"])) if need["pca"] else {})
+    ex = Extras(
+        pca=(pca(tuple(need["pca"])) if pca else pca_baseline_mses(ds, need["pca"])) if need["pca"] else {}
+    )
     for run_id in need["tests"]:
         ex.tests[run_id] = test_figures(registry, run_id, ds)
     if need["denoise"]:

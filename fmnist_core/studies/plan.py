@@ -7,9 +7,9 @@ are. Missing runs get deterministic names (study-a1-n128-s0) so a classifier que
 autoencoder can name it as its encoder before it exists. Runs go through the same job queue
 as the app (jobs.get_queue), one at a time.
 """
+
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 
@@ -35,16 +35,17 @@ def run_key(info: RunInfo) -> str | None:
 @dataclass
 class PlannedRun:
     """One run of a study as planned: its spec and whether a matching run exists."""
+
     template: StudyRun
     seed: int
-    spec: RunSpec                     # the resolved spec; spec.name is the id a new run gets
-    status: str                       # done | running | queued | missing | blocked
-    run_id: str | None                # the existing run's id, or the id a new run will get
+    spec: RunSpec  # the resolved spec; spec.name is the id a new run gets
+    status: str  # done | running | queued | missing | blocked
+    run_id: str | None  # the existing run's id, or the id a new run will get
     info: RunInfo | None = None
     note: str = ""
-    in_queue: bool = False            # queued or running in this process's job queue
-    several_seeds: bool = False       # the plan has more than one seed: labels name the seed
-    depends_on: "PlannedRun | None" = field(default=None, repr=False)
+    in_queue: bool = False  # queued or running in this process's job queue
+    several_seeds: bool = False  # the plan has more than one seed: labels name the seed
+    depends_on: PlannedRun | None = field(default=None, repr=False)
 
     @property
     def key(self) -> str:
@@ -52,7 +53,9 @@ class PlannedRun:
 
     @property
     def label(self) -> str:
-        return self.template.label + (f" · seed {self.seed}" if self.template.seeded and self.several_seeds else "")
+        return self.template.label + (
+            f" · seed {self.seed}" if self.template.seeded and self.several_seeds else ""
+        )
 
     @property
     def history(self) -> list[dict]:
@@ -110,12 +113,20 @@ def _run_name(study: Study, t: StudyRun, seed: int, epochs: int | None, limit: i
 
 def _pick(candidates: list[RunInfo], name: str) -> RunInfo:
     """Of several matching runs: finished before running, then the shipped ones, then our own name."""
-    return sorted(candidates, key=lambda r: (r.status not in DONE, not r.run_id.startswith("ref-"),
-                                             r.run_id != name, r.run_id))[0]
+    return sorted(
+        candidates,
+        key=lambda r: (r.status not in DONE, not r.run_id.startswith("ref-"), r.run_id != name, r.run_id),
+    )[0]
 
 
-def plan_study(study: Study, registry: Registry, seeds: int | None = None, epochs: int | None = None,
-               limit: int = 0, queue=None) -> StudyPlan:
+def plan_study(
+    study: Study,
+    registry: Registry,
+    seeds: int | None = None,
+    epochs: int | None = None,
+    limit: int = 0,
+    queue=None,
+) -> StudyPlan:
     """Which runs of `study` exist (reused by config), which are queued or running, which are missing.
 
     seeds/epochs/limit override the study's defaults (overridden configs are different runs).
@@ -145,7 +156,7 @@ def plan_study(study: Study, registry: Registry, seeds: int | None = None, epoch
     planned: dict[str, dict[int, PlannedRun]] = {}
     out: list[PlannedRun] = []
     for t in study.runs:
-        for seed in (range(seeds) if t.seeded else [t.train.seed]):
+        for seed in range(seeds) if t.seeded else [t.train.seed]:
             train = t.train.replace(seed=seed)
             if epochs is not None:
                 train = train.replace(epochs=epochs)
@@ -163,7 +174,9 @@ def plan_study(study: Study, registry: Registry, seeds: int | None = None, epoch
             usable = [r for r in candidates if r.status in DONE or r.status == "running"]
             job = job_by_key.get(key)
             if dep is not None and dep.run_id is None:
-                p = PlannedRun(t, seed, spec, "blocked", None, note=f"waits for {dep.label}: its run has no id yet")
+                p = PlannedRun(
+                    t, seed, spec, "blocked", None, note=f"waits for {dep.label}: its run has no id yet"
+                )
             elif usable:
                 info = _pick(usable, name)
                 status = "done" if info.status in DONE else "running"
@@ -174,8 +187,15 @@ def plan_study(study: Study, registry: Registry, seeds: int | None = None, epoch
                 p = PlannedRun(t, seed, spec, status, info.run_id, info, note, in_queue=mine)
             elif job is not None:
                 status = "running" if job.status == "running" else "queued"
-                p = PlannedRun(t, seed, job.spec, status, job.spec.name or job.run_id, note=f"job {job.job_id}",
-                               in_queue=True)
+                p = PlannedRun(
+                    t,
+                    seed,
+                    job.spec,
+                    status,
+                    job.spec.name or job.run_id,
+                    note=f"job {job.job_id}",
+                    in_queue=True,
+                )
             else:
                 new = name
                 for i in range(2, 1000):
@@ -188,10 +208,15 @@ def plan_study(study: Study, registry: Registry, seeds: int | None = None, epoch
                 if candidates:
                     note = f"{candidates[0].run_id} has this config but is {candidates[0].status}; a new run is needed"
                 status = "missing"
-                if dep is not None and (dep.status == "blocked" or (dep.status == "running" and not dep.in_queue)):
+                if dep is not None and (
+                    dep.status == "blocked" or (dep.status == "running" and not dep.in_queue)
+                ):
                     status = "blocked"
-                    note = (f"waits for {dep.label} (blocked)" if dep.status == "blocked" else
-                            f"waits for {dep.run_id} (being trained by another process)")
+                    note = (
+                        f"waits for {dep.label} (blocked)"
+                        if dep.status == "blocked"
+                        else f"waits for {dep.run_id} (being trained by another process)"
+                    )
                 p = PlannedRun(t, seed, spec, status, new, note=note)
             p.depends_on = dep
             p.several_seeds = seeds > 1
@@ -203,9 +228,17 @@ def plan_study(study: Study, registry: Registry, seeds: int | None = None, epoch
 def sweep_tasks(plan: StudyPlan) -> list:
     """The plan's missing runs as sweep tasks, each classifier waiting for its encoder's run."""
     from ..runner import Task
-    return [Task(r.spec, f"{plan.study.name.upper()} · {r.label}",
-                 after=(r.depends_on.run_id,) if r.depends_on is not None and r.depends_on.status != "done" else ())
-            for r in plan.missing]
+
+    return [
+        Task(
+            r.spec,
+            f"{plan.study.name.upper()} · {r.label}",
+            after=(r.depends_on.run_id,)
+            if r.depends_on is not None and r.depends_on.status != "done"
+            else (),
+        )
+        for r in plan.missing
+    ]
 
 
 # -- a planned run's history, as the views read it ------------------------------------------
@@ -235,6 +268,14 @@ def runs_table(plan: StudyPlan) -> list[dict[str, str]]:
             s = f"running ({r.epochs_done}/{r.spec.train.epochs})"
         elif s == "done" and r.info is not None and r.info.status != "completed":
             s = f"done ({r.info.status.replace('_', ' ')})"
-        rows.append({"run": r.label, "role": r.template.role, "status": s, "run id": r.run_id or "–",
-                     "epochs": str(r.spec.train.epochs), "note": r.note})
+        rows.append(
+            {
+                "run": r.label,
+                "role": r.template.role,
+                "status": s,
+                "run id": r.run_id or "–",
+                "epochs": str(r.spec.train.epochs),
+                "note": r.note,
+            }
+        )
     return rows

@@ -1,8 +1,9 @@
 """Study views: what the page and the CLI show for a study (figures, tables, a reading), one module per
 report; VIEWS maps a Study's `view` key to its function, build_view dispatches on it."""
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..catalog import Study
 from ..extras import Extras
@@ -15,10 +16,17 @@ from .view_d import _view_d
 from .view_e import _view_e
 from .view_label import _view_label
 
-
 VIEWS: dict[str, Callable[[Study, StudyPlan, Extras], StudyView]] = {
-    "ae_sweep": _view_ae_sweep, "a3": _view_a3, "a4": _view_a4, "a5": _view_a5, "b": _view_b, "c": _view_c,
-    "d": _view_d, "e": _view_e, "label": _view_label}
+    "ae_sweep": _view_ae_sweep,
+    "a3": _view_a3,
+    "a4": _view_a4,
+    "a5": _view_a5,
+    "b": _view_b,
+    "c": _view_c,
+    "d": _view_d,
+    "e": _view_e,
+    "label": _view_label,
+}
 
 
 def build_view(study: Study, plan: StudyPlan, extras: Extras | None = None) -> StudyView:

@@ -1,11 +1,11 @@
 """What every study view uses: the Table and StudyView types, number formatting, comparisons with the
 report's numbers, run status text, the quick-version caveat and learning curves."""
+
 from __future__ import annotations
 
 import math
-import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from ...compare import mean_std  # noqa: F401  (re-exported for the views)
 from ..plan import PlannedRun, StudyPlan
@@ -22,7 +22,8 @@ class Table:
 @dataclass
 class StudyView:
     """What the page (and the CLI) shows for a study: figures, tables, and a reading of them."""
-    figures: list = field(default_factory=list)      # (caption, plotly Figure)
+
+    figures: list = field(default_factory=list)  # (caption, plotly Figure)
     tables: list[Table] = field(default_factory=list)
     reading: list[str] = field(default_factory=list)
 
@@ -76,8 +77,10 @@ def _caveat(plan: StudyPlan, full: str) -> list[str]:
         parts.append(f"the first {plan.limit:,} training images")
     if plan.epochs is not None:
         parts.append(f"{plan.epochs} epoch{'s' if plan.epochs != 1 else ''}")
-    return [f"These runs use {' and '.join(parts)} (a quick version), so they are not comparable with "
-            f"the report's {full}; the numbers below show the mechanics, not the result."]
+    return [
+        f"These runs use {' and '.join(parts)} (a quick version), so they are not comparable with "
+        f"the report's {full}; the numbers below show the mechanics, not the result."
+    ]
 
 
 def _nothing(view: StudyView, plan: StudyPlan) -> StudyView:
@@ -88,5 +91,6 @@ def _nothing(view: StudyView, plan: StudyPlan) -> StudyView:
 
 def _curves(runs: Sequence[PlannedRun], metric: str, title: str, reference_lines=(), show_train=True):
     from ...plots import curves_figure
+
     series = [{"name": r.label, "history": r.history} for r in runs if r.history]
     return curves_figure(series, metric, title=title, reference_lines=reference_lines, show_train=show_train)

@@ -1,4 +1,5 @@
 """Report B's view: the dense autoencoder's Adam/SGD grid against PCA, and denoising."""
+
 from __future__ import annotations
 
 from ..catalog import DENOISE_IMAGES, DENOISE_LEVELS, Study
@@ -10,6 +11,7 @@ from .common import StudyView, Table, _caveat, _nothing, _status_text, fmt_mse, 
 # B: dense autoencoder grid and denoising
 def _view_b(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
     from ...plots import color, sweep_figure
+
     v = StudyView()
     ns = (64, 128, 256, 512)
     series, rows = [], []
@@ -22,50 +24,93 @@ def _view_b(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
                 ys.append(m)
                 row[f"n={n}"] = fmt_mse(m) if m is not None else _status_text(rs)
             rows.append(row)
-            series.append({"name": f"{row['optimizer']} lr {lr:g}", "y": ys, "color": color(i),
-                           "dash": "solid" if opt == "adam" else "dash"})
+            series.append(
+                {
+                    "name": f"{row['optimizer']} lr {lr:g}",
+                    "y": ys,
+                    "color": color(i),
+                    "dash": "solid" if opt == "adam" else "dash",
+                }
+            )
     if ex.pca:
-        rows.append({"optimizer": "PCA (linear)", "lr": "–", **{f"n={n}": fmt_mse(ex.pca.get(n)) for n in ns}})
-        series.append({"name": "PCA, same n (best linear)", "y": [ex.pca.get(n) for n in ns], "style": "baseline"})
-    v.figures.append(("Final validation MSE (Adam solid, SGD dashed)",
-                      sweep_figure(ns, series, "code size n", "validation MSE", categorical=True)))
+        rows.append(
+            {"optimizer": "PCA (linear)", "lr": "–", **{f"n={n}": fmt_mse(ex.pca.get(n)) for n in ns}}
+        )
+        series.append(
+            {"name": "PCA, same n (best linear)", "y": [ex.pca.get(n) for n in ns], "style": "baseline"}
+        )
+    v.figures.append(
+        (
+            "Final validation MSE (Adam solid, SGD dashed)",
+            sweep_figure(ns, series, "code size n", "validation MSE", categorical=True),
+        )
+    )
     best = _b_best(plan)
     if ex.denoise and best:
-        dseries = [{"name": "noisy input (no model)", "y": ex.denoise.get("noisy input", []), "style": "baseline"}]
+        dseries = [
+            {"name": "noisy input (no model)", "y": ex.denoise.get("noisy input", []), "style": "baseline"}
+        ]
         for opt, r in best.items():
             if r.run_id in ex.denoise:
-                dseries.append({"name": f"best {opt.upper() if opt == 'sgd' else 'Adam'}: {r.template.label}",
-                                "y": ex.denoise[r.run_id]})
-        v.figures.append(("Denoising: MSE to the clean image",
-                          sweep_figure(DENOISE_LEVELS, dseries, "noise level", "MSE to the clean image")))
-    v.tables.append(Table("Final validation MSE over the grid", rows,
-                          note=f"Denoising: {DENOISE_IMAGES:,} test images with Gaussian noise of each image's own "
-                               "mean and std times the level (report B's noise), reconstructed by the best Adam "
-                               "and the best SGD run."))
+                dseries.append(
+                    {
+                        "name": f"best {opt.upper() if opt == 'sgd' else 'Adam'}: {r.template.label}",
+                        "y": ex.denoise[r.run_id],
+                    }
+                )
+        v.figures.append(
+            (
+                "Denoising: MSE to the clean image",
+                sweep_figure(DENOISE_LEVELS, dseries, "noise level", "MSE to the clean image"),
+            )
+        )
+    v.tables.append(
+        Table(
+            "Final validation MSE over the grid",
+            rows,
+            note=f"Denoising: {DENOISE_IMAGES:,} test images with Gaussian noise of each image's own "
+            "mean and std times the level (report B's noise), reconstructed by the best Adam "
+            "and the best SGD run.",
+        )
+    )
     v.reading += _caveat(plan, "60,000 images and 30 epochs (the report ran 100)")
     rep = study.numbers["best"]
     for opt, r in best.items():
         opt_rows = [rr for rr in plan.runs if rr.template.params["optimizer"] == opt]
         done = sum(rr.finished for rr in opt_rows)
         p = r.template.params
-        agree = [f"lr {p['lr']:g} {'=' if p['lr'] == rep[opt]['lr'] else '≠'} report's {rep[opt]['lr']:g}",
-                 f"n {p['n']} {'=' if p['n'] == rep[opt]['n'] else '≠'} report's {rep[opt]['n']}"]
-        v.reading.append(f"Best {'Adam' if opt == 'adam' else 'SGD'} of the {done} finished: {r.template.label}, "
-                         f"MSE {fmt_mse(_last(r, 'val_loss'))} ({'; '.join(agree)})"
-                         + ("" if done == len(opt_rows) else " — the grid is incomplete") + ".")
+        agree = [
+            f"lr {p['lr']:g} {'=' if p['lr'] == rep[opt]['lr'] else '≠'} report's {rep[opt]['lr']:g}",
+            f"n {p['n']} {'=' if p['n'] == rep[opt]['n'] else '≠'} report's {rep[opt]['n']}",
+        ]
+        v.reading.append(
+            f"Best {'Adam' if opt == 'adam' else 'SGD'} of the {done} finished: {r.template.label}, "
+            f"MSE {fmt_mse(_last(r, 'val_loss'))} ({'; '.join(agree)})"
+            + ("" if done == len(opt_rows) else " — the grid is incomplete")
+            + "."
+        )
         n = p["n"]
         if n in ex.pca:
-            v.reading.append(f"PCA with {n} components reaches {ex.pca[n]:.4f}; this run is "
-                             f"{_last(r, 'val_loss') / ex.pca[n]:.2f}× that linear baseline.")
+            v.reading.append(
+                f"PCA with {n} components reaches {ex.pca[n]:.4f}; this run is "
+                f"{_last(r, 'val_loss') / ex.pca[n]:.2f}× that linear baseline."
+            )
     if len(best) == 2:
         a, s = _last(best["adam"], "val_loss"), _last(best["sgd"], "val_loss")
-        v.reading.append(f"Best Adam {fmt_mse(a)} vs best SGD {fmt_mse(s)}: "
-                         + ("Adam lower, as in the report." if a < s else "SGD lower, unlike the report."))
+        v.reading.append(
+            f"Best Adam {fmt_mse(a)} vs best SGD {fmt_mse(s)}: "
+            + ("Adam lower, as in the report." if a < s else "SGD lower, unlike the report.")
+        )
         if all(best[o].run_id in ex.denoise for o in best):
             i = DENOISE_LEVELS.index(0.2)
             da, dsg = ex.denoise[best["adam"].run_id][i], ex.denoise[best["sgd"].run_id][i]
-            v.reading.append(f"Denoising at level 0.2: Adam {fmt_mse(da)} vs SGD {fmt_mse(dsg)} (noisy input "
-                             f"{fmt_mse(ex.denoise['noisy input'][i])}): "
-                             + ("Adam restores better, as in the report." if da < dsg else
-                                "SGD restores better, unlike the report."))
+            v.reading.append(
+                f"Denoising at level 0.2: Adam {fmt_mse(da)} vs SGD {fmt_mse(dsg)} (noisy input "
+                f"{fmt_mse(ex.denoise['noisy input'][i])}): "
+                + (
+                    "Adam restores better, as in the report."
+                    if da < dsg
+                    else "SGD restores better, unlike the report."
+                )
+            )
     return _nothing(v, plan)

@@ -1,4 +1,5 @@
 """The label-efficiency view (beyond the reports): test accuracy against the fraction of labels used."""
+
 from __future__ import annotations
 
 from ..catalog import LABEL_FRACTIONS, Study
@@ -10,8 +11,9 @@ from .common import StudyView, Table, _caveat, _nothing, fmt_acc, mean_std
 # Beyond: label efficiency
 def _view_label(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
     from ...plots import sweep_figure
+
     v = StudyView()
-    n_all = round(0.9 * (plan.limit or 60000))      # what the held-out validation split leaves to train on
+    n_all = round(0.9 * (plan.limit or 60000))  # what the held-out validation split leaves to train on
     stats: dict[str, list] = {"pre": [], "rnd": []}
     rows = []
     for f in LABEL_FRACTIONS:
@@ -27,12 +29,30 @@ def _view_label(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
         row["pre-training gain"] = "–" if pm is None or rm is None else f"{100 * (pm - rm):+.2f} pts"
         row["runs done"] = f"{sum(r.finished for r in both)}/{len(both)}"
         rows.append(row)
-    series = [{"name": "pretrained encoder", "y": [s[0] for s in stats["pre"]], "err": [s[1] for s in stats["pre"]]},
-              {"name": "random init", "y": [s[0] for s in stats["rnd"]], "err": [s[1] for s in stats["rnd"]]}]
-    v.figures.append(("Accuracy against the fraction of training labels (mean ± std over seeds)",
-                      sweep_figure([100 * f for f in LABEL_FRACTIONS], series, "training labels used (%, log scale)",
-                                   "test-set accuracy", log_x=True, percent=True)))
-    v.tables.append(Table("Test-set accuracy of the saved (lowest held-out loss) epoch, mean ± std over seeds", rows))
+    series = [
+        {
+            "name": "pretrained encoder",
+            "y": [s[0] for s in stats["pre"]],
+            "err": [s[1] for s in stats["pre"]],
+        },
+        {"name": "random init", "y": [s[0] for s in stats["rnd"]], "err": [s[1] for s in stats["rnd"]]},
+    ]
+    v.figures.append(
+        (
+            "Accuracy against the fraction of training labels (mean ± std over seeds)",
+            sweep_figure(
+                [100 * f for f in LABEL_FRACTIONS],
+                series,
+                "training labels used (%, log scale)",
+                "test-set accuracy",
+                log_x=True,
+                percent=True,
+            ),
+        )
+    )
+    v.tables.append(
+        Table("Test-set accuracy of the saved (lowest held-out loss) epoch, mean ± std over seeds", rows)
+    )
     v.reading += _caveat(plan, "54,000 images and 20–100 epochs")
     gains = []
     for f, p, r in zip(LABEL_FRACTIONS, stats["pre"], stats["rnd"]):
@@ -41,14 +61,27 @@ def _view_label(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
         d = 100 * (p[0] - r[0])
         spread = 100 * max(p[1] or 0, r[1] or 0)
         gains.append((f, d))
-        verdict = ("pre-training helps" if d > max(0.5, spread) else
-                   "pre-training hurts" if d < -max(0.5, spread) else "no clear difference")
-        v.reading.append(f"{f:.0%} of the labels: pretrained {fmt_acc(p[0], p[1])} vs random {fmt_acc(r[0], r[1])} "
-                         f"({d:+.2f} points): {verdict}"
-                         + (" (one seed: no spread to compare with)." if min(p[2], r[2]) < 2 else "."))
+        verdict = (
+            "pre-training helps"
+            if d > max(0.5, spread)
+            else "pre-training hurts"
+            if d < -max(0.5, spread)
+            else "no clear difference"
+        )
+        v.reading.append(
+            f"{f:.0%} of the labels: pretrained {fmt_acc(p[0], p[1])} vs random {fmt_acc(r[0], r[1])} "
+            f"({d:+.2f} points): {verdict}"
+            + (" (one seed: no spread to compare with)." if min(p[2], r[2]) < 2 else ".")
+        )
     if len(gains) >= 2:
         (f0, d0), (f1, d1) = gains[0], gains[-1]
-        v.reading.append(f"The gain goes from {d0:+.2f} points at {f0:.0%} to {d1:+.2f} at {f1:.0%}"
-                         + (": pre-training matters when labels are scarce, and fades as they grow — consistent "
-                            "with report A's finding at 100%." if d0 > d1 and d0 > 0.5 else "."))
+        v.reading.append(
+            f"The gain goes from {d0:+.2f} points at {f0:.0%} to {d1:+.2f} at {f1:.0%}"
+            + (
+                ": pre-training matters when labels are scarce, and fades as they grow — consistent "
+                "with report A's finding at 100%."
+                if d0 > d1 and d0 > 0.5
+                else "."
+            )
+        )
     return _nothing(v, plan)
