@@ -1,0 +1,78 @@
+"""The README's figures are what the shipped runs give: each reference model is evaluated again on the
+test set, and every figure in the README's column of our study results is in the study's own view,
+built from the shipped run folders (as the Studies page and `python -m fmnist_core study NAME` show it).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import ROOT
+
+from fmnist_core.data import load_fashion_mnist
+from fmnist_core.evaluate import evaluate_run
+from fmnist_core.registry import Registry
+from fmnist_core.studies import STUDIES, build_view, compute_extras, get_study, plan_study
+
+README = (ROOT / "README.md").read_text()
+SHIPPED = Registry(ROOT / "saved_models")
+NUMBER = re.compile(r"\d+\.\d+%?")
+
+
+def readme_table(heading: str) -> list[dict[str, str]]:
+    """The first markdown table under the README heading that starts with `heading`, as rows of cells."""
+    section = README.split("\n## " + heading, 1)[1].split("\n## ", 1)[0]
+    lines = [ln.strip() for ln in section.splitlines() if ln.strip().startswith("|")]
+    cells = [[c.strip() for c in ln.strip("|").split("|")] for ln in lines]
+    header, rows = cells[0], cells[2:]  # cells[1] is the |---| line
+    return [dict(zip(header, row)) for row in rows]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_fashion_mnist(download=False)
+
+
+def _close(text: str, value: float, digits: int) -> bool:
+    """`text` shows `value` to `digits` decimals, give or take one in the last one (another CPU's rounding
+    can move a borderline image or the 4th decimal)."""
+    return any(abs(float(m) - value) <= 1.01 * 10**-digits for m in re.findall(r"\d+\.\d+", text))
+
+
+def test_the_reference_runs_table_is_what_the_models_score_now(data):
+    rows = readme_table("Shipped reference runs")
+    assert len(rows) >= 8
+    for row in rows:
+        run_id, ours = row["run"], row["ours, test"]
+        out = evaluate_run(SHIPPED, run_id, data)  # from the weights, not from any cache
+        if "test_accuracy" in out:
+            assert _close(ours, 100 * out["test_accuracy"], 2), (run_id, ours, out["test_accuracy"])
+        else:
+            assert _close(ours, out["test_mse"], 4), (run_id, ours, out["test_mse"])
+
+
+def _study_name(label: str) -> str:
+    first = re.split(r"[ ,]", label, maxsplit=1)[0].lower()
+    assert first in STUDIES, f"README study {label!r} names no study ({', '.join(STUDIES)})"
+    return first
+
+
+def _view_text(name: str, data) -> str:
+    study = get_study(name)
+    plan = plan_study(study, SHIPPED)
+    view = build_view(study, plan, compute_extras(study, plan, SHIPPED, lambda: data))
+    cells = [str(v) for t in view.tables for row in t.rows for v in row.values()]
+    return " ".join(cells + view.reading)
+
+
+def test_every_study_figure_in_the_readme_is_in_the_studys_view(data):
+    rows = readme_table("Studies")
+    assert rows, "the README has no table of study results"
+    for row in rows:
+        name = _study_name(row["study"])
+        text = _view_text(name, data)
+        figures = NUMBER.findall(row["ours"])
+        assert figures, f"README row {row['study']!r} gives no figure of ours"
+        missing = [f for f in figures if f not in text]
+        assert not missing, f"study {name}: README says {missing}, not in its view"
