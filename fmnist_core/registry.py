@@ -3,6 +3,9 @@
 Every file is written atomically (temp file + os.replace), so a crash or a Stop leaves the
 previous complete state. Weights hold tensors and primitives only (torch.load weights_only=True).
 torch is imported only where weights are read or written.
+
+One module of some 550 lines on purpose: the folder's format, the validation every read goes through,
+the write order and the lock that says "being trained" are one set of rules, read together.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """The study catalog: each report's experiment as data (StudyRun, Study), the report's numbers, and
-STUDIES, every study by its CLI name."""
+STUDIES, every study by its CLI name. Long because it is a catalogue: ten studies and their report
+numbers, written out as data."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Plotly figure builders: data in, go.Figure out. No streamlit here."""
+"""Charts of numbers: training curves, seed bands, sweeps, probabilities, histograms, latent maps."""
 
 from __future__ import annotations
 
@@ -7,47 +7,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import sequential as _sequential
-from plotly.subplots import make_subplots
 
-from .data import CLASS_NAMES
-
-PALETTE = (
-    "#4f46e5",
-    "#e11d48",
-    "#059669",
-    "#d97706",
-    "#0891b2",
-    "#7c3aed",
-    "#65a30d",
-    "#db2777",
-    "#2563eb",
-    "#ea580c",
-    "#0d9488",
-    "#9333ea",
-)
-
-
-def color(i: int) -> str:
-    return PALETTE[i % len(PALETTE)]
-
-
-def _layout(fig: go.Figure, title: str | None = None, height: int = 380, **kw) -> go.Figure:
-    fig.update_layout(
-        title=dict(text=title, x=0, xanchor="left", font=dict(size=14)),
-        height=height,
-        margin=dict(l=10, r=10, t=36 if title else 10, b=10),
-        legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, font=dict(size=11)),
-        hovermode="x unified",
-        template="plotly_white",
-        **kw,
-    )
-    return fig
-
-
-def _epoch_axis(fig: go.Figure, epochs: int) -> None:
-    """Whole-number epoch ticks."""
-    fig.update_xaxes(title="epoch", dtick=1 if epochs <= 12 else None, tickformat="d")
+from ..files import CLASS_NAMES
+from .style import _epoch_axis, _layout, color
 
 
 def curves_figure(
@@ -149,119 +111,6 @@ def band_figure(
     return _layout(fig, title)
 
 
-def image_grid(
-    images: np.ndarray,
-    titles: Sequence[str] | None = None,
-    cols: int = 10,
-    row_labels: Sequence[str] | None = None,
-    title_colors: Sequence[str] | None = None,
-    cell: int = 92,
-    zmax: float | None = None,
-) -> go.Figure:
-    """A grid of grayscale 28x28 images (N, 28, 28), values in [0, 1] or uint8."""
-    images = np.asarray(images, dtype=np.float32)
-    if images.max(initial=0) > 1.5:
-        images = images / 255.0
-    n = len(images)
-    rows = max(1, math.ceil(n / cols))
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        horizontal_spacing=0.01,
-        vertical_spacing=0.06 if titles else 0.01,
-        subplot_titles=list(titles) if titles else None,
-    )
-    for i, img in enumerate(images):
-        fig.add_trace(
-            go.Heatmap(
-                z=img[::-1],
-                colorscale="gray",
-                zmin=0,
-                zmax=zmax or 1,
-                showscale=False,
-                hovertemplate="x %{x}, y %{y}: %{z:.2f}<extra></extra>",
-            ),
-            row=i // cols + 1,
-            col=i % cols + 1,
-        )
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
-    for i in range(n):
-        fig.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=i // cols + 1, col=i % cols + 1)
-    if titles:
-        for i, ann in enumerate(fig.layout.annotations):
-            ann.font.size = 11
-            if title_colors:
-                ann.font.color = title_colors[i]
-    if row_labels:
-        for r, label in enumerate(row_labels):
-            fig.add_annotation(
-                text=f"<b>{label}</b>",
-                xref="paper",
-                yref="paper",
-                x=0,
-                xanchor="right",
-                y=1 - (r + 0.5) / rows,
-                showarrow=False,
-                font=dict(size=11),
-                textangle=-90,
-            )
-    height = rows * cell + (24 * rows if titles else 0) + 10
-    fig.update_layout(
-        height=height,
-        margin=dict(l=24 if row_labels else 4, r=4, t=24 if titles else 4, b=4),
-        template="plotly_white",
-        width=None,
-    )
-    return fig
-
-
-def confusion_figure(
-    cm: np.ndarray,
-    normalized: bool = False,
-    title: str | None = None,
-    diverging: bool = False,
-    names: Sequence[str] = CLASS_NAMES,
-) -> go.Figure:
-    """Heatmap of a confusion matrix: rows true classes, columns predicted classes."""
-    cm = np.asarray(cm, dtype=float)
-    text = [
-        [
-            (f"{v:+.1f}" if diverging else f"{v:.1f}")
-            if normalized
-            else f"{v:+.0f}"
-            if diverging
-            else f"{v:.0f}"
-            for v in row
-        ]
-        for row in cm
-    ]
-    lim = float(np.abs(cm).max()) or 1.0
-    fig = go.Figure(
-        go.Heatmap(
-            z=cm,
-            x=list(names),
-            y=list(names),
-            text=text,
-            texttemplate="%{text}",
-            textfont=dict(size=10),
-            colorscale="RdBu" if diverging else "Blues",
-            zmid=0 if diverging else None,
-            zmin=-lim if diverging else 0,
-            zmax=lim,
-            hovertemplate="true %{y}<br>predicted %{x}<br>%{z:.2f}"
-            + ("%" if normalized else "")
-            + "<extra></extra>",
-            colorbar=dict(title="%" if normalized else "count", thickness=12),
-        )
-    )
-    fig.update_yaxes(autorange="reversed", title="true class")
-    fig.update_xaxes(title="predicted class", tickangle=-35)
-    fig = _layout(fig, title, height=470)
-    fig.update_layout(hovermode="closest")
-    return fig
-
-
 def probability_bars(
     probs: dict[str, Sequence[float]], names: Sequence[str] = CLASS_NAMES, title: str | None = None
 ) -> go.Figure:
@@ -314,106 +163,6 @@ def line_figure(
     return _layout(fig, title)
 
 
-def heatmap_figure(
-    z: np.ndarray, title: str | None = None, colorbar: str = "", height: int = 300
-) -> go.Figure:
-    """One 28x28 map (e.g. per-pixel mean squared error), row 0 at the top.
-
-    Inferno with its darkest stop "#000004" made pure black: Streamlit's chart theme treats that
-    colour as a placeholder and would paint the lowest values pink.
-    """
-    stops = _sequential.Inferno
-    inferno = [
-        [i / (len(stops) - 1), "#000000" if c.lower() == "#000004" else c] for i, c in enumerate(stops)
-    ]
-    return _image_map(
-        go.Heatmap(
-            z=np.asarray(z),
-            colorscale=inferno,
-            colorbar=dict(title=colorbar, thickness=10),
-            hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>",
-        ),
-        title,
-        height,
-    )
-
-
-def _image_map(heatmap: go.Heatmap, title: str | None, height: int) -> go.Figure:
-    """A heatmap laid out as an image: square pixels, row 0 at the top, no axes."""
-    fig = go.Figure(heatmap)
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
-    fig.update_xaxes(visible=False)
-    fig = _layout(fig, title, height=height)
-    fig.update_layout(hovermode="closest")
-    return fig
-
-
-def gallery_figure(
-    images: np.ndarray,
-    captions: Sequence[str],
-    cols: int = 8,
-    cell: int = 96,
-    caption_colors: Sequence[str] | None = None,
-    zmax: float | None = None,
-) -> go.Figure:
-    """Grayscale 28x28 images (N, 28, 28) with a caption of one or more lines ("<br>") above each."""
-    images = np.asarray(images, dtype=np.float32)
-    if images.max(initial=0) > 1.5:
-        images = images / 255.0
-    n = len(images)
-    cols = max(1, min(cols, n))
-    rows = max(1, math.ceil(n / cols))
-    lines = max([c.count("<br>") + 1 for c in captions] or [1])
-    cap = 14 * lines + 8  # px of caption above each image
-    top, bottom = 6, 6
-    height = rows * (cell + cap) + top + bottom
-    fig = go.Figure()
-    for i, img in enumerate(images):
-        r, c = divmod(i, cols)
-        y_top = 1 - (top + r * (cell + cap) + cap) / height
-        y_bot = y_top - cell / height
-        ax = "" if i == 0 else str(i + 1)
-        fig.add_trace(
-            go.Heatmap(
-                z=img[::-1],
-                colorscale="gray",
-                zmin=0,
-                zmax=zmax or 1,
-                showscale=False,
-                xaxis=f"x{ax}",
-                yaxis=f"y{ax}",
-                hovertemplate="x %{x}, y %{y}: %{z:.2f}<extra></extra>",
-            )
-        )
-        x0, x1 = c / cols + 0.004, (c + 1) / cols - 0.004
-        fig.layout[f"xaxis{ax}"] = dict(domain=[x0, x1], visible=False, constrain="domain", anchor=f"y{ax}")
-        fig.layout[f"yaxis{ax}"] = dict(
-            domain=[max(y_bot, 0), y_top],
-            visible=False,
-            anchor=f"x{ax}",
-            scaleanchor=f"x{ax}",
-            constrain="domain",
-            constraintoward="top",
-        )
-        if i < len(captions):
-            fig.add_annotation(
-                text=captions[i],
-                xref="paper",
-                yref="paper",
-                x=(x0 + x1) / 2,
-                y=y_top,
-                xanchor="center",
-                yanchor="bottom",
-                showarrow=False,
-                align="center",
-                font=dict(size=11, color=caption_colors[i] if caption_colors else None),
-            )
-    fig.update_layout(
-        height=height, margin=dict(l=4, r=4, t=top, b=bottom), template="plotly_white", hovermode="closest"
-    )
-    return fig
-
-
 def histogram_figure(
     values: Sequence[float],
     xlabel: str,
@@ -458,6 +207,8 @@ def histogram_figure(
 
 
 # -- studies --
+
+
 def sweep_figure(
     x: Sequence,
     series: Sequence[dict],
@@ -539,38 +290,6 @@ def sweep_figure(
     return fig
 
 
-def with_cell_picker(fig: go.Figure, names: Sequence[str] = CLASS_NAMES, size: int = 28) -> go.Figure:
-    """Overlay invisible square markers on a confusion heatmap so a click selects a cell.
-
-    Plotly heatmaps emit no selection events; a scatter point per cell does (x = predicted, y = true).
-    The heatmap keeps its colours; hover moves to the markers; a selected cell is tinted.
-    """
-    heat = fig.data[0]
-    text = np.asarray(heat.text, dtype=object).flatten()
-    unit = "%" if "%<extra>" in (heat.hovertemplate or "") else " images"
-    xs = [x for _ in names for x in names]
-    ys = [y for y in names for _ in names]
-    fig.add_trace(
-        go.Scatter(
-            x=xs,
-            y=ys,
-            mode="markers",
-            customdata=text,
-            showlegend=False,
-            name="cells",
-            marker=dict(symbol="square", size=size, color="rgba(0,0,0,0)"),
-            selected=dict(marker=dict(color="rgba(225,29,72,0.35)")),
-            unselected=dict(marker=dict(opacity=0)),
-            hovertemplate="true %{y}<br>predicted %{x}<br>%{customdata}"
-            + unit
-            + "<br>click to see them<extra></extra>",
-        )
-    )
-    heat.hoverinfo = "skip"
-    heat.hovertemplate = None
-    return fig
-
-
 def latent_figure(
     xy: np.ndarray,
     labels: Sequence[int],
@@ -601,41 +320,4 @@ def latent_figure(
     )
     fig.update_xaxes(title=axes[0], zeroline=False)
     fig.update_yaxes(title=axes[1], zeroline=False)
-    return fig
-
-
-def attribution_figure(a: np.ndarray, title: str | None = None, height: int = 300) -> go.Figure:
-    """A (28, 28) attribution map on a diverging scale centred at 0: red for, blue against the class."""
-    lim = float(np.abs(a).max()) or 1.0
-    return _image_map(
-        go.Heatmap(
-            z=np.asarray(a),
-            colorscale="RdBu_r",
-            zmin=-lim,
-            zmax=lim,
-            zmid=0,
-            colorbar=dict(thickness=10),
-            hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>",
-        ),
-        title,
-        height,
-    )
-
-
-def mosaic_figure(maps: np.ndarray, cols: int = 16, cell: int = 48, title: str | None = None) -> go.Figure:
-    """Many small maps (N, H, W) in [0, 1] tiled into one grayscale image, a gap between tiles: one
-    heatmap instead of N subplots (a layer's 32 feature maps draw in milliseconds, not a second)."""
-    maps = np.asarray(maps, dtype=np.float32)
-    n, h, w = maps.shape
-    rows = -(-n // cols)
-    tiled = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), np.nan, dtype=np.float32)
-    for i, m in enumerate(maps):
-        r, c = divmod(i, cols)
-        tiled[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = m
-    fig = _image_map(
-        go.Heatmap(z=tiled, colorscale="gray", zmin=0, zmax=1, showscale=False, hoverinfo="skip"),
-        title,
-        height=max(80, rows * cell + (36 if title else 10)),
-    )
-    fig.update_layout(plot_bgcolor="rgba(0,0,0,0)")
     return fig
