@@ -1,0 +1,101 @@
+"""The only non-page code that imports streamlit: the widgets, the caching and the job panel the pages share.
+No logic a test would want lives here (that is fmnist_core, which never imports streamlit). The pages do
+`import app_support as ui` and use `ui.<name>`: every name they use is re-exported here.
+
+- site: the pages in sidebar order (SITE, PAGES) and APP_TITLE
+- sidebar: frame(), which every page calls first: the page config, the sidebar's navigation, the password
+  gate, the device, data and queue lines
+- data: the cached loaders (dataset, test arrays, registry, models), the run list and pickers, formatting
+- jobs: the job queue handle, time estimates, the live training panel (job_monitor)
+- evals: the inspect pages' evaluation cache and figures
+- studies: a study's plan and extras, its background sweep
+
+They import one another in that direction only: site <- data <- jobs <- sidebar, studies; data <- evals.
+
+torch and the modules that need it are imported inside the functions that use them: the Home page draws
+from the IDX files and the run folders alone, before torch (2 s) is loaded.
+"""
+
+from __future__ import annotations
+
+# imported here, once, before any page: plotly imports it lazily and two sessions doing so at once can see a
+# half-initialised module ("no attribute 'Series'")
+import pandas  # noqa: F401
+
+from app_support.data import (
+    AUTOENCODERS,
+    CLASSIFIERS,
+    NEUTRAL,
+    dataset,
+    fmt_pct,
+    fmt_seconds,
+    load_model,
+    need_runs,
+    registry,
+    run_label,
+    run_picker,
+    runs,
+    shipped,
+    test_arrays,
+    user_error,
+)
+from app_support.evals import ae_figures_now, cached_eval, classifier_summary, eval_cache
+from app_support.jobs import estimate_seconds, job_monitor, job_queue, show_curves, submit_job
+from app_support.sidebar import cuda_available, device_line, frame, sidebar_status
+from app_support.site import APP_TITLE, PAGES, SITE, Page
+from app_support.studies import (
+    CPUS,
+    start_study_sweep,
+    stop_study_sweep,
+    study_extras,
+    study_plan,
+    study_sweep,
+    sweep_log,
+)
+from fmnist_core.config import KIND_LABELS
+from fmnist_core.errors import USER_ERRORS, RunError
+
+__all__ = [
+    "APP_TITLE",
+    "AUTOENCODERS",
+    "CLASSIFIERS",
+    "CPUS",
+    "KIND_LABELS",
+    "NEUTRAL",
+    "PAGES",
+    "SITE",
+    "USER_ERRORS",
+    "Page",
+    "RunError",
+    "ae_figures_now",
+    "cached_eval",
+    "classifier_summary",
+    "cuda_available",
+    "dataset",
+    "device_line",
+    "estimate_seconds",
+    "eval_cache",
+    "fmt_pct",
+    "fmt_seconds",
+    "frame",
+    "job_monitor",
+    "job_queue",
+    "load_model",
+    "need_runs",
+    "registry",
+    "run_label",
+    "run_picker",
+    "runs",
+    "shipped",
+    "show_curves",
+    "sidebar_status",
+    "start_study_sweep",
+    "stop_study_sweep",
+    "study_extras",
+    "study_plan",
+    "study_sweep",
+    "submit_job",
+    "sweep_log",
+    "test_arrays",
+    "user_error",
+]

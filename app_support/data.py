@@ -1,0 +1,193 @@
+"""Data, runs and models: the cached loaders (the dataset, the test arrays as numpy, the registry, a
+run's model), the run list and the run pickers, the formatting helpers and the one-line user error.
+
+torch and the modules that need it are imported inside the functions that use them: the Home page draws
+from the IDX files and the run folders alone, before torch (2 s) is loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import streamlit as st
+
+from app_support.site import PAGES
+from fmnist_core.config import AUTOENCODER_KINDS, CLASSIFIER_KINDS, KIND_LABELS
+from fmnist_core.errors import DataError, RunError
+from fmnist_core.files import find_data, read_split
+from fmnist_core.registry import Registry, RunInfo, default_runs_dir
+
+if TYPE_CHECKING:
+    import torch
+
+    from fmnist_core.data import FashionMNIST
+
+AUTOENCODERS, CLASSIFIERS = AUTOENCODER_KINDS, CLASSIFIER_KINDS  # short names for the pages
+
+
+# -- data, runs, models -------------------------------------------------------------------
+@st.cache_resource(show_spinner="Loading Fashion-MNIST…")
+def _load_dataset() -> FashionMNIST:
+    from fmnist_core.data import load_fashion_mnist
+
+    return load_fashion_mnist()
+
+
+@st.cache_resource(show_spinner=False)
+def _test_arrays() -> tuple[np.ndarray, np.ndarray]:
+    return read_split(find_data(), "test")
+
+
+def test_arrays(required: bool = True) -> tuple[np.ndarray, np.ndarray] | None:
+    """The test images (10000, 28, 28) uint8 and labels as numpy, without torch. If the data is missing:
+    an error line, then the page stops (or None when not `required`)."""
+    try:
+        return _test_arrays()
+    except DataError as e:
+        st.error(f"Fashion-MNIST is not available: {e}")
+        if required:
+            st.stop()
+        return None
+
+
+def dataset() -> FashionMNIST:
+    """The whole dataset (cached for every session); stops the page with a clear error if missing."""
+    try:
+        return _load_dataset()
+    except DataError as e:
+        st.error(f"Fashion-MNIST is not available: {e}")
+        st.stop()
+
+
+def registry() -> Registry:
+    return Registry(default_runs_dir())
+
+
+def shipped(run_id: str) -> bool:
+    """A run shipped with the lab (ref-*, study-*): read-only in the app, restored by git if changed."""
+    return run_id.startswith(("ref-", "study-"))
+
+
+def runs(kinds: Iterable[str] | None = None, usable: bool = True) -> list[RunInfo]:
+    """Runs in the registry, newest first; `usable` keeps those with weights and no damage."""
+    kinds = tuple(kinds) if kinds else None
+    out = []
+    for r in registry().list_runs():
+        if kinds and r.kind not in kinds:
+            continue
+        if usable and (
+            r.damaged
+            or r.summary.get("epochs_done", 0) < 1
+            or r.status in ("failed", "diverged")
+            or r.results_only
+        ):
+            continue
+        out.append(r)
+    # the shipped reference runs first, in report order (ref-a-… before ref-b-…), then the user's own, newest first
+    refs = sorted((r for r in out if r.run_id.startswith("ref-")), key=lambda r: r.run_id)
+    return refs + [r for r in out if not r.run_id.startswith("ref-")]
+
+
+def run_label(r: RunInfo, kind: bool = True) -> str:
+    """A run in a picker: name, kind (unless `kind` is False) and its best validation figure."""
+    s = r.summary
+    figure = (
+        f"acc {100 * s['best_val_acc']:.1f}%"
+        if "best_val_acc" in s
+        else f"MSE {s['best_val_loss']:.4f}"
+        if "best_val_loss" in s
+        else r.status
+    )
+    return f"{r.name} · {KIND_LABELS.get(r.kind, r.kind)} · {figure}" if kind else f"{r.name} · {figure}"
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _cached_model(root: str, run_id: str, stamp: float) -> torch.nn.Module:
+    return Registry(root).load_model(run_id)
+
+
+def load_model(run_id: str) -> torch.nn.Module | None:
+    """A run's model in eval mode (cached until its weights change); shows an error and returns None."""
+    reg = registry()
+    try:
+        stamp = (reg.path(run_id) / "weights.pt").stat().st_mtime
+        return _cached_model(str(reg.root.resolve()), run_id, stamp)
+    except FileNotFoundError:
+        st.error(f"Run {run_id!r} has no weights on disk; pick another run or train it again.")
+    except RunError as e:
+        st.error(str(e))
+    return None
+
+
+def run_picker(
+    label: str,
+    kinds: Iterable[str],
+    key: str,
+    multi: bool = False,
+    max_selections: int | None = None,
+    default: list[str] | str | None = None,
+    help: str | None = None,
+    on_change=None,
+):
+    """A select (or multiselect) of usable runs of the given kinds; returns run ids (or None/[]).
+    A multiselect's chips leave out the kind and wrap onto more lines, so no run's name is cut."""
+    options = {r.run_id: run_label(r, kind=not multi) for r in runs(kinds)}
+    if not options:
+        return [] if multi else None
+    if multi:
+        default = [d for d in (default or []) if d in options] or list(options)[:1]
+        return st.multiselect(
+            label,
+            list(options),
+            default=default,
+            format_func=options.get,
+            key=key,
+            max_selections=max_selections,
+            help=help,
+            on_change=on_change,
+            wrap=True,
+        )
+    index = list(options).index(default) if default in options else 0
+    return st.selectbox(
+        label, list(options), index=index, format_func=options.get, key=key, help=help, on_change=on_change
+    )
+
+
+def need_runs(kinds: Iterable[str], what: str) -> None:
+    """Guard clause: explain and stop when no usable run of these kinds exists."""
+    if not runs(kinds):
+        st.info(
+            f"No {what} yet. Train one on the **Train** page (a quick one takes a minute with a "
+            "small training fraction), or run `make reference` to rebuild the shipped reference runs."
+        )
+        st.page_link(PAGES["train"], label="Go to Train", icon=":material/model_training:")
+        st.stop()
+
+
+# -- formatting ---------------------------------------------------------------------------
+def fmt_seconds(s: float | None) -> str:
+    if s is None:
+        return "–"
+    s = int(round(s))
+    return (
+        f"{s // 3600}h {s % 3600 // 60:02d}m"
+        if s >= 3600
+        else f"{s // 60}m {s % 60:02d}s"
+        if s >= 60
+        else f"{s}s"
+    )
+
+
+def fmt_pct(v: float | None, digits: int = 2) -> str:
+    return "–" if v is None else f"{100 * v:.{digits}f}%"
+
+
+NEUTRAL = "#8b8f98"  # a line that is no run's (noisy input, a difference): grey, readable on light and dark
+
+
+# -- small widgets ------------------------------------------------------------------------
+def user_error(e: Exception) -> None:
+    """One clear line for a user error (no traceback)."""
+    st.error(str(e))

@@ -1,0 +1,144 @@
+"""Training jobs: this browser session's handle on the job queue (submit_job, job_queue), the time
+estimate of a spec, and the live training panel (job_monitor) with its curves."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from app_support.data import AUTOENCODERS, _load_dataset, fmt_pct, fmt_seconds, registry
+from app_support.site import PAGES
+from fmnist_core.config import RunSpec
+from fmnist_core.errors import USER_ERRORS
+
+if TYPE_CHECKING:
+    from fmnist_core.jobs import JobQueue
+
+
+# -- training jobs --------------------------------------------------------------------------
+def submit_job(spec: RunSpec, label: str):
+    """Queue a training job for this browser session; (job, new), or (None, False) after one error line."""
+    from fmnist_core.jobs import QueueFull
+
+    owner = st.session_state.setdefault("queue_owner", os.urandom(8).hex())
+    try:
+        return job_queue().submit(spec, label=label, owner=owner)
+    except QueueFull as e:
+        st.error(f"Not queued: {e}.")
+        return None, False
+
+
+def job_queue() -> JobQueue:
+    from fmnist_core.jobs import get_queue
+
+    return get_queue(registry(), _load_dataset)
+
+
+def estimate_seconds(spec: RunSpec) -> float | None:
+    """Seconds to train a spec on this device, from a short calibration of its model (None without data)."""
+    from fmnist_core.estimate import estimate_seconds as estimate
+
+    try:
+        return estimate(spec, _load_dataset())
+    except (*USER_ERRORS, RuntimeError):
+        return None
+
+
+def _history_metrics(h: dict) -> list[tuple[str, str]]:
+    out = [("train loss", f"{h['train_loss']:.4f}"), ("val loss", f"{h['val_loss']:.4f}")]
+    if "val_acc" in h:
+        out += [("train acc", fmt_pct(h["train_acc"])), ("val acc", fmt_pct(h["val_acc"]))]
+    out.append(("s / epoch", f"{h['epoch_seconds']:.1f}"))
+    return out
+
+
+def show_curves(name: str, history: list[dict], key: str) -> None:
+    """Loss (and accuracy) curves of one run, side by side."""
+    has_acc = bool(history) and "val_acc" in history[0]
+    cols = st.columns(2) if has_acc else [st.container()]
+    series = [{"name": name, "history": history}]
+    from fmnist_core.plots import curves_figure
+
+    cols[0].plotly_chart(curves_figure(series, "loss", title="loss"), key=f"{key}_loss")
+    if has_acc:
+        cols[1].plotly_chart(curves_figure(series, "acc", title="accuracy"), key=f"{key}_acc")
+
+
+@st.fragment(run_every=1.0)
+def job_monitor(state_key: str) -> None:
+    """Live view of this session's latest job (or whatever is running): progress, curves, Stop."""
+    q = job_queue()
+    own, running = q.get(st.session_state.get(state_key, -1)), q.running()
+    # this session's job until it is done, then whatever runs now; a job shown is remembered, so a tab that
+    # watched a run stopped (or finished) elsewhere says how it ended instead of "No job yet"
+    job = own if own is not None and (not own.done or running is None) else running
+    if job is not None and job is not own:
+        st.session_state[state_key] = job.job_id
+    if job is None:
+        st.info(
+            "No job yet. Set the options on the left and press **Start training**; the curves appear "
+            "here after the first epoch."
+        )
+        return
+    st.subheader(job.label)
+    if job.status == "queued":
+        st.info(f"Waiting for the job ahead of it: position **{q.position(job.job_id)}** in the queue.")
+        if st.button("Cancel", key=f"cancel_{job.job_id}"):
+            st.session_state[f"stopped_here_{job.job_id}"] = True
+            q.stop(job.job_id)
+            st.rerun(scope="fragment")
+    elif job.status == "running":
+        p = job.progress
+        if p is None:
+            st.progress(0.0, text="Preparing data and model…")
+        else:
+            done = ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches)
+            st.progress(
+                min(done, 1.0),
+                text=f"epoch {p.epoch}/{p.epochs} · batch {p.batch}/{p.batches} · "
+                f"loss {p.loss:.4f} · elapsed {fmt_seconds(p.elapsed)} · ETA {fmt_seconds(p.eta)}",
+            )
+        stopping = job.stop_event.is_set()
+        if st.button(
+            "Stopping…" if stopping else "Stop",
+            key=f"stop_{job.job_id}",
+            icon=":material/stop:",
+            disabled=stopping,
+            help="Ends after the current batch; the run keeps its best weights.",
+        ):
+            st.session_state[f"stopped_here_{job.job_id}"] = True
+            q.stop(job.job_id)
+            st.rerun(scope="fragment")
+    elif job.status == "failed":
+        st.error(f"The job failed: {job.error}. The queue goes on; change the settings and start again.")
+    else:
+        elsewhere = "" if st.session_state.get(f"stopped_here_{job.job_id}") else " from another tab"
+        verb = {
+            "completed": "finished",
+            "early_stopped": "stopped early (patience reached)",
+            "stopped": f"was stopped{elsewhere}; its best weights are saved",
+            "cancelled": f"was cancelled{elsewhere}",
+            "diverged": "diverged (loss not finite); lower the learning rate",
+        }.get(job.status, job.status)
+        (st.warning if job.status in ("diverged", "cancelled") else st.success)(
+            f"Run **{job.run_id or '–'}** {verb}."
+        )
+    if job.history:
+        last = job.history[-1]
+        st.markdown(
+            f"**Epoch {last['epoch']}** · "
+            + " · ".join(f"{label} **{value}**" for label, value in _history_metrics(last))
+        )
+        show_curves(job.label, job.history, key=f"job{job.job_id}_{len(job.history)}")
+    elif job.status == "running":
+        st.caption("The curves appear after the first epoch.")
+    if job.done and job.run_id:
+        c1, c2 = st.columns(2)
+        c1.page_link(PAGES["compare"], label="Compare runs", icon=":material/stacked_line_chart:")
+        target = "reconstructions" if job.spec.model.kind in AUTOENCODERS else "confusion"
+        c2.page_link(PAGES[target], label="Inspect this model", icon=":material/visibility:")
+    others = [j for j in q.jobs() if j.status == "queued" and j.job_id != job.job_id]
+    if others:
+        st.caption("Also queued: " + "; ".join(f"{q.position(j.job_id)}. {j.label}" for j in others))
