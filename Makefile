@@ -19,11 +19,11 @@ share: setup data
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0
 
 test: setup data browser lint
-	$(PYTHON) -m pytest -q --durations=15
+	$(PYTHON) -m pytest -q -n auto --durations=15
 
 # The quick loop while editing: everything but the tests that train for long or drive a browser.
 test-fast: setup data lint
-	$(PYTHON) -m pytest -q -m "not slow and not browser" --durations=10
+	$(PYTHON) -m pytest -q -n auto -m "not slow and not browser" --durations=10
 
 lint: setup
 	$(BIN)/ruff check .
