@@ -139,6 +139,7 @@ def test_pages_work_with_the_shipped_runs(tmp_path, monkeypatch, page, state):
 
 
 # -- Reconstructions & denoising ----------------------------------------------------------------
+@pytest.mark.slow
 def test_reconstructions_page(runs):
     at = open_page("reconstructions")
     assert not errors(at), errors(at)

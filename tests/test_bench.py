@@ -51,6 +51,7 @@ def test_bench_rejects_bad_arguments(ds):
         run_bench(ds, images=300, which="cnn")
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_sweep_bench_times_both_ways(ds):
     import io

@@ -56,6 +56,7 @@ def test_the_pca_map_and_decoding_from_it(runs, ds):
     assert np.allclose(steps[0], ends[0], atol=1e-5) and np.allclose(steps[-1], ends[1], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_the_map_is_computed_once_with_tsne(runs, ds):
     cache = EvalCache(runs, lambda: ds)
     m = cache.latent("clf")

@@ -73,6 +73,7 @@ HOSTILE = {
 }
 
 
+@pytest.mark.slow
 def test_mistyped_run_files_make_the_run_damaged_everywhere(good, tmp_path):
     for name, (file, change, _reason) in HOSTILE.items():
         edited(tmp_path, good, name, file, change)
@@ -165,6 +166,7 @@ def test_crash_leftovers_are_cleaned_and_the_summary_repaired(good, tmp_path):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_killing_training_at_random_moments_never_breaks_a_run(tmp_path):
     """At least 20 kill -9s of a training process, each at a random moment; then every run is checked."""

@@ -48,6 +48,7 @@ def tasks() -> list[Task]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_a_sweep_trains_what_each_run_would_alone(ds, tmp_path):
     swept = Registry(tmp_path / "swept")
@@ -141,6 +142,7 @@ def _cli(args, runs):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_a_tiny_study_through_local_ray_matches_one_worker(tmp_path):
     args = ["study", "a5", "--limit", "300", "--epochs", "1"]

@@ -374,6 +374,7 @@ def _page(runs_dir: Path, monkeypatch):
     return at
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_studies_page_renders_without_runs(tmp_path, monkeypatch):
     at = _page(tmp_path / "empty", monkeypatch)
@@ -386,6 +387,7 @@ def test_studies_page_renders_without_runs(tmp_path, monkeypatch):
         assert any(b.label.startswith("Train ") and not b.disabled for b in at.button), name
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_studies_page_renders_with_runs(tmp_path, monkeypatch):
     reg = Registry(tmp_path / "runs")
