@@ -168,16 +168,13 @@ def need_runs(kinds: Iterable[str], what: str) -> None:
 
 # -- formatting ---------------------------------------------------------------------------
 def fmt_seconds(s: float | None) -> str:
+    """12s, 3m 05s, 1h 02m."""
     if s is None:
         return "–"
     s = int(round(s))
-    return (
-        f"{s // 3600}h {s % 3600 // 60:02d}m"
-        if s >= 3600
-        else f"{s // 60}m {s % 60:02d}s"
-        if s >= 60
-        else f"{s}s"
-    )
+    if s >= 3600:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    return f"{s // 60}m {s % 60:02d}s" if s >= 60 else f"{s}s"
 
 
 def fmt_pct(v: float | None, digits: int = 2) -> str:

@@ -43,13 +43,9 @@ class Familiarity:
     @property
     def verdict(self) -> str:
         """'familiar', 'unusual' (a classifier's answer is a guess) or 'foreign' (it means little)."""
-        return (
-            "familiar"
-            if self.percentile <= FAMILIAR
-            else "unusual"
-            if self.percentile <= UNUSUAL
-            else "foreign"
-        )
+        if self.percentile <= FAMILIAR:
+            return "familiar"
+        return "unusual" if self.percentile <= UNUSUAL else "foreign"
 
 
 def classify(models: dict[str, nn.Module], x: torch.Tensor) -> dict[str, Guess]:

@@ -43,9 +43,9 @@ def _typed(kind: str, name: str, value: Any, default: Any) -> Any:
         ok(value),
         f"{kind} config: {name} must be a {type(default).__name__} like {default!r} (got {value!r})",
     )
-    return (
-        tuple(value) if isinstance(default, tuple) else float(value) if isinstance(default, float) else value
-    )
+    if isinstance(default, tuple):
+        return tuple(value)
+    return float(value) if isinstance(default, float) else value
 
 
 class _Base:

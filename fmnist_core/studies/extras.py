@@ -124,9 +124,9 @@ def compute_extras(
     if not any(need.values()):
         return Extras()
     ds = load_data()
-    ex = Extras(
-        pca=(pca(tuple(need["pca"])) if pca else pca_baseline_mses(ds, need["pca"])) if need["pca"] else {}
-    )
+    ex = Extras()
+    if need["pca"]:
+        ex.pca = pca(tuple(need["pca"])) if pca else pca_baseline_mses(ds, need["pca"])
     for run_id in need["tests"]:
         ex.tests[run_id] = test_figures(registry, run_id, ds)
     if need["denoise"]:
