@@ -148,28 +148,15 @@ class ClassifierConfig(_Base):
             0 <= self.head_hidden <= 4096, f"head_hidden must be between 0 and 4096 (got {self.head_hidden})"
         )
         _check(bool(self.encoder_run), "encoder_run must be an autoencoder run id or 'random'")
-        ConvAEConfig(
-            latent_dim=self.latent_dim,
-            dropout=self.dropout,
-            channels=self.channels,
-            batch_norm=self.batch_norm,
-            second_pool=self.second_pool,
-            dropout_mode=self.dropout_mode,
-        )
+        self.encoder_config()  # the encoder's own checks (channels, pooling, ...)
 
     @property
     def pretrained(self) -> bool:
         return self.encoder_run != "random"
 
     def encoder_config(self) -> ConvAEConfig:
-        return ConvAEConfig(
-            latent_dim=self.latent_dim,
-            dropout=self.dropout,
-            channels=self.channels,
-            batch_norm=self.batch_norm,
-            second_pool=self.second_pool,
-            dropout_mode=self.dropout_mode,
-        )
+        """The conv autoencoder whose encoder this classifier has (or copies)."""
+        return ConvAEConfig(**encoder_arch(self), dropout=self.dropout, dropout_mode=self.dropout_mode)
 
 
 @dataclass(frozen=True)

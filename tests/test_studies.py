@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import app_support as ui  # noqa: E402
-from fmnist_core import Registry, build_model, evaluate_run, load_fashion_mnist  # noqa: E402
+from fmnist_core import CLASS_NAMES, Registry, build_model, evaluate_run, load_fashion_mnist  # noqa: E402
 from fmnist_core.cli import build_parser, spec_from_args, text_table  # noqa: E402
 from fmnist_core.config import ConfigError, RunSpec  # noqa: E402
 from fmnist_core.data import FashionMNIST  # noqa: E402
@@ -121,18 +121,7 @@ def fill_study(reg: Registry, name: str, seeds: int = 2, **kw) -> None:
 def fake_extras(study, plan) -> Extras:
     need = extras_needed(study, plan)
     ex = Extras(pca={n: 0.01 * 64 / n for n in need["pca"]})
-    names = (
-        "T-shirt/top",
-        "Trouser",
-        "Pullover",
-        "Dress",
-        "Coat",
-        "Sandal",
-        "Shirt",
-        "Sneaker",
-        "Bag",
-        "Ankle boot",
-    )
+    names = CLASS_NAMES
     for i, run_id in enumerate(need["tests"]):
         ex.tests[run_id] = {
             "test_accuracy": 0.88 + 0.01 * i,
