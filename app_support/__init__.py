@@ -25,7 +25,6 @@ import pandas  # noqa: F401
 from app_support.data import (
     AUTOENCODERS,
     CLASSIFIERS,
-    NEUTRAL,
     dataset,
     fmt_pct,
     fmt_seconds,
@@ -54,6 +53,7 @@ from app_support.studies import (
 )
 from fmnist_core.config import KIND_LABELS
 from fmnist_core.errors import USER_ERRORS, RunError
+from fmnist_core.plots.style import NEUTRAL  # noqa: E402  (for the pages)
 
 __all__ = [
     "APP_TITLE",

@@ -181,9 +181,6 @@ def fmt_pct(v: float | None, digits: int = 2) -> str:
     return "–" if v is None else f"{100 * v:.{digits}f}%"
 
 
-NEUTRAL = "#8b8f98"  # a line that is no run's (noisy input, a difference): grey, readable on light and dark
-
-
 # -- small widgets ------------------------------------------------------------------------
 def user_error(e: Exception) -> None:
     """One clear line for a user error (no traceback)."""

@@ -1,7 +1,5 @@
 """Compare runs: a table of every run, overlaid curves, seed groups, pretrained vs random init."""
 
-import math
-
 import pandas as pd
 import streamlit as st
 
@@ -65,19 +63,6 @@ VIEWS = {
         "problem",
     ],
 }
-
-
-def log_ticks(fig) -> None:
-    """Labelled ticks at 1-2-5 steps over the plotted values of a log-scale y axis (plotly labels only
-    the powers of ten when the range is short, so a loss between 0.007 and 0.04 had no labels)."""
-    ys = [y for t in fig.data for y in (t.y or ()) if y is not None and y > 0]
-    if not ys:
-        return
-    lo, hi = math.floor(math.log10(min(ys))), math.ceil(math.log10(max(ys)))
-    ticks = [
-        d * 10.0**e for e in range(lo, hi + 1) for d in (1, 2, 5) if min(ys) / 2 <= d * 10.0**e <= max(ys) * 2
-    ]
-    fig.update_yaxes(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
 
 
 st.title("Compare runs")
@@ -211,8 +196,6 @@ else:
     loss_fig = curves_figure(
         series, "loss", log_y=log_y, title="loss (solid: validation)", show_train=show_train
     )
-    if log_y:
-        log_ticks(loss_fig)
     cols[0].plotly_chart(loss_fig, key="cmp_loss")
     if has_acc:
         refs = c3.multiselect(

@@ -18,18 +18,6 @@ RUN_COLUMNS = {
     "epochs": st.column_config.TextColumn(width="small"),
     "note": st.column_config.TextColumn(width="large"),
 }
-DARK_GREY = "#374151"  # plots.sweep_figure's colour for the reports' own points
-
-
-def readable(fig):
-    """The reports' points in a mid grey: the dark one all but vanishes on the dark theme."""
-
-    def dark(trace) -> bool:
-        return getattr(getattr(trace, "marker", None), "color", None) == DARK_GREY
-
-    return fig.update_traces(marker_color=ui.NEUTRAL, selector=dark)
-
-
 st.title("Studies")
 st.caption(
     "Each study reruns one experiment of the course reports and sets our numbers beside theirs. A run "
@@ -185,7 +173,7 @@ def results() -> None:
         cols = st.columns(2) if len(figures) > 1 else [st.container()]
         for col, (j, (caption, fig)) in zip(cols, enumerate(figures[i : i + 2], i)):
             col.markdown(f"**{caption}**")
-            col.plotly_chart(readable(fig), key=f"study_{name}_fig{j}")
+            col.plotly_chart(fig, key=f"study_{name}_fig{j}")
     for t in view.tables:
         st.markdown(f"**{t.title}**")
         st.dataframe(t.rows, hide_index=True, placeholder="")

@@ -22,9 +22,11 @@ from .images import (
     mosaic_figure,
     with_cell_picker,
 )
-from .style import PALETTE, color
+from .style import NEUTRAL, PALETTE, color, log_ticks
 
 __all__ = [
+    "NEUTRAL",
+    "log_ticks",
     "PALETTE",
     "attribution_figure",
     "band_figure",

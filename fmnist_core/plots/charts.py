@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..files import CLASS_NAMES
-from .style import _epoch_axis, _layout, color
+from .style import NEUTRAL, _epoch_axis, _layout, color, log_ticks
 
 
 def curves_figure(
@@ -58,6 +58,8 @@ def curves_figure(
     ylabel = "accuracy (%)" if metric == "acc" else "loss"
     _epoch_axis(fig, max((len(s["history"]) for s in series), default=1))
     fig.update_yaxes(title=ylabel, type="log" if log_y else "linear")
+    if log_y:
+        log_ticks(fig)
     return _layout(fig, title, height=height + 22 * len(series))
 
 
@@ -241,7 +243,7 @@ def sweep_figure(
                     mode="markers",
                     name=s["name"],
                     hovertemplate=fmt,
-                    marker=dict(symbol="diamond-open", size=11, line=dict(width=2), color=c or "#374151"),
+                    marker=dict(symbol="diamond-open", size=11, line=dict(width=2), color=c or NEUTRAL),
                 )
             )
         elif style == "baseline":

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
+
+# a line or point that is no run's (noisy input, a difference, a report's own figure): grey, readable on
+# light and dark backgrounds
+NEUTRAL = "#8b8f98"
 
 PALETTE = (
     "#4f46e5",
@@ -40,3 +46,16 @@ def _layout(fig: go.Figure, title: str | None = None, height: int = 380, **kw) -
 def _epoch_axis(fig: go.Figure, epochs: int) -> None:
     """Whole-number epoch ticks."""
     fig.update_xaxes(title="epoch", dtick=1 if epochs <= 12 else None, tickformat="d")
+
+
+def log_ticks(fig: go.Figure) -> None:
+    """Labelled ticks at 1-2-5 steps over the plotted values of a log-scale y axis (plotly labels only
+    the powers of ten when the range is short, so a loss between 0.007 and 0.04 had no labels)."""
+    ys = [y for t in fig.data for y in (t.y or ()) if y is not None and y > 0]
+    if not ys:
+        return
+    lo, hi = math.floor(math.log10(min(ys))), math.ceil(math.log10(max(ys)))
+    ticks = [
+        d * 10.0**e for e in range(lo, hi + 1) for d in (1, 2, 5) if min(ys) / 2 <= d * 10.0**e <= max(ys) * 2
+    ]
+    fig.update_yaxes(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
