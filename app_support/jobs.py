@@ -78,7 +78,7 @@ def job_monitor(state_key: str) -> None:
         st.session_state[state_key] = job.job_id
     if job is None:
         st.info(
-            "No job yet. Set the options on the left and press **Start training**; the curves appear "
+            "No job yet. Set the options and press **Start training**; the curves appear "
             "here after the first epoch."
         )
         return
