@@ -38,10 +38,10 @@ from app_support.data import (
     test_arrays,
     user_error,
 )
-from app_support.evals import ae_figures_now, cached_eval, classifier_summary, eval_cache
-from app_support.jobs import estimate_seconds, job_monitor, job_queue, show_curves, submit_job
+from app_support.evals import ae_figures_now, cached_eval, classifier_summary
+from app_support.jobs import estimate_seconds, job_monitor, job_queue, submit_job
 from app_support.sidebar import cuda_available, device_line, frame, sidebar_status
-from app_support.site import APP_TITLE, PAGES, SITE, Page
+from app_support.site import APP_TITLE, PAGES, SITE
 from app_support.studies import (
     CPUS,
     start_study_sweep,
@@ -53,7 +53,7 @@ from app_support.studies import (
 )
 from fmnist_core.config import KIND_LABELS
 from fmnist_core.errors import USER_ERRORS, RunError
-from fmnist_core.plots.style import NEUTRAL  # noqa: E402  (for the pages)
+from fmnist_core.plots.style import NEUTRAL  # the grey of what is no run, for the pages
 
 __all__ = [
     "APP_TITLE",
@@ -65,7 +65,6 @@ __all__ = [
     "PAGES",
     "SITE",
     "USER_ERRORS",
-    "Page",
     "RunError",
     "ae_figures_now",
     "cached_eval",
@@ -74,7 +73,6 @@ __all__ = [
     "dataset",
     "device_line",
     "estimate_seconds",
-    "eval_cache",
     "fmt_pct",
     "fmt_seconds",
     "frame",
@@ -87,7 +85,6 @@ __all__ = [
     "run_picker",
     "runs",
     "shipped",
-    "show_curves",
     "sidebar_status",
     "start_study_sweep",
     "stop_study_sweep",

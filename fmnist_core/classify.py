@@ -38,7 +38,6 @@ class Guess:
 class Familiarity:
     mse: float  # the image's reconstruction error
     percentile: float  # percent of the test images reconstructed better
-    recon: torch.Tensor  # (1, 1, 28, 28) what the autoencoder made of it
 
     @property
     def verdict(self) -> str:
@@ -53,8 +52,12 @@ def classify(models: dict[str, nn.Module], x: torch.Tensor) -> dict[str, Guess]:
     return {name: Guess(predict_proba(m, x)[0].numpy()) for name, m in models.items()}
 
 
-def familiarity(autoencoder: nn.Module, x: torch.Tensor, test_mse: np.ndarray) -> Familiarity:
-    """How x's reconstruction error ranks among the test images' (`test_mse`, one per image)."""
+def reconstruction(autoencoder: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """What the autoencoder makes of one image x (1, 1, 28, 28), and the MSE between the two."""
     recon = reconstruct(autoencoder, x)
-    err = mse(recon, x)
-    return Familiarity(err, percentile_of(err, test_mse), recon)
+    return recon, mse(recon, x)
+
+
+def familiarity(error: float, test_mse: np.ndarray) -> Familiarity:
+    """How an image's reconstruction error ranks among the test images' (`test_mse`, one per image)."""
+    return Familiarity(error, percentile_of(error, test_mse))

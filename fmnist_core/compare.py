@@ -84,6 +84,8 @@ def mean_std(values: Sequence[float | None]) -> tuple[float | None, float | None
 
 
 def _mean_sd(values: list[float]) -> tuple[float, float] | None:
+    """Mean and std over a seed group for the runs table; a diverged seed (non-finite) is left out of both,
+    while the group's "seeds" column still counts it."""
     m, sd, _ = mean_std(values)
     return None if m is None else (m, sd or 0.0)
 

@@ -201,9 +201,13 @@ ModelConfig = ConvAEConfig | DenseAEConfig | ClassifierConfig | CNNConfig | MLPC
 
 
 def model_config(kind: str, **choices: Any) -> ModelConfig:
-    """A model config of `kind` from a user's flat choices (a form, the command line): the choices that
-    kind does not have are ignored, and those left out (or None) take the config's defaults."""
+    """A model config of `kind` from a user's flat choices (a form, the command line): the options of
+    other kinds are ignored, those left out (or None) take the config's defaults, and a name that is no
+    kind's option is refused (a typo must not fall back to a default silently)."""
     _check(kind in MODEL_CONFIGS, f"unknown model kind {kind!r}; expected one of {', '.join(MODEL_CONFIGS)}")
+    known = {f.name for c in MODEL_CONFIGS.values() for f in fields(c)}
+    unknown = sorted(set(choices) - known)
+    _check(not unknown, f"unknown model option(s): {', '.join(unknown)}")
     cls = MODEL_CONFIGS[kind]
     names = {f.name for f in fields(cls)}
     return cls(**{k: v for k, v in choices.items() if k in names and v is not None})

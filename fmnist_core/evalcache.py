@@ -32,8 +32,9 @@ from torch import nn
 
 from .config import AUTOENCODER_KINDS
 from .data import NOISE_KINDS, FashionMNIST
+from .errors import RunError
 from .evaluate import autoencoder_figures, denoise_classify_sweep, noise_sweep, predict_proba
-from .registry import Registry, RunError, atomic_write_bytes
+from .registry import Registry, atomic_write_bytes
 
 VERSION = 1
 NOISE_IMAGES = 1000  # the first test images, per point of a noise curve (a whole grid: ~7 s per conv AE)

@@ -24,8 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import ConfigError, RunSpec, model_config_from_dict
-from .errors import RunError  # noqa: F401  (re-exported)
+from .config import RunSpec, model_config_from_dict
+from .errors import (
+    ConfigError,
+    RunError,  # noqa: F401  (re-exported)
+)
 
 if TYPE_CHECKING:
     import torch  # imported where weights are read or written: listing runs needs only JSON

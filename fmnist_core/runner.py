@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import RunSpec
-from .registry import Registry, RunError, validate_run_id
+from .errors import RunError
+from .registry import Registry, validate_run_id
 
 
 @dataclass

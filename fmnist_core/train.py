@@ -17,8 +17,9 @@ from torch import nn
 
 from .config import AUTOENCODER_KINDS, ENCODER_ARCH, RunSpec, TrainConfig
 from .data import FashionMNIST, Split, make_split, to_float
+from .errors import RunError
 from .models import build_model
-from .registry import Registry, RunError
+from .registry import Registry
 
 
 def resolve_device(name: str = "auto") -> torch.device:

@@ -7,7 +7,7 @@ from streamlit_drawable_canvas import st_canvas
 
 import app_support as ui
 from fmnist_core import CLASS_NAMES, ImageError, prepare_image, to_float
-from fmnist_core.classify import classify, familiarity
+from fmnist_core.classify import classify, familiarity, reconstruction
 from fmnist_core.latent import attributions, feature_maps, first_filters
 from fmnist_core.plots import (
     attribution_figure,
@@ -122,8 +122,7 @@ with right:
         st.stop()
 
     guesses = classify(models, x)
-    ref = ui.cached_eval("test", ae_id) if ae is not None else None
-    known = familiarity(ae, x, ref["mse_per_image"]) if ref is not None else None
+    recon, error = reconstruction(ae, x) if ae is not None else (None, None)
     slots = iter(st.columns(3))
     if original is not None:
         col = next(slots)
@@ -132,9 +131,9 @@ with right:
     col = next(slots)
     col.plotly_chart(image_grid(image28[None], cols=1, cell=150), key="cl_input28")
     col.caption("What the models receive, 28×28")
-    if known is not None:
+    if recon is not None:
         col = next(slots)
-        col.plotly_chart(image_grid(known.recon[:, 0].numpy(), cols=1, cell=150), key="cl_recon")
+        col.plotly_chart(image_grid(recon[:, 0].numpy(), cols=1, cell=150), key="cl_recon")
         col.caption(f"Reconstruction by {ae_id}")
     for note in notes:  # an animated file is worth a visible line: only its first frame is used
         (st.info if note.startswith("animated") else st.caption)(
@@ -148,9 +147,12 @@ with right:
         st.caption("The classifiers disagree: the input is ambiguous for them.")
     st.plotly_chart(probability_bars({r: g.probs for r, g in guesses.items()}), key="cl_probs")
 
+    # the test images' errors (computed once per autoencoder, with a progress bar) after the answers
+    ref = ui.cached_eval("test", ae_id) if ae is not None else None
     if ae is None:
         st.caption("Train an autoencoder to see how familiar the input looks to it.")
-    elif known is not None:
+    elif ref is not None:
+        known = familiarity(error, ref["mse_per_image"])
         show, verdict = {
             "familiar": (st.success, "looks like Fashion-MNIST to it."),
             "unusual": (st.info, "is unusual for it."),

@@ -61,7 +61,7 @@ st.caption(study.about)
 
 try:
     plan = ui.study_plan(study, seeds, epochs or None, limit)
-except ui.USER_ERRORS as e:
+except (*ui.USER_ERRORS, ValueError) as e:
     ui.user_error(e)
     st.stop()
 

@@ -3,7 +3,8 @@
 import streamlit as st
 
 import app_support as ui
-from fmnist_core.config import KIND_LABELS, ConfigError, RunSpec, TrainConfig, encoder_arch, model_config
+from fmnist_core.config import KIND_LABELS, RunSpec, TrainConfig, encoder_arch, model_config
+from fmnist_core.errors import ConfigError
 from fmnist_core.presets import PRESETS
 from fmnist_core.registry import validate_run_id
 

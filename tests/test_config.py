@@ -55,6 +55,8 @@ def test_bad_choices_are_a_config_error_a_user_can_read():
         model_config("gan")
     with pytest.raises(ConfigError, match="dropout"):
         model_config("mlp", dropout=1.5)
+    with pytest.raises(ConfigError, match="unknown model option.*dropuot"):
+        model_config("conv_ae", dropuot=0.5)  # a typo never falls back to the default silently
     assert issubclass(ConfigError, USER_ERRORS)
 
 

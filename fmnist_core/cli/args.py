@@ -65,7 +65,7 @@ def _train_flags(p: argparse.ArgumentParser, kind: str) -> None:
     g.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda or mps")
     g.add_argument("--name", help="run id to save under (default: kind and time)")
     m = p.add_argument_group("model")
-    # a classifier on a pretrained encoder takes the encoder run's n and conv layers (see _encoder_arch):
+    # a classifier on a pretrained encoder takes the encoder run's n and conv layers (see with_encoder_arch):
     # its defaults are None, so an option given by hand can be told from one left out
     clf = kind == "classifier"
     if kind in ("autoencoder", "classifier", "dense-autoencoder"):
@@ -242,7 +242,7 @@ def spec_from_args(a: argparse.Namespace) -> RunSpec:
         train_fraction=a.train_fraction,
         device=a.device,
     )
-    # options left out are None: the config's defaults (a pretrained encoder's, see _encoder_arch)
+    # options left out are None: the config's defaults (a pretrained encoder's, see with_encoder_arch)
     options = ("dropout", "dropout_mode", "decoder", "freeze_encoder", "head_hidden", "final_relu", "hidden")
     model = model_config(
         CLI_KINDS[a.kind],
@@ -264,7 +264,7 @@ def _arch_args(a: argparse.Namespace) -> dict:
     }
 
 
-def _encoder_arch(a: argparse.Namespace, spec: RunSpec, registry: Registry) -> RunSpec:
+def with_encoder_arch(a: argparse.Namespace, spec: RunSpec, registry: Registry) -> RunSpec:
     """A classifier on a pretrained encoder gets the encoder run's latent size and conv layers, as on the
     Train page; an option given by hand that differs is refused in one line."""
     if spec.model.kind != "classifier" or not spec.model.pretrained:
@@ -288,7 +288,7 @@ def _encoder_arch(a: argparse.Namespace, spec: RunSpec, registry: Registry) -> R
     return dataclasses.replace(spec, model=dataclasses.replace(spec.model, **encoder_arch(ae_cfg)))
 
 
-def _registry(a) -> Registry:
+def registry_from_args(a) -> Registry:
     """The runs folder of --runs-dir / FMNIST_RUNS_DIR, refused in one line if it cannot be one."""
     registry = Registry(a.runs_dir)
     root = registry.root

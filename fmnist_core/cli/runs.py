@@ -20,13 +20,13 @@ from ..config import (
     RunSpec,
 )
 from ..data import CLASS_NAMES, NOISE_KINDS, load_fashion_mnist
+from ..errors import ImageError
 from ..evalcache import EvalCache
-from ..preprocess import ImageError
 from ..registry import Registry
-from .args import CLIError, _encoder_arch, _registry, spec_from_args
+from .args import CLIError, registry_from_args, spec_from_args, with_encoder_arch
 
 
-def _fmt(v, pct=False) -> str:
+def fmt_value(v, pct=False) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
     return f"{100 * v:.2f}%" if pct else f"{v:.4f}"
@@ -106,8 +106,8 @@ def train_with_progress(spec: RunSpec, ds, registry: Registry, command: str | No
 
 
 def cmd_train(a) -> int:
-    registry = _registry(a)
-    spec = _encoder_arch(a, spec_from_args(a), registry)
+    registry = registry_from_args(a)
+    spec = with_encoder_arch(a, spec_from_args(a), registry)
     ds = load_fashion_mnist(a.data_dir)
     command = "python -m fmnist_core " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     run_id = train_with_progress(spec, ds, registry, command)
@@ -115,10 +115,10 @@ def cmd_train(a) -> int:
     s = info.summary
     line = (
         f"{info.status}: {s.get('epochs_done')} epochs, best epoch {s.get('best_epoch')}, "
-        f"val_loss {_fmt(s.get('best_val_loss'))}"
+        f"val_loss {fmt_value(s.get('best_val_loss'))}"
     )
     if "best_val_acc" in s:
-        line += f", val_acc {_fmt(s.get('best_val_acc'), pct=True)}"
+        line += f", val_acc {fmt_value(s.get('best_val_acc'), pct=True)}"
     print(line, file=sys.stderr)
     if info.summary.get("epochs_done", 0) > 0:
         print("evaluating on the test set for the app's pages...", file=sys.stderr)
@@ -130,7 +130,7 @@ def cmd_train(a) -> int:
 def cmd_strip_weights(a) -> int:
     from ..studies import DENOISE_IMAGES, DENOISE_LEVELS
 
-    registry = _registry(a)
+    registry = registry_from_args(a)
     for run_id in a.run_ids:
         registry.get(run_id)
     cache = EvalCache(registry, functools.cache(lambda: load_fashion_mnist(a.data_dir)))
@@ -157,7 +157,7 @@ def cmd_strip_weights(a) -> int:
 
 
 def cmd_cache(a) -> int:
-    registry = _registry(a)
+    registry = registry_from_args(a)
     ids = a.run_ids or [
         r.run_id
         for r in registry.list_runs()
@@ -183,7 +183,7 @@ def cmd_cache(a) -> int:
 
 
 def cmd_runs(a) -> int:
-    registry = _registry(a)
+    registry = registry_from_args(a)
     rows = run_rows(registry.list_runs())
     if a.json:
         print(json.dumps(rows, indent=1))
@@ -202,7 +202,7 @@ def cmd_runs(a) -> int:
             continue
         print(
             f"{r['run_id']:34s} {r['kind']:10s} {r['status']:12s} {r['epochs_done'] or 0:6d} "
-            f"{r['best_epoch'] or 0:4d} {_fmt(r['best_val_loss']):>9s} {_fmt(r['best_val_acc'], True):>8s}"
+            f"{r['best_epoch'] or 0:4d} {fmt_value(r['best_val_loss']):>9s} {fmt_value(r['best_val_acc'], True):>8s}"
         )
     return 0
 
@@ -216,7 +216,7 @@ def cmd_evaluate(a) -> int:
         raise CLIError(f"--limit must be between 0 (all 10,000 test images) and 10000 (got {a.limit})")
     if not 0 <= a.seed < 2**31:
         raise CLIError(f"--seed must be between 0 and 2^31-1 (got {a.seed})")
-    registry = _registry(a)
+    registry = registry_from_args(a)
     registry.get(a.run_id)
     ds = load_fashion_mnist(a.data_dir)
     print(json.dumps(evaluate_run(registry, a.run_id, ds, a.noise, a.level, a.seed, a.limit), indent=1))
@@ -224,10 +224,10 @@ def cmd_evaluate(a) -> int:
 
 
 def cmd_predict(a) -> int:
-    from ..classify import classify, familiarity
+    from ..classify import classify, familiarity, reconstruction
     from ..preprocess import prepare_image
 
-    registry = _registry(a)
+    registry = registry_from_args(a)
     info = registry.get(a.run_id)
     if info.kind not in CLASSIFIER_KINDS:
         raise CLIError(f"run {a.run_id!r} is a {info.kind}; predict needs a classifier, cnn or mlp run")
@@ -255,7 +255,7 @@ def cmd_predict(a) -> int:
             "notes": prepared.notes,
         }
         if ae is not None:
-            f = familiarity(ae, prepared.tensor, test_mse)
+            f = familiarity(reconstruction(ae, prepared.tensor)[1], test_mse)
             result["familiarity"] = {
                 "autoencoder": a.autoencoder,
                 "mse": round(f.mse, 6),

@@ -10,9 +10,10 @@ import sys
 import threading
 
 from ..data import load_fashion_mnist
-from ..registry import Registry, RunError
-from .args import CLIError, _registry
-from .runs import _fmt, text_table
+from ..errors import RunError
+from ..registry import Registry
+from .args import CLIError, registry_from_args
+from .runs import fmt_value, text_table
 
 
 def _print_epochs(registry: Registry, names: list[str], done: threading.Event) -> None:
@@ -27,11 +28,11 @@ def _print_epochs(registry: Registry, names: list[str], done: threading.Event) -
             for r in history[seen.get(name, 0) :]:
                 parts = [
                     f"{name}: epoch {r.get('epoch')}",
-                    f"train_loss {_fmt(r.get('train_loss'))}",
-                    f"val_loss {_fmt(r.get('val_loss'))}",
+                    f"train_loss {fmt_value(r.get('train_loss'))}",
+                    f"val_loss {fmt_value(r.get('val_loss'))}",
                 ]
                 if "val_acc" in r:
-                    parts.append(f"val_acc {_fmt(r.get('val_acc'), pct=True)}")
+                    parts.append(f"val_acc {fmt_value(r.get('val_acc'), pct=True)}")
                 print("  ".join(parts), file=sys.stderr, flush=True)
             seen[name] = len(history)
 
@@ -96,7 +97,7 @@ def cmd_study(a) -> int:
     if a.workers is not None and not 1 <= a.workers <= 256:
         raise CLIError(f"--workers must be between 1 and 256 (got {a.workers})")
     study = get_study(a.name)
-    registry = _registry(a)
+    registry = registry_from_args(a)
     plan = plan_study(study, registry, a.seeds, a.epochs, a.limit)
     print(f"study {study.name} (report {study.report}): {study.title}\n  {study.question}", file=sys.stderr)
     reused = [r for r in plan.runs if r.finished and r.note.startswith("reuses")]

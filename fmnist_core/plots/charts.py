@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..files import CLASS_NAMES
-from .style import NEUTRAL, _epoch_axis, _layout, color, log_ticks
+from .style import NEUTRAL, _epoch_axis, _layout, color, log_ticks, ticks_125
 
 
 def curves_figure(
@@ -197,9 +197,9 @@ def histogram_figure(
             annotation_font=dict(color=color(1), size=11),
         )
     if log_x:  # ticks at 1-2-5 steps, labelled with the values themselves
-        shown = np.append(v, m) if marker is not None else v
+        shown = np.append(v, m) if marker is not None else v  # log10 of the values
         lo, hi = (float(shown.min()), float(shown.max())) if len(shown) else (-3.0, 0.0)
-        ticks = [d * 10.0**e for e in range(math.floor(lo) - 1, math.ceil(hi) + 2) for d in (1, 2, 5)]
+        ticks = ticks_125(10**lo, 10**hi)
         fig.update_xaxes(tickvals=[math.log10(t) for t in ticks], ticktext=[f"{t:g}" for t in ticks])
     fig.update_xaxes(title=f"{xlabel} (log scale)" if log_x else xlabel)
     fig.update_yaxes(title="images")

@@ -15,6 +15,12 @@ from ..files import CLASS_NAMES
 from .style import _layout
 
 
+def _unit(images) -> np.ndarray:
+    """Images as float32 in [0, 1]: uint8 values (anything above 1.5) are scaled down."""
+    images = np.asarray(images, dtype=np.float32)
+    return images / 255.0 if images.max(initial=0) > 1.5 else images
+
+
 def image_grid(
     images: np.ndarray,
     titles: Sequence[str] | None = None,
@@ -25,9 +31,7 @@ def image_grid(
     zmax: float | None = None,
 ) -> go.Figure:
     """A grid of grayscale 28x28 images (N, 28, 28), values in [0, 1] or uint8."""
-    images = np.asarray(images, dtype=np.float32)
-    if images.max(initial=0) > 1.5:
-        images = images / 255.0
+    images = _unit(images)
     n = len(images)
     rows = max(1, math.ceil(n / cols))
     fig = make_subplots(
@@ -171,9 +175,7 @@ def gallery_figure(
     zmax: float | None = None,
 ) -> go.Figure:
     """Grayscale 28x28 images (N, 28, 28) with a caption of one or more lines ("<br>") above each."""
-    images = np.asarray(images, dtype=np.float32)
-    if images.max(initial=0) > 1.5:
-        images = images / 255.0
+    images = _unit(images)
     n = len(images)
     cols = max(1, min(cols, n))
     rows = max(1, math.ceil(n / cols))

@@ -52,10 +52,12 @@ def log_ticks(fig: go.Figure) -> None:
     """Labelled ticks at 1-2-5 steps over the plotted values of a log-scale y axis (plotly labels only
     the powers of ten when the range is short, so a loss between 0.007 and 0.04 had no labels)."""
     ys = [y for t in fig.data for y in (t.y or ()) if y is not None and y > 0]
-    if not ys:
-        return
-    lo, hi = math.floor(math.log10(min(ys))), math.ceil(math.log10(max(ys)))
-    ticks = [
-        d * 10.0**e for e in range(lo, hi + 1) for d in (1, 2, 5) if min(ys) / 2 <= d * 10.0**e <= max(ys) * 2
-    ]
-    fig.update_yaxes(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+    if ys:
+        ticks = ticks_125(min(ys), max(ys))
+        fig.update_yaxes(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+
+
+def ticks_125(lo: float, hi: float) -> list[float]:
+    """Tick values at 1-2-5 steps (..., 0.01, 0.02, 0.05, 0.1, ...) from about lo/2 to hi*2 (both > 0)."""
+    decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+    return [d * 10.0**e for e in decades for d in (1, 2, 5) if lo / 2 <= d * 10.0**e <= hi * 2]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..config import ConfigError, RunSpec
+from ..config import ENCODER_ARCH, RunSpec
+from ..errors import ConfigError
 from ..registry import RUN_ID_RE
 from .catalog import Study, StudyRun
 from .plan import _run_name
@@ -28,7 +29,7 @@ def check_study(study: Study, max_seeds: int = 100) -> None:
                 )
             if t.model.kind != "classifier" or enc.model.kind != "conv_ae":
                 raise ConfigError(f"study {study.name}: {t.key} must be a classifier on a conv autoencoder")
-            for k in ("latent_dim", "channels", "batch_norm", "second_pool"):
+            for k in ENCODER_ARCH:
                 if getattr(enc.model, k) != getattr(t.model, k):
                     raise ConfigError(
                         f"study {study.name}: {t.key}'s {k} differs from its encoder {enc.key}'s"

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import AUTOENCODER_KINDS
 from ..data import FashionMNIST
 from ..registry import Registry
 from .catalog import DENOISE_IMAGES, DENOISE_LEVELS, Study
@@ -98,7 +99,7 @@ def _b_best(plan: StudyPlan) -> dict[str, PlannedRun]:
 def extras_needed(study: Study, plan: StudyPlan) -> dict[str, list]:
     """Which PCA sizes, test-set evaluations and denoising curves the study's view uses."""
     pca = sorted(
-        {t.model.latent_dim for t in study.runs if t.model.kind in ("conv_ae", "dense_ae")}
+        {t.model.latent_dim for t in study.runs if t.model.kind in AUTOENCODER_KINDS}
         if study.view in ("ae_sweep", "b", "c", "e")
         else []
     )

@@ -4,8 +4,9 @@ the sweep tasks that train them, and the runs table.
 A study run is *present* when the registry holds a run whose model and train configs equal the
 study's (ignoring the device and the run's name), so the shipped ref-* runs are reused as they
 are. Missing runs get deterministic names (study-a1-n128-s0) so a classifier queued after its
-autoencoder can name it as its encoder before it exists. Runs go through the same job queue
-as the app (jobs.get_queue), one at a time.
+autoencoder can name it as its encoder before it exists. The plan reads the app's job queue too,
+so a run queued there counts as queued; sweep_tasks hands the missing runs to fmnist_core.runner
+(worker processes or Ray).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..config import ConfigError, RunSpec, TrainConfig, config_key
+from ..config import RunSpec, TrainConfig, config_key
+from ..errors import ConfigError
 from ..registry import Registry, RunInfo
 from .catalog import DONE, Study, StudyRun
 
