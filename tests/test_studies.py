@@ -454,3 +454,20 @@ def test_reference_runs_match_summary():
         assert abs(out["test_accuracy"] - s["best_val_acc"]) <= 1e-6, (
             f"{r.run_id}: test accuracy {out['test_accuracy']:.6f} but summary says {s['best_val_acc']:.6f}"
         )
+
+
+def test_study_all_plans_every_study_in_order(tmp_path):
+    """`study --all` (what rebuilds every study from nothing) walks the catalogue; --dry-run trains nothing."""
+    p = subprocess.run(
+        [sys.executable, "-m", "fmnist_core", "study", "--all", "--dry-run", "--limit", "300"],
+        cwd=ROOT,
+        env={**os.environ, "FMNIST_RUNS_DIR": str(tmp_path / "runs"), "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert p.returncode == 0, p.stderr[-2000:]
+    order = re.findall(r"^study (\S+) \(report", p.stderr, flags=re.M)
+    assert order == list(STUDIES)
+    assert "study-a1-n128-s0-l300" in p.stdout and "study-label-rnd-f1-s2-l300" in p.stdout
+    assert not (tmp_path / "runs").exists()

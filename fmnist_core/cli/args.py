@@ -198,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("study", help="run a study's missing runs, then print its table")
     _common(s)
     s.add_argument("name", nargs="?", help="study name; omit to list them")
+    s.add_argument("--all", action="store_true", help="every study, one after the other (rebuilds them all)")
     s.add_argument("--seeds", type=int, help="seeds per configuration (default: the study's)")
     s.add_argument("--epochs", type=int, help="epochs per run (default: the study's)")
     s.add_argument("--limit", type=int, default=0, help="train on the first N images only")

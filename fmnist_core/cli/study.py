@@ -72,9 +72,14 @@ def _sweep(tasks: list, registry: Registry, a, command: str):
 
 
 def cmd_study(a) -> int:
-    from ..background import running_sweep, sweep_record
-    from ..studies import STUDIES, build_view, compute_extras, get_study, plan_study, runs_table, sweep_tasks
+    from ..studies import STUDIES
 
+    if a.workers is not None and not 1 <= a.workers <= 256:
+        raise CLIError(f"--workers must be between 1 and 256 (got {a.workers})")
+    if a.all and a.name:
+        raise CLIError("give a study name or --all, not both")
+    if a.all:  # every study in the catalogue's order: a rebuild from nothing, with the studies' seeds
+        return max(run_study(name, a) for name in STUDIES)
     if not a.name:
         print(
             text_table(
@@ -92,11 +97,18 @@ def cmd_study(a) -> int:
         )
         print(
             "\nrun one with `python -m fmnist_core study NAME [--seeds K] [--epochs E] [--limit N] [--workers W]`"
+            ", or all of them with `study --all`"
         )
         return 0
-    if a.workers is not None and not 1 <= a.workers <= 256:
-        raise CLIError(f"--workers must be between 1 and 256 (got {a.workers})")
-    study = get_study(a.name)
+    return run_study(a.name, a)
+
+
+def run_study(name: str, a) -> int:
+    """Plan one study, train what is missing, print its view; the exit code (1 if a run failed)."""
+    from ..background import running_sweep, sweep_record
+    from ..studies import build_view, compute_extras, get_study, plan_study, runs_table, sweep_tasks
+
+    study = get_study(name)
     registry = registry_from_args(a)
     plan = plan_study(study, registry, a.seeds, a.epochs, a.limit)
     print(f"study {study.name} (report {study.report}): {study.title}\n  {study.question}", file=sys.stderr)
