@@ -8,6 +8,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 
 from .config import RunSpec, config_key
+from .errors import ConfigError
 from .registry import RunInfo
 
 # Keys that do not make two runs different experiments.
@@ -15,7 +16,14 @@ _NOT_CONFIG = {("train", "seed"), ("train", "device")}
 
 
 def _key(info: RunInfo, ignore: Iterable[tuple[str, str]] = _NOT_CONFIG) -> str:
-    return config_key(info.config.get("model", {}), info.config.get("train", {}), ignore)
+    """The run's experiment as a string. From its spec, with every default filled in, so a run recorded
+    before a setting existed (e.g. val_images) matches one recorded after; from the raw config if the
+    spec cannot be read."""
+    try:
+        d = info.spec().to_dict()
+    except (ConfigError, KeyError, TypeError, ValueError):
+        d = info.config
+    return config_key(d.get("model", {}), d.get("train", {}), ignore)
 
 
 def seed_groups(runs: Iterable[RunInfo]) -> list[list[RunInfo]]:

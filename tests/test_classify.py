@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from fmnist_core.classify import FAMILIAR, UNUSUAL, classify, familiarity, reconstruction
-from fmnist_core.compare import partner_run, random_init_twin, random_init_twin_spec
+from fmnist_core.compare import partner_run, random_init_twin, random_init_twin_spec, seed_groups
 from fmnist_core.config import ClassifierConfig, ConvAEConfig, MLPConfig, RunSpec, TrainConfig
 from fmnist_core.files import CLASS_NAMES
 from fmnist_core.models import build_model
@@ -65,3 +65,12 @@ def test_a_page_compares_a_run_with_its_twin_else_its_kind_else_any():
     assert partner_run("cnn", [pre, mlp, cnn, _run("cnn2", "cnn")]) == "cnn2"
     assert partner_run("cnn", [cnn, mlp]) == "mlp"
     assert partner_run("gone", [mlp]) == "mlp" and partner_run("mlp", [mlp]) is None
+
+
+def test_a_run_recorded_before_a_setting_existed_still_finds_its_seeds_and_twin():
+    old, new = _run("old-s0", encoder="ae"), _run("new-s1", encoder="ae", seed=1)
+    del old.config["train"]["val_images"]  # recorded before val_images was a setting
+    assert [sorted(r.run_id for r in g) for g in seed_groups([old, new])] == [["new-s1", "old-s0"]]
+    rnd = _run("rnd-s0")
+    del rnd.config["train"]["val_images"]
+    assert random_init_twin(new, [old, rnd]).run_id == "rnd-s0"
