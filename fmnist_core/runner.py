@@ -83,7 +83,10 @@ def _init_worker(stop, threads: int) -> None:
 
 
 def _train_local(spec_dict: dict, runs_dir: str, data_dir: str | None, command: str) -> str:
-    """In a worker process: train one run into the registry and compute its evaluations; its status."""
+    """In a worker process: train one run into the registry and compute its evaluations; its status
+    ("skipped", with no run folder, if the sweep was stopped while this run still waited in the pool)."""
+    if _STOP is not None and _STOP.is_set():
+        return "skipped"
     from .data import load_fashion_mnist
     from .evalcache import EvalCache
     from .train import train_run
@@ -266,8 +269,9 @@ def _schedule(
             t = running.pop(fut)
             try:
                 status = fut.result()
-                sweep.outcomes[t.spec.name] = Outcome(t.spec.name, status)
-                report(t.spec.name, status)
+                why = "the sweep was stopped before it started" if status == "skipped" else ""
+                sweep.outcomes[t.spec.name] = Outcome(t.spec.name, status, why)
+                report(t.spec.name, f"skipped: {why}" if why else status)
             except BaseException as e:  # a run's own error or a dead worker: report it, go on with the rest
                 msg = f"{type(e).__name__}: {e}".splitlines()[0][:300]
                 sweep.outcomes[t.spec.name] = Outcome(t.spec.name, "failed", msg)

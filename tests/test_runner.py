@@ -101,6 +101,7 @@ def test_a_stopped_sweep_keeps_its_epochs_and_starts_nothing_more(tmp_path):
         [
             Task(RunSpec(ConvAEConfig(), slow, "ae"), "ae"),
             Task(RunSpec(ClassifierConfig(encoder_run="ae"), slow, "clf"), "clf", after=("ae",)),
+            Task(RunSpec(MLPConfig(), slow, "mlp"), "mlp"),  # waits in the pool: never started
         ],
         reg,
         command="test",
@@ -109,9 +110,10 @@ def test_a_stopped_sweep_keeps_its_epochs_and_starts_nothing_more(tmp_path):
         stop=stop,
     )
     assert sweep.outcomes["ae"].status == "stopped" and sweep.outcomes["clf"].status == "skipped"
+    assert sweep.outcomes["mlp"].status == "skipped" and "stopped" in sweep.outcomes["mlp"].error
     info = reg.get("ae")
     assert info.status == "stopped" and reg.load_model("ae") is not None
-    assert not reg.path("clf").exists()
+    assert not reg.path("clf").exists() and not reg.path("mlp").exists()  # no empty "stopped" folders
 
 
 def test_a_returned_run_folder_lands_whole_or_not_at_all(tmp_path, ds):
