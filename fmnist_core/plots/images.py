@@ -21,6 +21,14 @@ def _unit(images) -> np.ndarray:
     return images / 255.0 if images.max(initial=0) > 1.5 else images
 
 
+def _gray(img: np.ndarray, zmax: float | None, **axes) -> go.Heatmap:
+    """One grayscale image as a heatmap, row 0 at the top, with its pixel values on hover."""
+    hover = "x %{x}, y %{y}: %{z:.2f}<extra></extra>"
+    return go.Heatmap(
+        z=img[::-1], colorscale="gray", zmin=0, zmax=zmax or 1, showscale=False, hovertemplate=hover, **axes
+    )
+
+
 def image_grid(
     images: np.ndarray,
     titles: Sequence[str] | None = None,
@@ -42,18 +50,7 @@ def image_grid(
         subplot_titles=list(titles) if titles else None,
     )
     for i, img in enumerate(images):
-        fig.add_trace(
-            go.Heatmap(
-                z=img[::-1],
-                colorscale="gray",
-                zmin=0,
-                zmax=zmax or 1,
-                showscale=False,
-                hovertemplate="x %{x}, y %{y}: %{z:.2f}<extra></extra>",
-            ),
-            row=i // cols + 1,
-            col=i % cols + 1,
-        )
+        fig.add_trace(_gray(img, zmax), row=i // cols + 1, col=i % cols + 1)
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
     for i in range(n):
@@ -189,18 +186,7 @@ def gallery_figure(
         y_top = 1 - (top + r * (cell + cap) + cap) / height
         y_bot = y_top - cell / height
         ax = "" if i == 0 else str(i + 1)
-        fig.add_trace(
-            go.Heatmap(
-                z=img[::-1],
-                colorscale="gray",
-                zmin=0,
-                zmax=zmax or 1,
-                showscale=False,
-                xaxis=f"x{ax}",
-                yaxis=f"y{ax}",
-                hovertemplate="x %{x}, y %{y}: %{z:.2f}<extra></extra>",
-            )
-        )
+        fig.add_trace(_gray(img, zmax, xaxis=f"x{ax}", yaxis=f"y{ax}"))
         x0, x1 = c / cols + 0.004, (c + 1) / cols - 0.004
         fig.layout[f"xaxis{ax}"] = dict(domain=[x0, x1], visible=False, constrain="domain", anchor=f"y{ax}")
         fig.layout[f"yaxis{ax}"] = dict(
