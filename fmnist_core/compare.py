@@ -8,7 +8,6 @@ import statistics
 from collections.abc import Iterable, Sequence
 
 from .config import RunSpec, config_key
-from .errors import ConfigError
 from .registry import RunInfo
 
 # Keys that do not make two runs different experiments.
@@ -16,13 +15,8 @@ _NOT_CONFIG = {("train", "seed"), ("train", "device")}
 
 
 def _key(info: RunInfo, ignore: Iterable[tuple[str, str]] = _NOT_CONFIG) -> str:
-    """The run's experiment as a string. From its spec, with every default filled in, so a run recorded
-    before a setting existed (e.g. val_images) matches one recorded after; from the raw config if the
-    spec cannot be read."""
-    try:
-        d = info.spec().to_dict()
-    except (ConfigError, KeyError, TypeError, ValueError):
-        d = info.config
+    """The run's experiment as a string, from its settings (defaults filled in: see RunInfo.settings)."""
+    d = info.settings
     return config_key(d.get("model", {}), d.get("train", {}), ignore)
 
 

@@ -21,6 +21,7 @@ import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -140,6 +141,16 @@ class RunInfo:
 
     def spec(self) -> RunSpec:
         return RunSpec.from_dict({k: self.config[k] for k in ("model", "train")})
+
+    @cached_property
+    def settings(self) -> dict:
+        """The model and train configs with every default filled in (parsed once per RunInfo), so a run
+        recorded before a setting existed compares equal to one recorded after; the raw config if the
+        spec cannot be read."""
+        try:
+            return self.spec().to_dict()
+        except (ConfigError, KeyError, TypeError, ValueError):
+            return self.config
 
 
 _WEIGHTS_CHECKED: dict[tuple, tuple[str | None, int | None]] = {}
