@@ -20,6 +20,7 @@ import socket
 import tempfile
 import time
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -210,6 +211,29 @@ def _lock_held(folder: Path) -> bool | None:
         os.close(fd)
 
 
+@contextmanager
+def _tidy_lock(folder: Path):
+    """Yields whether the run may be tidied: its training lock taken here (no one trains it), or no lock
+    file at all (a run from before the lock)."""
+    try:
+        import fcntl
+
+        fd = os.open(folder / LOCK, os.O_RDONLY)
+    except (ImportError, OSError):
+        yield True
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        os.close(fd)  # closing the descriptor lets go of the lock
+
+
 _NUMBER = (int, float)
 _SUMMARY_TYPES = {
     "epochs_done": int,
@@ -398,26 +422,42 @@ class Registry:
 
     def _tidy(self, info: RunInfo, weights_epoch: int | None) -> None:
         """After a crash: remove half-written temp files and make the summary agree with the history and
-        the weights actually on disk (a kill between two writes leaves the summary behind)."""
-        for tmp in info.path.glob(".*.tmp"):
+        the weights actually on disk (a kill between two writes leaves the summary behind).
+
+        Done holding the run's training lock, and only if the record is still the one `info` read: a
+        trainer that finished (and let go of the lock) after `info` was read must not have its final
+        summary overwritten with "interrupted", nor its temp files removed while it writes."""
+        with _tidy_lock(info.path) as free:
+            if not free:
+                return
             try:
-                tmp.unlink()
-            except OSError:
-                pass
-        s = info.summary
-        fixed = dict(s)
-        if s.get("epochs_done") != len(info.history):
-            fixed["epochs_done"] = len(info.history)
-        if weights_epoch is not None and s.get("weights_epoch") != weights_epoch:
-            fixed["weights_epoch"] = weights_epoch
-        if s.get("status") == "running":
-            fixed["status"] = "interrupted"
-        if fixed != s:
-            info.summary = fixed
-            try:
-                atomic_write_json(info.path / "summary.json", fixed)
-            except OSError:  # a read-only folder: the repaired summary still serves this reader
-                pass
+                unchanged = (
+                    self._read_json(info.path / "summary.json", dict) == info.summary
+                    and self._read_json(info.path / "history.json", list) == info.history
+                )
+            except (RunError, ValueError):
+                return
+            if not unchanged:
+                return
+            for tmp in info.path.glob(".*.tmp"):
+                try:
+                    tmp.unlink()
+                except OSError:
+                    pass
+            s = info.summary
+            fixed = dict(s)
+            if s.get("epochs_done") != len(info.history):
+                fixed["epochs_done"] = len(info.history)
+            if weights_epoch is not None and s.get("weights_epoch") != weights_epoch:
+                fixed["weights_epoch"] = weights_epoch
+            if s.get("status") == "running":
+                fixed["status"] = "interrupted"
+            if fixed != s:
+                info.summary = fixed
+                try:
+                    atomic_write_json(info.path / "summary.json", fixed)
+                except OSError:  # a read-only folder: the repaired summary still serves this reader
+                    pass
 
     def list_runs(self) -> list[RunInfo]:
         """Every run folder, newest first; damaged ones are listed with the reason, and so are folders
