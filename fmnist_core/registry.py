@@ -518,7 +518,10 @@ class Registry:
 
     def load_model(self, run_id: str, device: str | torch.device = "cpu") -> torch.nn.Module:
         """Rebuild a run's model from its config and weights, in eval mode."""
+        from .allocator import keep_freed_memory
         from .models import build_model
+
+        keep_freed_memory()  # the pages' batches of 500 images reuse memory instead of faulting it in
 
         info = self.get(run_id)
         model = build_model(info.spec().model)

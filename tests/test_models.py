@@ -23,7 +23,7 @@ from fmnist_core import (
     build_model,
     to_float,
 )
-from fmnist_core.models import Dropout, keep_mask
+from fmnist_core.models import Dropout, dropout_mask
 
 AE_CONFIGS = {
     "baseline": ConvAEConfig(),
@@ -273,16 +273,33 @@ def test_dropout_drops_about_p_and_rescales(p):
 
 
 def test_dropout_mask_is_fair_in_every_lane():
-    """keep_mask packs four 15-bit draws in one 64-bit word: each of the four lanes must be uniform."""
+    """dropout_mask packs four 15-bit draws in one 64-bit word: each of the four lanes must be uniform."""
     torch.manual_seed(0)
     x = torch.empty(800_000)
     for p in (0.1, 0.5):
-        keep = keep_mask(x, p)
-        assert keep.dtype == torch.bool and keep.shape == x.shape
+        mask = dropout_mask(x, p)
+        assert mask.dtype == x.dtype and mask.shape == x.shape
+        assert set(mask.unique().tolist()) == {0.0, float(torch.tensor(1 / (1 - p)))}
         for lane in range(4):
-            frac = 1 - float(keep[lane::4].float().mean())
+            frac = float((mask[lane::4] == 0).float().mean())
             assert abs(frac - p) < 0.005, (p, lane, frac)
-    assert bool(keep_mask(x, 0.0).all())
+    assert bool((dropout_mask(x, 0.0) == 1).all())
+
+
+@pytest.mark.parametrize("p", [0.2, 0.05, 1e-4, 1e-6])
+def test_dropout_mask_is_the_one_every_shipped_run_was_trained_with(p):
+    """The float mask draws the same random words and keeps the same elements as the bool mask of
+    earlier versions (so `make reference` still retrains the shipped runs exactly), in x's layout."""
+    x = torch.rand(8, 16, 26, 26).contiguous(memory_format=torch.channels_last)
+    torch.manual_seed(5)
+    mask = dropout_mask(x, p)
+    torch.manual_seed(5)
+    n = x.numel()
+    words = torch.empty((n + 3) // 4, dtype=torch.int64).random_()
+    bits = words.view(torch.int16)[:n].as_strided(x.shape, x.stride())
+    before = ((bits & 0x7FFF) >= round(p * 32768)).to(x.dtype).mul_(1.0 / (1.0 - p))
+    assert torch.equal(mask, before)
+    assert mask.stride() == x.stride()
 
 
 def test_dropout_masks_differ_between_calls_and_follow_the_seed():
