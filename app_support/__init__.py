@@ -40,7 +40,7 @@ from app_support.data import (
 )
 from app_support.evals import ae_figures_now, cached_eval, classifier_summary
 from app_support.jobs import estimate_seconds, job_monitor, job_queue, submit_job
-from app_support.sidebar import cuda_available, device_line, frame, sidebar_status
+from app_support.sidebar import bf16_native, cuda_available, device_line, frame, sidebar_status
 from app_support.site import APP_TITLE, PAGES, SITE
 from app_support.studies import (
     CPUS,
@@ -69,6 +69,7 @@ __all__ = [
     "ae_figures_now",
     "cached_eval",
     "classifier_summary",
+    "bf16_native",
     "cuda_available",
     "dataset",
     "device_line",

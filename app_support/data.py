@@ -100,7 +100,8 @@ def run_label(r: RunInfo, kind: bool = True) -> str:
         if "best_val_loss" in s
         else r.status
     )
-    return f"{r.name} · {KIND_LABELS.get(r.kind, r.kind)} · {figure}" if kind else f"{r.name} · {figure}"
+    name = f"{r.name} · bf16" if r.settings.get("train", {}).get("precision") == "bf16" else r.name
+    return f"{name} · {KIND_LABELS.get(r.kind, r.kind)} · {figure}" if kind else f"{name} · {figure}"
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

@@ -28,6 +28,14 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+@st.cache_resource
+def bf16_native() -> bool:
+    """Whether the device `auto` picks computes bfloat16 in hardware (the Train page's precision help)."""
+    from fmnist_core.train import bf16_native, resolve_device
+
+    return bf16_native(resolve_device("auto"))
+
+
 def frame(key: str, status: bool = True) -> None:
     """The top of every page: the page config (title, icon, wide layout) and the sidebar: the navigation,
     then, unless `status` is False, the device, data and queue lines (see sidebar_status).

@@ -13,13 +13,15 @@ timed pass covers optimizer creation, the training epoch and that validation pas
 whole call, with its conversion of the images to float and its copy of the best weights); model
 construction and dataset loading are outside the timing on both sides. The two sides alternate
 A B A B after one untimed warm-up of each, with the same torch thread count, and the medians are
-reported.
+reported. The reference runs in a child process of its own, as a script of the reports would: with
+the C library's default memory allocator, which the project's processes tune (see allocator.py).
 """
 
 from __future__ import annotations
 
 import gzip
 import math
+import multiprocessing
 import os
 import shutil
 import statistics
@@ -27,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +39,7 @@ from torch import nn
 from .config import ClassifierConfig, ConvAEConfig, TrainConfig
 from .data import FILES, FashionMNIST, Split, find_data
 from .models import build_model
-from .train import fit
+from .train import bf16_native, fit
 
 BATCH = 100
 LR = 1e-3
@@ -149,17 +152,34 @@ def reference_pass(kind: str, train_loader, val_loader, seed: int) -> float:
     return elapsed
 
 
-def project_pass(kind: str, split: Split, seed: int) -> float:
+def project_pass(kind: str, split: Split, seed: int, precision: str = "fp32") -> float:
     """fit() for one epoch (its validation pass included); returns seconds."""
     torch.manual_seed(seed)
     model = build_model(ConvAEConfig() if kind == "autoencoder" else ClassifierConfig())
-    cfg = TrainConfig(optimizer="adam", lr=LR, batch_size=BATCH, epochs=1, seed=seed, device="cpu")
+    cfg = TrainConfig(
+        optimizer="adam", lr=LR, batch_size=BATCH, epochs=1, seed=seed, device="cpu", precision=precision
+    )
     t0 = time.perf_counter()
     state = fit(model, split, cfg, "cpu")
     elapsed = time.perf_counter() - t0
     if state.status != "completed":
         raise RuntimeError(f"the project's {kind} ended {state.status} during the benchmark")
     return elapsed
+
+
+# --- the reference in a process of its own (the allocator as a plain script has it) ----------------------
+
+_REF: dict[str, Any] = {}
+
+
+def _reference_init(threads: int, root: str, images: int, warm_images: int) -> None:
+    torch.set_num_threads(threads)
+    make_train_loader, val_loader = reference_loaders(Path(root))
+    _REF.update(train=make_train_loader(images), warm=make_train_loader(warm_images), val=val_loader)
+
+
+def _reference_in_child(kind: str, loader: str, seed: int) -> float:
+    return reference_pass(kind, _REF[loader], _REF["val"], seed)
 
 
 # --- FLOPs ----------------------------------------------------------------------------------------------
@@ -201,14 +221,13 @@ def train_flops_per_image(kind: str) -> float:
 # --- the benchmark ---------------------------------------------------------------------------------------
 
 
-def _alternate(
-    rounds: int, a: Callable[[int], float], b: Callable[[int], float]
-) -> tuple[list[float], list[float]]:
-    ta, tb = [], []
+def _alternate(rounds: int, *sides: Callable[[int], float]) -> list[list[float]]:
+    """Seconds of each side's pass, the sides taking turns (A B C A B C ...) for `rounds` rounds."""
+    times: list[list[float]] = [[] for _ in sides]
     for r in range(rounds):
-        ta.append(a(r))
-        tb.append(b(r))
-    return ta, tb
+        for side, t in zip(sides, times):
+            t.append(side(r))
+    return times
 
 
 def _load_average() -> float | None:
@@ -303,51 +322,61 @@ def _run(
             file=out,
         )
 
+    bf16 = bf16_native(torch.device("cpu"))
     rng_state = torch.get_rng_state()
     try:
         with tempfile.TemporaryDirectory(prefix="fmnist-bench-") as tmp:
             root = build_torchvision_root(Path(tmp))
-            make_train_loader, val_loader = reference_loaders(root)
-            train_loader = make_train_loader(images)
-            warm_loader = make_train_loader(warm_n)
-            for kind in kinds:
-                reference_pass(kind, warm_loader, val_loader, seed=0)  # warm-up, untimed
-                project_pass(kind, warm_split, seed=0)
-                t_ref, t_proj = _alternate(
-                    rounds,
-                    lambda r: reference_pass(kind, train_loader, val_loader, seed=r),
-                    lambda r: project_pass(kind, split, seed=r),
-                )
-                ref_runs = [images / t for t in t_ref]
-                proj_runs = [images / t for t in t_proj]
-                ref_ips, proj_ips = statistics.median(ref_runs), statistics.median(proj_runs)
-                flops = train_flops_per_image(kind)
-                achieved = proj_ips * flops / 1e9
-                fig = {
-                    "reference_img_s": ref_ips,
-                    "project_img_s": proj_ips,
-                    "ratio": proj_ips / ref_ips,
-                    "reference_img_s_runs": ref_runs,
-                    "project_img_s_runs": proj_runs,
-                    "flops_per_image": flops,
-                    "project_gflops": achieved,
-                    "fraction_of_peak": achieved / peak,
-                }
-                result[kind] = fig
-                runs = "  ".join(f"A {a:.0f} B {b:.0f}" for a, b in zip(ref_runs, proj_runs))
-                print(
-                    f"{kind:11s}  reference {ref_ips:6.0f} img/s  project {proj_ips:6.0f} img/s  "
-                    f"ratio {fig['ratio']:.2f}x  {100 * fig['fraction_of_peak']:.1f}% of matmul peak "
-                    f"({achieved:.2f} of {peak:.1f} GFLOP/s)",
-                    file=out,
-                )
-                print(
-                    f"{'':11s}  {flops / 1e6:.2f} MFLOP/image forward+backward; img/s per round: {runs}",
-                    file=out,
-                )
+            spawn = multiprocessing.get_context("spawn")
+            init = (threads, str(root), images, warm_n)
+            with ProcessPoolExecutor(1, mp_context=spawn, initializer=_reference_init, initargs=init) as ref:
+                for kind in kinds:
+                    ref.submit(_reference_in_child, kind, "warm", 0).result()  # warm-up, untimed
+                    project_pass(kind, warm_split, seed=0)
+                    t_ref, t_proj, t_bf16 = _alternate(
+                        rounds,
+                        lambda r: ref.submit(_reference_in_child, kind, "train", r).result(),
+                        lambda r: project_pass(kind, split, seed=r),
+                        lambda r: project_pass(kind, split, seed=r, precision="bf16") if bf16 else 0.0,
+                    )
+                    result[kind] = _report(kind, images, t_ref, t_proj, peak, out)
+                    if bf16:
+                        result[f"{kind}_bf16"] = _report(kind, images, t_ref, t_bf16, peak, out, " bf16")
+            if not bf16:
+                print("bf16: skipped, this CPU has no native bfloat16 (AVX-512 BF16 or AMX)", file=out)
     finally:
         torch.set_rng_state(rng_state)
     return result
+
+
+def _report(
+    kind: str, images: int, t_ref: list[float], t_proj: list[float], peak: float, out, label: str = ""
+) -> dict[str, Any]:
+    """One model's figures from the timed passes (seconds), printed on two lines."""
+    ref_runs = [images / t for t in t_ref]
+    proj_runs = [images / t for t in t_proj]
+    ref_ips, proj_ips = statistics.median(ref_runs), statistics.median(proj_runs)
+    flops = train_flops_per_image(kind)
+    achieved = proj_ips * flops / 1e9
+    fig = {
+        "reference_img_s": ref_ips,
+        "project_img_s": proj_ips,
+        "ratio": proj_ips / ref_ips,
+        "reference_img_s_runs": ref_runs,
+        "project_img_s_runs": proj_runs,
+        "flops_per_image": flops,
+        "project_gflops": achieved,
+        "fraction_of_peak": achieved / peak,
+    }
+    runs = "  ".join(f"A {a:.0f} B {b:.0f}" for a, b in zip(ref_runs, proj_runs))
+    print(
+        f"{kind + label:16s}  reference {ref_ips:6.0f} img/s  project {proj_ips:6.0f} img/s  "
+        f"ratio {fig['ratio']:.2f}x  {100 * fig['fraction_of_peak']:.1f}% of float32 matmul peak "
+        f"({achieved:.2f} of {peak:.1f} GFLOP/s)",
+        file=out,
+    )
+    print(f"{'':16s}  {flops / 1e6:.2f} MFLOP/image forward+backward; img/s per round: {runs}", file=out)
+    return fig
 
 
 # --- a sweep: the one-at-a-time job queue against worker processes ---------------------------------

@@ -197,6 +197,7 @@ KIND_LABELS = {
 }
 # What a classifier must share with the conv autoencoder whose encoder it copies.
 ENCODER_ARCH = ("latent_dim", "channels", "batch_norm", "second_pool")
+PRECISIONS = ("fp32", "bf16")
 ModelConfig = ConvAEConfig | DenseAEConfig | ClassifierConfig | CNNConfig | MLPConfig
 
 
@@ -246,6 +247,8 @@ class TrainConfig(_Base):
     val_images: int = 0  # validation images per epoch; 0 = auto: the whole set, or for a fraction of
     # the training set a seeded sample in proportion (at least 1,000)
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "mps"
+    precision: str = "fp32"  # "fp32" (the reports) | "bf16": training steps under bfloat16 autocast,
+    # faster where the hardware has bf16 units (AVX-512 BF16 / AMX CPUs, GPUs); a different computation
 
     def __post_init__(self):
         _check(
@@ -275,6 +278,7 @@ class TrainConfig(_Base):
             self.device in ("auto", "cpu", "cuda", "mps") or self.device.startswith("cuda:"),
             f"device must be auto, cpu, cuda or mps (got {self.device!r})",
         )
+        _check(self.precision in PRECISIONS, f"precision must be 'fp32' or 'bf16' (got {self.precision!r})")
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,16 @@ def calibrate(spec: RunSpec, budget: float = 0.3) -> StepTimes:
     """
     device = resolve_device(spec.train.device)
     cfg = spec.train
-    key = repr((spec.model.to_dict(), cfg.batch_size, cfg.optimizer, str(device), torch.get_num_threads()))
+    key = repr(
+        (
+            spec.model.to_dict(),
+            cfg.batch_size,
+            cfg.optimizer,
+            cfg.precision,
+            str(device),
+            torch.get_num_threads(),
+        )
+    )
     if key not in _MEMO:
         _MEMO[key] = _measure(spec, device, budget)
     return _MEMO[key]
@@ -54,10 +63,11 @@ def _measure(spec: RunSpec, device: torch.device, budget: float) -> StepTimes:
     model_cfg = spec.model.replace(encoder_run="random") if hasattr(spec.model, "encoder_run") else spec.model
     model = prepare_model(build_model(model_cfg), device)
     opt = make_optimizer(model, spec.train)
-    train_step(model, opt, x, y)  # first step: allocations, kernel selection
+    precision = spec.train.precision
+    train_step(model, opt, x, y, precision)  # first step: allocations, kernel selection
     steps, t0 = 0, time.perf_counter()
     while steps < 1 or (time.perf_counter() - t0 < budget and steps < 50):
-        train_step(model, opt, x, y)
+        train_step(model, opt, x, y, precision)
         steps += 1
     train_image = (time.perf_counter() - t0) / (steps * bs)
     val = torch.randint(0, 256, (500, 1, 28, 28), generator=g, dtype=torch.uint8)

@@ -1,6 +1,6 @@
 """Where a training step's time goes: torch.profiler over fit()'s own train_step, grouped by what the ops do.
 
-    .venv/bin/python scripts/profile_step.py [autoencoder|classifier] [--threads 1] [--steps 20]
+    .venv/bin/python scripts/profile_step.py [autoencoder|classifier] [--threads 1] [--steps 20] [--precision bf16]
 
 Prints the share of the step's CPU time per group (convolutions, dropout, pooling, ...) and the
 step's FLOP rate against this CPU's one-thread matmul rate.
@@ -56,6 +56,7 @@ def main() -> None:
     p.add_argument("model", nargs="?", default="autoencoder", choices=("autoencoder", "classifier"))
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     cfg = ConvAEConfig() if a.model == "autoencoder" else ClassifierConfig()
@@ -63,14 +64,14 @@ def main() -> None:
     opt = make_optimizer(model, TrainConfig())
     x, y = torch.rand(100, 1, 28, 28), torch.randint(0, 10, (100,))
     for _ in range(5):
-        train_step(model, opt, x, y)
+        train_step(model, opt, x, y, a.precision)
     t = time.perf_counter()
     for _ in range(a.steps):
-        train_step(model, opt, x, y)
+        train_step(model, opt, x, y, a.precision)
     step = (time.perf_counter() - t) / a.steps
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(a.steps):
-            train_step(model, opt, x, y)
+            train_step(model, opt, x, y, a.precision)
     shares: dict[str, float] = {}
     for e in prof.key_averages():
         group = next((g for frag, g in GROUPS.items() if frag in e.key), "other")
@@ -79,7 +80,8 @@ def main() -> None:
     rate = train_flops_per_image(a.model) * 100 / step / 1e9
     peak = matmul_gflops()
     print(
-        f"{a.model}, batch 100, {a.threads} thread(s): {1000 * step:.1f} ms per step, {rate:.1f} GFLOP/s = "
+        f"{a.model} ({a.precision}), batch 100, {a.threads} thread(s): {1000 * step:.1f} ms per step, "
+        f"{rate:.1f} GFLOP/s = "
         f"{100 * rate / peak:.0f}% of this CPU's matmul rate ({peak:.1f} GFLOP/s)"
     )
     print("| where the time goes | share |\n|---|---|")

@@ -66,7 +66,8 @@ def test_round_trip_train_list_evaluate_pretrain_predict(tmp_path):
             ["runs"],
             ["runs", "--json"],
             ["evaluate", ae, "--limit", "1000"],
-            ["train", "classifier", "--encoder", ae, "--limit", "500", "--epochs", "1", "--name", "clf-1"],
+            ["train", "classifier", "--encoder", ae, "--limit", "500", "--epochs", "1", "--name", "clf-1"]
+            + ["--precision", "bf16"],
         ],
         runs,
         tmp_path,
@@ -89,6 +90,7 @@ def test_round_trip_train_list_evaluate_pretrain_predict(tmp_path):
     reg = Registry(runs)
     clf = reg.get("clf-1")
     assert clf.encoder_run == ae and reg.dependents(ae) == ["clf-1"] and clf.status == "completed"
+    assert clf.spec().train.precision == "bf16" and reg.get(ae).spec().train.precision == "fp32"
     assert clf.config["command"].startswith("python -m fmnist_core train classifier --encoder " + ae)
     assert 0 <= clf.history[0]["val_acc"] <= 1
 
@@ -149,6 +151,7 @@ ERROR_CASES = {
     "huge-image": (["predict", "clf", "{huge}"], "megapixels"),
     "lr-negative": (["train", "autoencoder", "--lr", "-1"], "learning rate"),
     "epochs-zero": (["train", "autoencoder", "--epochs", "0"], "epochs"),
+    "precision-fp16": (["train", "autoencoder", "--precision", "fp16"], "precision"),
     "dropout-1.5": (["train", "autoencoder", "--dropout", "1.5"], "dropout"),
     "no-such-device": (["train", "mlp", "--device", NO_DEVICE, "--limit", "100", "--epochs", "1"], NO_DEVICE),
     "bad-name": (["train", "mlp", "--name", "../x", "--limit", "100", "--epochs", "1"], "invalid run id"),

@@ -7,6 +7,7 @@ import dataclasses
 import os
 
 from ..config import (
+    PRECISIONS,
     DenseAEConfig,
     RunSpec,
     TrainConfig,
@@ -63,6 +64,13 @@ def _train_flags(p: argparse.ArgumentParser, kind: str) -> None:
         "--train-fraction", type=float, default=1.0, help="seeded fraction of the training set to use"
     )
     g.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda or mps")
+    g.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=d.precision,
+        help="bf16 = bfloat16 autocast: faster on CPUs with AVX-512 BF16 or AMX and on GPUs, but not "
+        "the reports' float32 computation (labelled in the run)",
+    )
     g.add_argument("--name", help="run id to save under (default: kind and time)")
     m = p.add_argument_group("model")
     # a classifier on a pretrained encoder takes the encoder run's n and conv layers (see with_encoder_arch):
@@ -242,6 +250,7 @@ def spec_from_args(a: argparse.Namespace) -> RunSpec:
         limit=a.limit,
         train_fraction=a.train_fraction,
         device=a.device,
+        precision=a.precision,
     )
     # options left out are None: the config's defaults (a pretrained encoder's, see with_encoder_arch)
     options = ("dropout", "dropout_mode", "decoder", "freeze_encoder", "head_hidden", "final_relu", "hidden")
