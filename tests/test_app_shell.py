@@ -102,6 +102,9 @@ def test_changed_values_say_custom_and_survive_a_kind_switch(empty_runs):
     assert at.select_slider(key="t_lr").value == 0.1 and at.select_slider(key="t_latent").value == 512
     assert at.selectbox(key="t_preset_dense_ae").value == "Report B SGD (n=512, lr 0.1)"
     assert at.select_slider(key="t_fraction").value == 0.01  # presets leave the fraction alone
+    at.radio(key="t_precision").set_value("bf16").run()
+    at.selectbox(key="t_preset_dense_ae").set_value("Report B Adam (n=512, lr 1e-3)").run()
+    assert at.radio(key="t_precision").value == "bf16"  # and the precision
     assert (
         "Log scale." != at.select_slider(key="t_lr").help and "step size" in at.select_slider(key="t_lr").help
     )
@@ -122,6 +125,7 @@ def test_start_a_tiny_job_and_see_it_finish(empty_runs):
     at.select_slider(key="t_fraction").set_value(0.01).run()
     at.slider(key="t_epochs").set_value(2).run()
     at.text_input(key="t_name").input("tiny-mlp").run()
+    at.radio(key="t_precision").set_value("bf16").run()
     next(b for b in at.button if b.label == "Start training").click().run()
     # a double click queues nothing new
     next(b for b in at.button if b.label == "Start training").click().run()
@@ -135,6 +139,7 @@ def test_start_a_tiny_job_and_see_it_finish(empty_runs):
     ]
     info = Registry(empty_runs).get("tiny-mlp")
     assert info.status == "completed" and len(info.history) == 2
+    assert info.spec().train.precision == "bf16" and ui.run_label(info).startswith("tiny-mlp · bf16 · ")
     assert info.config["data"]["n_train"] == 540  # 1% of the 54,000 left after the 10% holdout (MLP preset)
     # the new run is in Compare's table
     at = page_run("compare")
