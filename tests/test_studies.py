@@ -294,6 +294,36 @@ def test_a2_reading_explains_the_gap_to_pca(tmp_path):
     assert "accounts for most of this autoencoder's distance from the linear baseline" in text
 
 
+def test_label_reading_counts_runs_that_never_predict_a_class(tmp_path):
+    """A classifier whose confusion matrix has an empty column (a class it never predicts) is counted per
+    arm, and the gain is also given among the runs that predict every class."""
+    from fmnist_core.evaluate import classifier_figures
+
+    def figures(acc_per_class: float, dead: int | None) -> dict:
+        cm = torch.zeros(10, 10, dtype=torch.long)
+        for c in range(10):
+            right = 0 if c == dead else round(1000 * acc_per_class)
+            cm[c, c], cm[c, 0 if c != 0 else 2] = right, 1000 - right  # errors go to class 0 (its own: to 2)
+        return classifier_figures(cm)
+
+    study = STUDIES["label"]
+    plan = plan_study(study, Registry(tmp_path))
+    tests = {}
+    for r in plan.runs:
+        if "-f0.5-" in r.run_id:
+            rnd, seed = "-rnd-" in r.run_id, int(r.run_id[-1])
+            tests[r.run_id] = figures(0.88 if rnd else 0.89, 1 if rnd and seed == 2 else None)
+    text = " ".join(build_view(study, plan, Extras(tests=tests)).reading)
+    assert "1 of 3 random-init runs and 0 of 3 pretrained runs never predict at least one class" in text
+    assert (
+        "Among the runs that predict every class, 50% of the labels: pretrained 89.00% ± 0.00 (3 runs)"
+        in text
+    )
+    assert "vs random 88.00% ± 0.00 (2 runs), +1.00 points" in text
+    healthy = {k: figures(0.9, None) for k in tests}
+    assert "never predict" not in " ".join(build_view(study, plan, Extras(tests=healthy)).reading)
+
+
 # -- the linear baseline ---------------------------------------------------------------------------
 def test_pca_baseline_on_synthetic_data():
     g = torch.Generator().manual_seed(0)

@@ -58,6 +58,14 @@ def compare(ours: float | None, report: float | None, pct: bool = False) -> str:
     return f"ours {f(ours)} vs report {rep}: {word}"
 
 
+def never_predicted(figures: dict) -> list[int]:
+    """The classes a classifier never predicts on the test set (from its test figures' confusion matrix):
+    with the ReLU the reports put before the softmax, a class whose logit is switched off for every image
+    is never chosen (where all logits are 0, argmax picks class 0)."""
+    cm = figures.get("confusion_matrix") or []
+    return [j for j in range(len(cm)) if not any(row[j] for row in cm)]
+
+
 def _status_text(rs: Sequence[PlannedRun]) -> str:
     done = sum(r.finished for r in rs)
     if done == len(rs):
