@@ -294,25 +294,28 @@ def test_a2_reading_explains_the_gap_to_pca(tmp_path):
     assert "accounts for most of this autoencoder's distance from the linear baseline" in text
 
 
+def confusion_figures(acc_per_class: float, dead: int | None = None) -> dict:
+    """Test figures from a confusion matrix where every class but `dead` is right `acc_per_class` of the
+    time (its errors counted as class 0, class 0's as class 2) and `dead` is never predicted."""
+    from fmnist_core.evaluate import classifier_figures
+
+    cm = torch.zeros(10, 10, dtype=torch.long)
+    for c in range(10):
+        right = 0 if c == dead else round(1000 * acc_per_class)
+        cm[c, c], cm[c, 0 if c != 0 else 2] = right, 1000 - right
+    return classifier_figures(cm)
+
+
 def test_label_reading_counts_runs_that_never_predict_a_class(tmp_path):
     """A classifier whose confusion matrix has an empty column (a class it never predicts) is counted per
     arm, and the gain is also given among the runs that predict every class."""
-    from fmnist_core.evaluate import classifier_figures
-
-    def figures(acc_per_class: float, dead: int | None) -> dict:
-        cm = torch.zeros(10, 10, dtype=torch.long)
-        for c in range(10):
-            right = 0 if c == dead else round(1000 * acc_per_class)
-            cm[c, c], cm[c, 0 if c != 0 else 2] = right, 1000 - right  # errors go to class 0 (its own: to 2)
-        return classifier_figures(cm)
-
     study = STUDIES["label"]
     plan = plan_study(study, Registry(tmp_path))
     tests = {}
     for r in plan.runs:
         if "-f0.5-" in r.run_id:
             rnd, seed = "-rnd-" in r.run_id, int(r.run_id[-1])
-            tests[r.run_id] = figures(0.88 if rnd else 0.89, 1 if rnd and seed == 2 else None)
+            tests[r.run_id] = confusion_figures(0.88 if rnd else 0.89, 1 if rnd and seed == 2 else None)
     text = " ".join(build_view(study, plan, Extras(tests=tests)).reading)
     assert "1 of 3 random-init runs and 0 of 3 pretrained runs never predict at least one class" in text
     assert (
@@ -320,8 +323,20 @@ def test_label_reading_counts_runs_that_never_predict_a_class(tmp_path):
         in text
     )
     assert "vs random 88.00% ± 0.00 (2 runs), +1.00 points" in text
-    healthy = {k: figures(0.9, None) for k in tests}
+    healthy = {k: confusion_figures(0.9) for k in tests}
     assert "never predict" not in " ".join(build_view(study, plan, Extras(tests=healthy)).reading)
+
+
+def test_a4_reading_leaves_out_the_seeds_that_lose_a_class(tmp_path):
+    study, reg = STUDIES["a4"], Registry(tmp_path)
+    fill_study(reg, "a4", seeds=3)
+    plan = plan_study(study, reg, seeds=3)
+    seeds = [r for r in plan.runs if r.template.role == "main"]
+    assert extras_needed(study, plan)["tests"] == [r.run_id for r in seeds]
+    tests = {r.run_id: confusion_figures(0.9, 4 if i == 0 else None) for i, r in enumerate(seeds)}
+    text = " ".join(build_view(study, plan, Extras(tests=tests)).reading)
+    assert "1 of 3 seeds never predict at least one class" in text
+    assert "Epoch 30 without them, 2 seeds:" in text
 
 
 # -- the linear baseline ---------------------------------------------------------------------------

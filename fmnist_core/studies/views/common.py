@@ -66,6 +66,18 @@ def never_predicted(figures: dict) -> list[int]:
     return [j for j in range(len(cm)) if not any(row[j] for row in cm)]
 
 
+LOST_CLASS_WHY = (
+    "the ReLU before the softmax (as in the reports) has switched that class's logit off for every image, "
+    "so its images count as errors (most of them as T-shirt/top, class 0, where all-zero logits tie): "
+    "about 10 points of accuracy per lost class"
+)
+
+
+def loses_a_class(run_id: str | None, tests: dict[str, dict]) -> bool:
+    """Whether a run with test figures never predicts some class (False without figures)."""
+    return run_id in tests and bool(never_predicted(tests[run_id]))
+
+
 def _status_text(rs: Sequence[PlannedRun]) -> str:
     done = sum(r.finished for r in rs)
     if done == len(rs):

@@ -10,6 +10,7 @@ from ..catalog import Study
 from ..extras import Extras
 from ..plan import PlannedRun, StudyPlan, _at, _best, _last
 from .common import (
+    LOST_CLASS_WHY,
     StudyView,
     Table,
     _caveat,
@@ -19,6 +20,7 @@ from .common import (
     compare,
     fmt_acc,
     fmt_mse,
+    loses_a_class,
     mean_std,
 )
 
@@ -253,6 +255,18 @@ def _view_a4(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
         else:
             line += "; a spread needs at least two seeds."
         v.reading.append(line)
+    lost = {r.run_id for r in done if loses_a_class(r.run_id, ex.tests)}
+    if lost:
+        v.reading.append(
+            f"{len(lost)} of {len(done)} seeds never predict at least one class: {LOST_CLASS_WHY}."
+        )
+        for epoch, (rm, _) in study.numbers.items():
+            m, sd, k = mean_std([_at(r, epoch, "val_acc") for r in done if r.run_id not in lost])
+            if m is not None:
+                spread = f", spread ±{100 * sd:.2f} points" if sd is not None else ""
+                v.reading.append(
+                    f"Epoch {epoch} without them, {k} seeds: {compare(m, rm, pct=True)}{spread}."
+                )
     return _nothing(v, plan)
 
 

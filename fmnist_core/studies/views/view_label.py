@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..catalog import LABEL_FRACTIONS, Study
 from ..extras import Extras
 from ..plan import StudyPlan
-from .common import StudyView, Table, _caveat, _nothing, fmt_acc, mean_std, never_predicted
+from .common import LOST_CLASS_WHY, StudyView, Table, _caveat, _nothing, fmt_acc, loses_a_class, mean_std
 
 
 # Beyond: label efficiency
@@ -97,19 +97,16 @@ def _lost_classes(plan: StudyPlan, ex: Extras) -> list[str]:
             for r in plan.by(f"{arm}-f{f:g}"):
                 if r.run_id not in ex.tests:
                     continue
-                figures = ex.tests[r.run_id]
-                dead = bool(never_predicted(figures))
+                dead = loses_a_class(r.run_id, ex.tests)
                 lost[arm][0] += dead
                 lost[arm][1] += 1
                 if not dead:
-                    healthy[arm].setdefault(f, []).append(figures["test_accuracy"])
+                    healthy[arm].setdefault(f, []).append(ex.tests[r.run_id]["test_accuracy"])
     if not lost["rnd"][0] + lost["pre"][0]:
         return []
     lines = [
         f"{lost['rnd'][0]} of {lost['rnd'][1]} random-init runs and {lost['pre'][0]} of {lost['pre'][1]} "
-        "pretrained runs never predict at least one class: the ReLU before the softmax (as in the reports) "
-        "has switched that class's logit off for every image, so its images count as errors (most of them "
-        "as T-shirt/top, class 0, where all-zero logits tie): about 10 points of accuracy per lost class."
+        f"pretrained runs never predict at least one class: {LOST_CLASS_WHY}."
     ]
     both = [f for f in LABEL_FRACTIONS if healthy["pre"].get(f) and healthy["rnd"].get(f)]
     for f in both:
