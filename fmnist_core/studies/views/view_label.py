@@ -60,7 +60,6 @@ def _view_label(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
             continue
         d = 100 * (p[0] - r[0])
         spread = 100 * max(p[1] or 0, r[1] or 0)
-        gains.append((f, d))
         verdict = (
             "pre-training helps"
             if d > max(0.5, spread)
@@ -68,21 +67,26 @@ def _view_label(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
             if d < -max(0.5, spread)
             else "no clear difference"
         )
+        gains.append((f, d, verdict))
         v.reading.append(
             f"{f:.0%} of the labels: pretrained {fmt_acc(p[0], p[1])} vs random {fmt_acc(r[0], r[1])} "
             f"({d:+.2f} points): {verdict}"
             + (" (one seed: no spread to compare with)." if min(p[2], r[2]) < 2 else ".")
         )
     if len(gains) >= 2:
-        (f0, d0), (f1, d1) = gains[0], gains[-1]
+        (f0, d0, _), (f1, d1, last) = gains[0], gains[-1]
+        shrinks = d0 > d1 and d0 > 0.5
+        at_100 = (
+            ""
+            if f1 != 1
+            else " At 100% there is no clear difference, as report A found."
+            if last == "no clear difference"
+            else " Report A found no difference at 100%."
+        )
         v.reading.append(
             f"The gain goes from {d0:+.2f} points at {f0:.0%} to {d1:+.2f} at {f1:.0%}"
-            + (
-                ": pre-training matters when labels are scarce, and fades as they grow — consistent "
-                "with report A's finding at 100%."
-                if d0 > d1 and d0 > 0.5
-                else "."
-            )
+            + (", shrinking as the labels grow." if shrinks else ".")
+            + at_100
         )
     v.reading += _lost_classes(plan, ex)
     return _nothing(v, plan)
