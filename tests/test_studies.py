@@ -335,7 +335,7 @@ def test_a4_reading_leaves_out_the_seeds_that_lose_a_class(tmp_path):
     assert extras_needed(study, plan)["tests"] == [r.run_id for r in seeds]
     tests = {r.run_id: confusion_figures(0.9, 4 if i == 0 else None) for i, r in enumerate(seeds)}
     text = " ".join(build_view(study, plan, Extras(tests=tests)).reading)
-    assert "1 of 3 seeds never predict at least one class" in text
+    assert "1 of 3 seeds never predicts at least one class" in text
     assert "Epoch 30 without them, 2 seeds:" in text
 
 

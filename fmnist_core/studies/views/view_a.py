@@ -257,9 +257,8 @@ def _view_a4(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
         v.reading.append(line)
     lost = {r.run_id for r in done if loses_a_class(r.run_id, ex.tests)}
     if lost:
-        v.reading.append(
-            f"{len(lost)} of {len(done)} seeds never predict at least one class: {LOST_CLASS_WHY}."
-        )
+        verb = "never predicts" if len(lost) == 1 else "never predict"
+        v.reading.append(f"{len(lost)} of {len(done)} seeds {verb} at least one class: {LOST_CLASS_WHY}.")
         for epoch, (rm, _) in study.numbers.items():
             m, sd, k = mean_std([_at(r, epoch, "val_acc") for r in done if r.run_id not in lost])
             if m is not None:
