@@ -143,7 +143,9 @@ def test_start_a_tiny_job_and_see_it_finish(empty_runs):
     assert info.config["data"]["n_train"] == 540  # 1% of the 54,000 left after the 10% holdout (MLP preset)
     # the new run is in Compare's table
     at = page_run("compare")
-    assert "tiny-mlp" in list(at.dataframe[0].value["name"])
+    table = at.dataframe[0].value
+    assert "tiny-mlp" in list(table["name"])
+    assert table.set_index("name").loc["tiny-mlp", "precision"] == "bf16"
 
 
 def test_a_stop_in_another_tab_is_explained_in_both(empty_runs):
