@@ -333,15 +333,16 @@ def _run(
                 for kind in kinds:
                     ref.submit(_reference_in_child, kind, "warm", 0).result()  # warm-up, untimed
                     project_pass(kind, warm_split, seed=0)
-                    t_ref, t_proj, t_bf16 = _alternate(
-                        rounds,
+                    sides = [
                         lambda r: ref.submit(_reference_in_child, kind, "train", r).result(),
                         lambda r: project_pass(kind, split, seed=r),
-                        lambda r: project_pass(kind, split, seed=r, precision="bf16") if bf16 else 0.0,
-                    )
-                    result[kind] = _report(kind, images, t_ref, t_proj, peak, out)
+                    ]
                     if bf16:
-                        result[f"{kind}_bf16"] = _report(kind, images, t_ref, t_bf16, peak, out, " bf16")
+                        sides.append(lambda r: project_pass(kind, split, seed=r, precision="bf16"))
+                    t_ref, t_proj, *t_bf16 = _alternate(rounds, *sides)
+                    result[kind] = _report(kind, images, t_ref, t_proj, peak, out)
+                    if t_bf16:
+                        result[f"{kind}_bf16"] = _report(kind, images, t_ref, t_bf16[0], peak, out, " bf16")
             if not bf16:
                 print("bf16: skipped, this CPU has no native bfloat16 (AVX-512 BF16 or AMX)", file=out)
     finally:

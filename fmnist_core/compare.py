@@ -114,7 +114,7 @@ def run_rows(runs: Iterable[RunInfo]) -> list[dict]:
             "batch_size": t.get("batch_size"),
             "seed": t.get("seed"),
             "train_fraction": t.get("train_fraction"),
-            "precision": t.get("precision", "fp32"),  # runs from before the option are float32
+            "precision": r.settings.get("train", {}).get("precision"),  # defaults filled in: see settings
             "n_train": r.config.get("data", {}).get("n_train"),
             "epochs_done": s.get("epochs_done"),
             "best_epoch": s.get("best_epoch"),

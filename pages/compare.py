@@ -17,6 +17,7 @@ from fmnist_core.presets import REFERENCE_ACCURACY
 ui.frame("compare")
 
 # the table's column sets: each fits beside the sidebar at 1280 px, so no number is cut at the edge
+SETTINGS = ["n", "p", "encoder", "optimizer", "lr", "batch", "seed", "train images", "precision"]
 VIEWS = {
     "results": [
         "name",
@@ -36,31 +37,12 @@ VIEWS = {
         "val loss over seeds",
         "val acc over seeds",
     ],
-    "settings": [
-        "name",
-        "n",
-        "p",
-        "encoder",
-        "optimizer",
-        "lr",
-        "batch",
-        "seed",
-        "train images",
-        "precision",
-    ],
+    "settings": ["name", *SETTINGS],
     "all": [
         "name",
         "kind",
         "status",
-        "n",
-        "p",
-        "encoder",
-        "optimizer",
-        "lr",
-        "batch",
-        "seed",
-        "train images",
-        "precision",
+        *SETTINGS,
         "epochs",
         "best epoch",
         "best val loss",
