@@ -339,6 +339,15 @@ def test_a4_reading_leaves_out_the_seeds_that_lose_a_class(tmp_path):
     assert "Epoch 30 without them, 2 seeds:" in text
 
 
+
+def test_b_reading_says_from_which_noise_level_denoising_helps():
+    from fmnist_core.studies.views.view_b import _denoise_onset
+
+    noisy = [0.0, 0.002, 0.007, 0.015, 0.0375]
+    text = _denoise_onset("adam", [0.005, 0.0054, 0.0068, 0.0089, 0.0155], noisy)
+    assert "from level 0.2 on (0.0068 vs 0.0070); at 0.1 it adds error (0.0054 vs 0.0020)" in text
+    assert "never beats the noisy input up to level 0.5" in _denoise_onset("sgd", [0.085] * 5, noisy)
+
 # -- the linear baseline ---------------------------------------------------------------------------
 def test_pca_baseline_on_synthetic_data():
     g = torch.Generator().manual_seed(0)

@@ -113,4 +113,30 @@ def _view_b(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
                     else "SGD restores better, unlike the report."
                 )
             )
+            v.reading += [
+                _denoise_onset(opt, ex.denoise[r.run_id], ex.denoise["noisy input"])
+                for opt, r in best.items()
+            ]
     return _nothing(v, plan)
+
+
+def _denoise_onset(opt: str, model: list[float], noisy: list[float]) -> str:
+    """From which noise level the reconstruction is closer to the clean image than the noisy input is:
+    below it the autoencoder's own reconstruction error outweighs the noise it removes."""
+    name = "Adam" if opt == "adam" else "SGD"
+    helps = [lvl for lvl, m, x in zip(DENOISE_LEVELS, model, noisy) if m < x]
+    if not helps:
+        return (
+            f"Best {name} never beats the noisy input up to level {DENOISE_LEVELS[-1]:g} "
+            f"({fmt_mse(model[-1])} vs {fmt_mse(noisy[-1])}): its reconstruction error is larger than the noise."
+        )
+    i = DENOISE_LEVELS.index(helps[0])
+    below = (
+        f"; at {DENOISE_LEVELS[i - 1]:g} it adds error ({fmt_mse(model[i - 1])} vs {fmt_mse(noisy[i - 1])})"
+        if i > 0
+        else ""
+    )
+    return (
+        f"Best {name} restores images closer to the clean ones than the noisy input from level {helps[0]:g} on "
+        f"({fmt_mse(model[i])} vs {fmt_mse(noisy[i])}){below}."
+    )
