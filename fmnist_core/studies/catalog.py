@@ -1,5 +1,5 @@
 """The study catalog: each report's experiment as data (StudyRun, Study), the report's numbers, and
-STUDIES, every study by its CLI name. Long because it is a catalogue: ten studies and their report
+STUDIES, every study by its CLI name. Long because it is a catalogue: eleven studies and their report
 numbers, written out as data."""
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ A1_MSE = {64: 0.037, 128: 0.031, 256: 0.031, 512: 0.029}
 A2_MSE = {0.2: 0.037, 0.05: 0.025, 0.01: 0.023, 0.0001: 0.023}
 LABEL_FRACTIONS = (0.01, 0.05, 0.1, 0.5, 1.0)
 LABEL_EPOCHS = {0.01: 100, 0.05: 50, 0.1: 40, 0.5: 20, 1.0: 20}  # fewer labels: more (cheaper) epochs
-C_AE = dict(epochs=15, patience=5)  # = ref-c-ae4's flags; report C gives no epoch count for the AEs
+C_AE = dict(epochs=15, patience=5)  # report C gives no epoch count for the AEs
 C_CLF = dict(epochs=40, patience=5)
 E_AE = TrainConfig(epochs=30)
 E_STEPS = (
