@@ -83,6 +83,13 @@ def _view_e(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
                 f"{t.label}: final validation accuracy "
                 f"{compare(h[-1]['val_acc'], t.report['final_val_acc'], pct=True)}; "
                 f"validation loss ends {h[-1]['val_loss'] / lo:.2f}× its minimum "
-                f"(epoch {_best(r, 'epoch')})" + (" — it over-fits." if h[-1]["val_loss"] > 1.2 * lo else ".")
+                f"(epoch {_best(r, 'epoch')})"
+                + (
+                    " — it over-fits."
+                    if h[-1]["val_loss"] > 1.2 * lo
+                    else " — still improving at the last epoch."
+                    if h[-1]["val_loss"] == lo
+                    else "."
+                )
             )
     return _nothing(v, plan)
