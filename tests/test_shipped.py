@@ -76,3 +76,11 @@ def test_every_study_figure_in_the_readme_is_in_the_studys_view(data):
         assert figures, f"README row {row['study']!r} gives no figure of ours"
         missing = [f for f in figures if f not in text]
         assert not missing, f"study {name}: README says {missing}, not in its view"
+
+
+def test_every_study_is_complete_with_the_shipped_runs():
+    """A fresh clone shows every study complete: each planned run is a shipped run with a final result."""
+    for name, study in STUDIES.items():
+        plan = plan_study(study, SHIPPED)
+        unfinished = [f"{r.template.key} s{r.seed} ({r.status})" for r in plan.runs if r.status != "done"]
+        assert not unfinished, f"study {name}: {', '.join(unfinished)} not shipped"
