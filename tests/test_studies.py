@@ -324,7 +324,8 @@ def test_label_reading_counts_runs_that_never_predict_a_class(tmp_path):
     )
     assert "vs random 88.00% ± 0.00 (2 runs), +1.00 points" in text
     healthy = {k: confusion_figures(0.9) for k in tests}
-    assert "never predict" not in " ".join(build_view(study, plan, Extras(tests=healthy)).reading)
+    text = " ".join(build_view(study, plan, Extras(tests=healthy)).reading)
+    assert "never predict" not in text and "All 6 runs predict every class on the test set." in text
 
 
 def test_a4_reading_leaves_out_the_seeds_that_lose_a_class(tmp_path):
@@ -339,7 +340,6 @@ def test_a4_reading_leaves_out_the_seeds_that_lose_a_class(tmp_path):
     assert "Epoch 30 without them, 2 seeds:" in text
 
 
-
 def test_b_reading_says_from_which_noise_level_denoising_helps():
     from fmnist_core.studies.views.view_b import _denoise_onset
 
@@ -347,6 +347,7 @@ def test_b_reading_says_from_which_noise_level_denoising_helps():
     text = _denoise_onset("adam", [0.005, 0.0054, 0.0068, 0.0089, 0.0155], noisy)
     assert "from level 0.2 on (0.0068 vs 0.0070); at 0.1 it adds error (0.0054 vs 0.0020)" in text
     assert "never beats the noisy input up to level 0.5" in _denoise_onset("sgd", [0.085] * 5, noisy)
+
 
 # -- the linear baseline ---------------------------------------------------------------------------
 def test_pca_baseline_on_synthetic_data():

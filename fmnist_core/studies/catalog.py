@@ -481,7 +481,7 @@ def _define() -> dict[str, Study]:
     s.append(
         Study(
             "label-norelu",
-            "Label efficiency without the final ReLU (beyond the reports)",
+            "Label efficiency without the final ReLU",
             "beyond",
             "Does the pretrained encoder still help with few labels once no class can die? The label study "
             "again, with the classifiers' logits going straight to the softmax.",

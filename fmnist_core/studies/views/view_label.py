@@ -107,7 +107,8 @@ def _lost_classes(plan: StudyPlan, ex: Extras) -> list[str]:
                 if not dead:
                     healthy[arm].setdefault(f, []).append(ex.tests[r.run_id]["test_accuracy"])
     if not lost["rnd"][0] + lost["pre"][0]:
-        return []
+        runs = lost["rnd"][1] + lost["pre"][1]
+        return [f"All {runs} runs predict every class on the test set."] if runs else []
     lines = [
         f"{lost['rnd'][0]} of {lost['rnd'][1]} random-init runs and {lost['pre'][0]} of {lost['pre'][1]} "
         f"pretrained runs never predict at least one class: {LOST_CLASS_WHY}."
