@@ -198,6 +198,7 @@ KIND_LABELS = {
 # What a classifier must share with the conv autoencoder whose encoder it copies.
 ENCODER_ARCH = ("latent_dim", "channels", "batch_norm", "second_pool")
 PRECISIONS = ("fp32", "bf16")
+OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD"}  # the optimizers TrainConfig takes, as shown
 ModelConfig = ConvAEConfig | DenseAEConfig | ClassifierConfig | CNNConfig | MLPConfig
 
 
@@ -252,7 +253,7 @@ class TrainConfig(_Base):
 
     def __post_init__(self):
         _check(
-            self.optimizer in ("adam", "sgd"), f"optimizer must be 'adam' or 'sgd' (got {self.optimizer!r})"
+            self.optimizer in OPTIMIZER_LABELS, f"optimizer must be 'adam' or 'sgd' (got {self.optimizer!r})"
         )
         _check(0 < self.lr <= 10, f"learning rate must be in (0, 10] (got {self.lr}); e.g. 1e-3")
         _check(0 <= self.momentum < 1, f"momentum must be in [0, 1) (got {self.momentum})")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import app_support as ui
-from fmnist_core.config import KIND_LABELS, RunSpec, TrainConfig, encoder_arch, model_config
+from fmnist_core.config import KIND_LABELS, OPTIMIZER_LABELS, RunSpec, TrainConfig, encoder_arch, model_config
 from fmnist_core.errors import ConfigError
 from fmnist_core.presets import PRESETS
 from fmnist_core.registry import validate_run_id
@@ -229,10 +229,10 @@ with left:
     c1, c2 = st.columns(2)
     c1.radio(
         "Optimizer",
-        ["adam", "sgd"],
+        list(OPTIMIZER_LABELS),
         key="t_optimizer",
         horizontal=True,
-        format_func={"adam": "Adam", "sgd": "SGD"}.get,
+        format_func=OPTIMIZER_LABELS.get,
     )
     c2.number_input("Seed", 0, 2**31 - 1, key="t_seed", help="Weights, batch order and dropout masks.")
     c1, c2 = st.columns(2)

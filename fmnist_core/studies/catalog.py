@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..config import (
+    OPTIMIZER_LABELS,
     ClassifierConfig,
     CNNConfig,
     ConfigError,
@@ -264,7 +265,7 @@ def _define() -> dict[str, Study]:
                 b_runs.append(
                     StudyRun(
                         f"{opt}-lr{lr:g}-n{n}",
-                        f"{'Adam' if opt == 'adam' else 'SGD'} lr {lr:g}, n={n}",
+                        f"{OPTIMIZER_LABELS[opt]} lr {lr:g}, n={n}",
                         DenseAEConfig(latent_dim=n, dropout=0.1),
                         TrainConfig(optimizer=opt, lr=lr, batch_size=1000, epochs=30),
                         params={"optimizer": opt, "lr": lr, "n": n},

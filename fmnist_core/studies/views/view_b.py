@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...config import OPTIMIZER_LABELS
 from ..catalog import DENOISE_IMAGES, DENOISE_LEVELS, Study
 from ..extras import Extras, _b_best
 from ..plan import StudyPlan, _last
@@ -17,7 +18,7 @@ def _view_b(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
     series, rows = [], []
     for opt in ("adam", "sgd"):
         for i, lr in enumerate((0.1, 0.01, 0.001)):
-            ys, row = [], {"optimizer": "Adam" if opt == "adam" else "SGD", "lr": f"{lr:g}"}
+            ys, row = [], {"optimizer": OPTIMIZER_LABELS[opt], "lr": f"{lr:g}"}
             for n in ns:
                 rs = plan.by(f"{opt}-lr{lr:g}-n{n}")
                 m = mean_std([_last(r, "val_loss") for r in rs if r.finished])[0]
@@ -54,7 +55,7 @@ def _view_b(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
             if r.run_id in ex.denoise:
                 dseries.append(
                     {
-                        "name": f"best {opt.upper() if opt == 'sgd' else 'Adam'}: {r.template.label}",
+                        "name": f"best {OPTIMIZER_LABELS[opt]}: {r.template.label}",
                         "y": ex.denoise[r.run_id],
                     }
                 )
@@ -84,7 +85,7 @@ def _view_b(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
             f"n {p['n']} {'=' if p['n'] == rep[opt]['n'] else '≠'} report's {rep[opt]['n']}",
         ]
         v.reading.append(
-            f"Best {'Adam' if opt == 'adam' else 'SGD'} of the {done} finished: {r.template.label}, "
+            f"Best {OPTIMIZER_LABELS[opt]} of the {done} finished: {r.template.label}, "
             f"MSE {fmt_mse(_last(r, 'val_loss'))} ({'; '.join(agree)})"
             + ("" if done == len(opt_rows) else " — the grid is incomplete")
             + "."
@@ -123,7 +124,7 @@ def _view_b(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
 def _denoise_onset(opt: str, model: list[float], noisy: list[float]) -> str:
     """From which noise level the reconstruction is closer to the clean image than the noisy input is:
     below it the autoencoder's own reconstruction error outweighs the noise it removes."""
-    name = "Adam" if opt == "adam" else "SGD"
+    name = OPTIMIZER_LABELS[opt]
     helps = [lvl for lvl, m, x in zip(DENOISE_LEVELS, model, noisy) if m < x]
     if not helps:
         return (
