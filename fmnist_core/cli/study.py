@@ -16,16 +16,22 @@ from .args import CLIError, registry_from_args
 from .runs import fmt_value, text_table
 
 
-def _print_epochs(registry: Registry, names: list[str], done: threading.Event) -> None:
-    """Print each run's new epochs as its folder records them, until `done`."""
-    seen: dict[str, int] = {}
-    while not done.wait(2.0):
-        for name in names:
+class _EpochPrinter:
+    """Prints each run's new epochs as its folder records them: every 2 s, and once more when the run ends,
+    so the last epochs (all of a short run's) come before its end line instead of being lost between polls."""
+
+    def __init__(self, registry: Registry, names: list[str]):
+        self.registry, self.names = registry, names
+        self.seen: dict[str, int] = {}
+        self.lock = threading.Lock()  # the polling thread and the end-of-run report both print
+
+    def flush(self, name: str) -> None:
+        with self.lock:
             try:
-                history = registry.info(name).history
+                history = self.registry.info(name).history
             except RunError:
-                continue
-            for r in history[seen.get(name, 0) :]:
+                return
+            for r in history[self.seen.get(name, 0) :]:
                 parts = [
                     f"{name}: epoch {r.get('epoch')}",
                     f"train_loss {fmt_value(r.get('train_loss'))}",
@@ -34,7 +40,12 @@ def _print_epochs(registry: Registry, names: list[str], done: threading.Event) -
                 if "val_acc" in r:
                     parts.append(f"val_acc {fmt_value(r.get('val_acc'), pct=True)}")
                 print("  ".join(parts), file=sys.stderr, flush=True)
-            seen[name] = len(history)
+            self.seen[name] = len(history)
+
+    def poll(self, done: threading.Event) -> None:
+        while not done.wait(2.0):
+            for name in self.names:
+                self.flush(name)
 
 
 def _sweep(tasks: list, registry: Registry, a, command: str):
@@ -43,7 +54,11 @@ def _sweep(tasks: list, registry: Registry, a, command: str):
 
     from ..runner import run_local, run_ray
 
+    epochs = _EpochPrinter(registry, [t.spec.name for t in tasks])
+
     def report(name: str, what: str) -> None:
+        if what != "started":
+            epochs.flush(name)
         print(f"{name}: {what}", file=sys.stderr, flush=True)
 
     if a.ray:
@@ -60,9 +75,7 @@ def _sweep(tasks: list, registry: Registry, a, command: str):
 
     old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     printing = threading.Event()
-    threading.Thread(
-        target=_print_epochs, args=(registry, [t.spec.name for t in tasks], printing), daemon=True
-    ).start()
+    threading.Thread(target=epochs.poll, args=(printing,), daemon=True).start()
     try:
         return run_local(tasks, registry, command, a.workers, a.data_dir, report, stop)
     finally:
