@@ -294,6 +294,7 @@ def _run(
         ds.test_images[:VAL_IMAGES],
         ds.test_labels[:VAL_IMAGES],
         "test",
+        "test",
     )
     warm_n = min(images, WARMUP_IMAGES)
     warm_split = Split(
@@ -301,6 +302,7 @@ def _run(
         ds.train_labels[:warm_n],
         ds.test_images[:VAL_IMAGES],
         ds.test_labels[:VAL_IMAGES],
+        "test",
         "test",
     )
     print(

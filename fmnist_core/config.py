@@ -241,12 +241,13 @@ class TrainConfig(_Base):
     patience: int = 0  # early stopping: epochs without val_loss improvement; 0 = off
     min_delta: float = 0.0  # early stopping: smallest improvement that counts
     restore_best: bool = True  # keep the weights of the epoch with the best val_loss
-    validation: str = "test"  # "test": the official test set (as the reports) | "holdout": part of train
-    val_fraction: float = 0.1  # holdout only: fraction of the training set kept for validation
+    validation: str = "holdout"  # "holdout": select on the fixed held-out split of train (data.py) |
+    # "test": select on the official test set, the reports' method (it selects on the figure it reports)
+    val_fraction: float = 0.1  # holdout only: stratified fraction of the training set held out
     limit: int = 0  # train on the first N training images; 0 = all
     train_fraction: float = 1.0  # use a seeded fraction of the (limited) training set (label efficiency)
-    val_images: int = 0  # validation images per epoch; 0 = auto: the whole set, or for a fraction of
-    # the training set a seeded sample in proportion (at least 1,000)
+    val_images: int = 0  # validation images per epoch; 0 = auto: the whole held-out split, or for a
+    # fraction of the training set the same fraction of it (a fixed stratified sample)
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "mps"
     precision: str = "fp32"  # "fp32" (the reports) | "bf16": training steps under bfloat16 autocast,
     # faster where the hardware has bf16 units (AVX-512 BF16 / AMX CPUs, GPUs); a different computation

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 
@@ -49,16 +50,53 @@ class Split:
     x_val: torch.Tensor
     y_val: torch.Tensor
     validation: str  # "test" | "holdout"
+    split_id: str  # the held-out split's fingerprint (holdout_id), or "test"
     val_of: int = 0  # the size of the validation set the sample was drawn from (0: not a sample)
 
     def describe(self) -> dict:
-        d = {"validation": self.validation, "n_train": len(self.y_train), "n_val": len(self.y_val)}
+        d = {
+            "validation": self.validation,
+            "split_id": self.split_id,
+            "n_train": len(self.y_train),
+            "n_val": len(self.y_val),
+        }
         if self.val_of:
             d["n_val_of"] = self.val_of
         return d
 
 
-MIN_VAL_SAMPLE = 1000  # validation images of a run on a fraction of the data (its loss still reads to ~1%)
+# The held-out split never depends on a run's seed: every run (any seed, any study, the Train page, a
+# search) selects its epoch on the same images, so their held-out figures compare and pair.
+HOLDOUT_SEED = 20261207
+HOLDOUT_FRACTION = 0.1  # 600 images of each class: 6,000 held out, 54,000 to train on
+
+
+def stratified(labels: torch.Tensor, fraction: float, seed: int) -> torch.Tensor:
+    """Sorted indices of a seeded `fraction` of each class's images (at least one of each present class)."""
+    g = torch.Generator().manual_seed(seed)
+    picked = []
+    for c in range(int(labels.max()) + 1 if len(labels) else 0):
+        pool = (labels == c).nonzero().flatten()
+        if len(pool):
+            k = max(1, int(round(len(pool) * fraction)))
+            picked.append(pool[torch.randperm(len(pool), generator=g)[:k]])
+    return torch.cat(picked).sort().values if picked else torch.empty(0, dtype=torch.long)
+
+
+def fingerprint(indices: torch.Tensor) -> str:
+    """A short hash of a set of image indices: two runs with equal fingerprints validated on the same images."""
+    data = indices.sort().values.to(torch.int64).numpy().astype("<i8").tobytes()
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def holdout_indices(labels: torch.Tensor, val_fraction: float = HOLDOUT_FRACTION) -> torch.Tensor:
+    """The held-out part of the training set: a stratified `val_fraction`, chosen by HOLDOUT_SEED."""
+    return stratified(labels, val_fraction, HOLDOUT_SEED)
+
+
+def holdout_id(ds: FashionMNIST, val_fraction: float = HOLDOUT_FRACTION) -> str:
+    """The fingerprint of the held-out split (what a run's config.json records as data.split_id)."""
+    return fingerprint(holdout_indices(ds.train_labels, val_fraction))
 
 
 def _sample(n: int, k: int, seed: int) -> torch.Tensor:
@@ -67,43 +105,43 @@ def _sample(n: int, k: int, seed: int) -> torch.Tensor:
 
 def make_split(
     ds: FashionMNIST,
-    validation: str = "test",
-    val_fraction: float = 0.1,
+    validation: str = "holdout",
+    val_fraction: float = HOLDOUT_FRACTION,
     seed: int = 0,
     limit: int = 0,
     train_fraction: float = 1.0,
     val_images: int = 0,
 ) -> Split:
-    """Validation on the official test set (as the reports did) or on a seeded held-out part of train.
+    """Validation on the fixed held-out split of train (the default) or on the official test set (the
+    reports' method, which selects on the figure it reports).
 
     limit keeps the first N training images (and at most N validation images, for quick looks);
-    train_fraction then keeps a seeded random fraction of the training images.
-    val_images: validate on a seeded sample of that many images; 0 = the whole validation set, except
-    for a fraction of the data, which validates on a sample in proportion (at least MIN_VAL_SAMPLE):
-    a 1% run then spends its epoch training, not validating on 10,000 images.
+    train_fraction then keeps a `seed`-ed random fraction of the training images: a run that sees that
+    fraction of the labels validates on the same fraction of the held-out images (stratified, the same
+    images for every seed), as someone with that many labels would set them aside; 1% = 60 images.
+    val_images: validate on a fixed stratified sample of about that many images instead (0 = auto).
     """
     x, y = ds.train_images, ds.train_labels
     if validation == "holdout":
-        perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed + 7919))
-        n_val = int(round(len(y) * val_fraction))
-        val_idx, train_idx = perm[:n_val].sort().values, perm[n_val:].sort().values
-        x_val, y_val, x, y = x[val_idx], y[val_idx], x[train_idx], y[train_idx]
+        val_idx = holdout_indices(y, val_fraction)
+        keep = torch.ones(len(y), dtype=torch.bool)
+        keep[val_idx] = False
+        x_val, y_val, x, y = x[val_idx], y[val_idx], x[keep], y[keep]
+        split_id = fingerprint(val_idx)
     else:
-        x_val, y_val = ds.test_images, ds.test_labels
+        x_val, y_val, split_id = ds.test_images, ds.test_labels, "test"
     if limit:
         x, y = x[:limit], y[:limit]
         x_val, y_val = x_val[: max(limit, 200)], y_val[: max(limit, 200)]
     if train_fraction < 1.0:
-        keep = max(10, int(round(len(y) * train_fraction)))
-        idx = _sample(len(y), keep, seed + 104729)
+        idx = _sample(len(y), max(10, int(round(len(y) * train_fraction))), seed + 104729)
         x, y = x[idx], y[idx]
         if not val_images:
-            val_images = max(MIN_VAL_SAMPLE, round(len(y_val) * train_fraction))
+            val_images = int(round(len(y_val) * train_fraction))
     if 0 < val_images < len(y_val):
-        of = len(y_val)
-        idx = _sample(of, val_images, seed + 15485863)
-        return Split(x, y, x_val[idx], y_val[idx], validation, val_of=of)
-    return Split(x, y, x_val, y_val, validation)
+        idx = stratified(y_val, val_images / len(y_val), HOLDOUT_SEED + 1)
+        return Split(x, y, x_val[idx], y_val[idx], validation, split_id, val_of=len(y_val))
+    return Split(x, y, x_val, y_val, validation, split_id)
 
 
 def sample_of_class(labels: torch.Tensor, cls: int, k: int, seed: int) -> torch.Tensor:

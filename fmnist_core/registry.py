@@ -31,6 +31,7 @@ from .errors import (
     ConfigError,
     RunError,  # noqa: F401  (re-exported)
 )
+from .files import CLASS_NAMES
 
 if TYPE_CHECKING:
     import torch  # imported where weights are read or written: listing runs needs only JSON
@@ -139,6 +140,14 @@ class RunInfo:
     def encoder_run(self) -> str | None:
         run = self.config.get("model", {}).get("encoder_run")
         return run if run and run != "random" else None
+
+    @property
+    def split_id(self) -> str | None:
+        """The fingerprint of the images this run selected its epoch on (data.holdout_id, or "test"); None
+        for a run from before the fixed held-out split (it selected on the test set or a seed's own split)."""
+        data = self.config.get("data")
+        split = data.get("split_id") if isinstance(data, dict) else None
+        return split if isinstance(split, str) else None
 
     def spec(self) -> RunSpec:
         return RunSpec.from_dict({k: self.config[k] for k in ("model", "train")})
@@ -284,7 +293,18 @@ def _check_record(info: RunInfo) -> None:
             or "val_loss" not in row
         ):
             raise RunError(f"history.json: entry {i} is not an epoch record (epoch, train_loss, val_loss)")
-        if any(v is not None and (not isinstance(v, _NUMBER) or isinstance(v, bool)) for v in row.values()):
+        counts = row.get("val_pred_counts")
+        if counts is not None and not (
+            isinstance(counts, list)
+            and len(counts) == len(CLASS_NAMES)
+            and all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts)
+        ):
+            raise RunError(f"history.json: entry {i}'s val_pred_counts is not {len(CLASS_NAMES)} counts")
+        if any(
+            v is not None and (not isinstance(v, _NUMBER) or isinstance(v, bool))
+            for k, v in row.items()
+            if k != "val_pred_counts"
+        ):
             raise RunError(f"history.json: entry {i} holds a value that is not a number")
 
 

@@ -20,8 +20,11 @@ from .allocator import keep_freed_memory
 from .config import AUTOENCODER_KINDS, ENCODER_ARCH, RunSpec, TrainConfig
 from .data import FashionMNIST, Split, make_split, to_float
 from .errors import RunError
+from .files import CLASS_NAMES
 from .models import build_model
 from .registry import Registry
+
+NUM_CLASSES = len(CLASS_NAMES)
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -125,11 +128,13 @@ def evaluate(
     labels: torch.Tensor,
     device: torch.device | str = "cpu",
     batch_size: int = 500,
-) -> dict[str, float]:
-    """Mean loss over samples (MSE per pixel for autoencoders, cross-entropy otherwise) and accuracy."""
+) -> dict[str, Any]:
+    """Mean loss over samples (MSE per pixel for autoencoders, cross-entropy otherwise); for classifiers
+    the accuracy and how many images it predicts as each class (a class predicted for none has died)."""
     was_training = model.training
     model.eval()
     total, correct, n = 0.0, 0, len(labels)
+    counts = torch.zeros(NUM_CLASSES, dtype=torch.long)
     for i in range(0, n, batch_size):
         x = images[i : i + batch_size].to(device)
         x = to_float(x) if x.dtype == torch.uint8 else x
@@ -137,11 +142,14 @@ def evaluate(
         out = model(x)
         total += float(_loss(model, out, x, y)) * len(y)
         if not is_reconstruction(model):
-            correct += int((out.argmax(1) == y).sum())
+            pred = out.argmax(1)
+            correct += int((pred == y).sum())
+            counts += torch.bincount(pred.cpu(), minlength=NUM_CLASSES)
     model.train(was_training)
-    metrics = {"loss": total / max(n, 1)}
+    metrics: dict[str, Any] = {"loss": total / max(n, 1)}
     if not is_reconstruction(model):
         metrics["acc"] = correct / max(n, 1)
+        metrics["pred_counts"] = counts.tolist()
     return metrics
 
 
@@ -251,6 +259,7 @@ def fit(
         record["val_loss"] = val["loss"]
         if not recon:
             record["val_acc"] = val["acc"]
+            record["val_pred_counts"] = val["pred_counts"]  # images predicted as each class
         record["epoch_seconds"] = time.perf_counter() - t_epoch
         step_times.append(record["epoch_seconds"])
         state.history.append(record)

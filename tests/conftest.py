@@ -61,6 +61,7 @@ def small_split(ds, n_train: int, n_val: int, val_start: int = 0) -> Split:
         ds.test_images[val_start : val_start + n_val],
         ds.test_labels[val_start : val_start + n_val],
         "test",
+        "test",
     )
 
 

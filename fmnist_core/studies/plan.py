@@ -68,6 +68,11 @@ class PlannedRun:
         return self.status == "done"
 
     @property
+    def stale(self) -> bool:
+        """Done, but from before the fixed held-out split: its epoch was selected on other images."""
+        return self.finished and self.info is not None and self.info.split_id is None
+
+    @property
     def epochs_done(self) -> int:
         return len(self.history)
 
@@ -86,6 +91,10 @@ class StudyPlan:
 
     def count(self, *statuses: str) -> int:
         return sum(r.status in statuses for r in self.runs)
+
+    @property
+    def stale(self) -> list[PlannedRun]:
+        return [r for r in self.runs if r.stale]
 
     @property
     def missing(self) -> list[PlannedRun]:
@@ -114,10 +123,17 @@ def _run_name(study: Study, t: StudyRun, seed: int, epochs: int | None, limit: i
 
 
 def _pick(candidates: list[RunInfo], name: str) -> RunInfo:
-    """Of several matching runs: finished before running, then the shipped ones, then our own name."""
+    """Of several matching runs: finished before running, on the fixed held-out split before from before it,
+    then the shipped ones, then our own name."""
     return sorted(
         candidates,
-        key=lambda r: (r.status not in DONE, not r.run_id.startswith("ref-"), r.run_id != name, r.run_id),
+        key=lambda r: (
+            r.status not in DONE,
+            r.split_id is None,
+            not r.run_id.startswith("ref-"),
+            r.run_id != name,
+            r.run_id,
+        ),
     )[0]
 
 
@@ -131,12 +147,17 @@ def plan_study(
 ) -> StudyPlan:
     """Which runs of `study` exist (reused by config), which are queued or running, which are missing.
 
-    seeds/epochs/limit override the study's defaults (overridden configs are different runs).
+    seeds/epochs/limit override the study's defaults (overridden configs are different runs); seeds
+    sets every seeded run's count, where the catalogue may give some runs more than the study's.
     queue: the process's JobQueue, to see jobs queued or running in it.
     """
-    seeds = study.seeds if seeds is None else int(seeds)
-    if not 1 <= seeds <= 100:
+    if seeds is not None and not 1 <= int(seeds) <= 100:
         raise ConfigError(f"seeds must be between 1 and 100 (got {seeds})")
+
+    def seeds_of(t: StudyRun) -> int:
+        return int(seeds) if seeds is not None else (t.seeds or study.seeds)
+
+    most = max((seeds_of(t) for t in study.runs if t.seeded), default=1)
     if epochs is not None:
         TrainConfig(epochs=epochs)
     TrainConfig(limit=limit)
@@ -158,7 +179,7 @@ def plan_study(
     planned: dict[str, dict[int, PlannedRun]] = {}
     out: list[PlannedRun] = []
     for t in study.runs:
-        for seed in range(seeds) if t.seeded else [t.train.seed]:
+        for seed in range(seeds_of(t)) if t.seeded else [t.train.seed]:
             train = t.train.replace(seed=seed)
             if epochs is not None:
                 train = train.replace(epochs=epochs)
@@ -221,10 +242,10 @@ def plan_study(
                     )
                 p = PlannedRun(t, seed, spec, status, new, note=note)
             p.depends_on = dep
-            p.several_seeds = seeds > 1
+            p.several_seeds = most > 1
             planned.setdefault(t.key, {})[seed] = p
             out.append(p)
-    return StudyPlan(study, out, seeds, epochs, limit)
+    return StudyPlan(study, out, most, epochs, limit)
 
 
 def sweep_tasks(plan: StudyPlan) -> list:
