@@ -246,6 +246,7 @@ def _tidy_lock(folder: Path):
 _NUMBER = (int, float)
 _SUMMARY_TYPES = {
     "epochs_done": int,
+    "test_n": int,
     "best_epoch": int,
     "weights_epoch": int,
     "pid": int,
@@ -269,7 +270,9 @@ def _check_record(info: RunInfo) -> None:
         if info.summary.get(key) is None:
             raise RunError(f"summary.json has no {key}")
     for key, value in info.summary.items():
-        want = _SUMMARY_TYPES.get(key, _NUMBER if key.startswith(("best_", "final_", "seconds")) else None)
+        want = _SUMMARY_TYPES.get(
+            key, _NUMBER if key.startswith(("best_", "final_", "seconds", "test_")) else None
+        )
         if (
             want is not None
             and value is not None

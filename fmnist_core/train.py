@@ -308,6 +308,14 @@ def summarize(state: FitState, status: str | None = None, **extra: Any) -> dict[
     return s
 
 
+def test_figures(model: nn.Module, ds: FashionMNIST, limit: int, device: torch.device) -> dict[str, Any]:
+    """The figure a run reports: its saved weights (selected on the held-out split) on the test set, read
+    once, after training (a quick run with a limit reads as many test images as it validated on)."""
+    n = max(limit, 200) if limit else len(ds.test_labels)
+    m = evaluate(model, ds.test_images[:n], ds.test_labels[:n], device)
+    return {"test_loss": m["loss"], "test_n": n, **({"test_acc": m["acc"]} if "acc" in m else {})}
+
+
 def build_for_spec(spec: RunSpec, registry: Registry) -> nn.Module:
     """The model of a spec, with its encoder copied from the named autoencoder run if any."""
     model = build_model(spec.model)
@@ -370,7 +378,10 @@ def train_run(
 
     try:
         state = fit(model, split, cfg, device, on_batch, save, stop_event)
-        registry.save_epoch(run_id, state.history, summarize(state), state.best_state, state.weights_epoch)
+        test = test_figures(model, ds, cfg.limit, device) if state.best_state is not None else {}
+        registry.save_epoch(
+            run_id, state.history, summarize(state, **test), state.best_state, state.weights_epoch
+        )
     except BaseException as e:
         info = registry.info(run_id)
         registry.write_summary(
