@@ -19,7 +19,7 @@ from fmnist_core import (
     make_split,
     to_float,
 )
-from fmnist_core.data import FILES, read_idx
+from fmnist_core.data import FILES, fingerprint, holdout_id, read_idx
 
 
 # -- the real dataset -----------------------------------------------------------------------
@@ -144,43 +144,49 @@ def test_swapped_files_are_refused(ds, tmp_path):
 
 
 # -- splits ---------------------------------------------------------------------------------
-def test_split_on_the_test_set(ds):
-    s = make_split(ds)
+def test_split_on_the_test_set_is_the_explicit_choice(ds):
+    s = make_split(ds, "test")
     assert (len(s.y_train), len(s.y_val)) == (60000, 10000) and s.validation == "test"
     assert s.x_val is ds.test_images or torch.equal(s.x_val, ds.test_images)
-    assert s.describe() == {"validation": "test", "n_train": 60000, "n_val": 10000}
+    assert s.describe() == {"validation": "test", "split_id": "test", "n_train": 60000, "n_val": 10000}
 
 
-def test_holdout_split_is_disjoint_seeded_and_complete(ds):
-    s = make_split(ds, "holdout", val_fraction=0.1, seed=0)
+def test_the_default_holdout_split_is_stratified_fixed_and_complete(ds):
+    s = make_split(ds)
     assert (len(s.y_train), len(s.y_val)) == (54000, 6000) and s.validation == "holdout"
-    assert s.x_train.shape == (54000, 1, 28, 28)
-    # together they are exactly the training set: per-class counts add up to 6000 each
-    assert (torch.bincount(s.y_train, minlength=10) + torch.bincount(s.y_val, minlength=10)).tolist() == [
-        6000
-    ] * 10
+    assert torch.bincount(s.y_val, minlength=10).tolist() == [600] * 10  # stratified
+    # together they are exactly the training set
     assert int(s.x_train.sum(dtype=torch.int64)) + int(s.x_val.sum(dtype=torch.int64)) == int(
         ds.train_images.sum(dtype=torch.int64)
     )
-    same = make_split(ds, "holdout", val_fraction=0.1, seed=0)
-    assert torch.equal(same.y_val, s.y_val) and torch.equal(same.x_val, s.x_val)
-    other = make_split(ds, "holdout", val_fraction=0.1, seed=1)
-    assert not torch.equal(other.x_val, s.x_val)
-    assert len(make_split(ds, "holdout", val_fraction=0.25).y_val) == 15000
+    # the same images whatever the run's seed: runs of every seed select on one split, and say so
+    other = make_split(ds, seed=1)
+    assert torch.equal(other.x_val, s.x_val) and torch.equal(other.x_train, s.x_train)
+    assert s.describe()["split_id"] == other.describe()["split_id"] == holdout_id(ds)
+    assert len(holdout_id(ds)) == 12
+    wider = make_split(ds, val_fraction=0.25)
+    assert len(wider.y_val) == 15000 and wider.split_id != s.split_id
+
+
+def test_the_fingerprint_names_the_images():
+    a = torch.tensor([3, 1, 2])
+    assert fingerprint(a) == fingerprint(torch.tensor([1, 2, 3]))  # a set: order does not matter
+    assert fingerprint(a) != fingerprint(torch.tensor([1, 2, 4]))
 
 
 @pytest.mark.parametrize(
     "kw,sizes",
     [
-        ({"limit": 500}, (500, 500)),
-        ({"limit": 50}, (50, 200)),  # at least 200 validation images
-        ({"limit": 60000}, (60000, 10000)),
-        ({"train_fraction": 0.1}, (6000, 1000)),  # a fraction validates on a sample in proportion
-        ({"train_fraction": 0.1, "val_images": 10000}, (6000, 10000)),
-        ({"limit": 1000, "train_fraction": 0.25}, (250, 1000)),
-        ({"limit": 100, "train_fraction": 0.01}, (10, 200)),  # never fewer than 10 training images
-        ({"validation": "holdout", "limit": 3000}, (3000, 3000)),
-        ({"validation": "holdout", "train_fraction": 0.5}, (27000, 3000)),
+        ({"validation": "test", "limit": 500}, (500, 500)),
+        ({"validation": "test", "limit": 50}, (50, 200)),  # at least 200 validation images
+        ({"validation": "test", "limit": 60000}, (60000, 10000)),
+        ({"validation": "test", "train_fraction": 0.1}, (6000, 1000)),  # a sample in proportion
+        ({"validation": "test", "train_fraction": 0.1, "val_images": 10000}, (6000, 10000)),
+        ({"validation": "test", "limit": 1000, "train_fraction": 0.25}, (250, 250)),
+        ({"limit": 100, "train_fraction": 0.01}, (10, 10)),  # never fewer than 10 training images
+        ({"limit": 3000}, (3000, 3000)),
+        ({"train_fraction": 0.5}, (27000, 3000)),
+        ({"train_fraction": 0.01}, (540, 60)),
     ],
 )
 def test_split_sizes(ds, kw, sizes):
@@ -190,7 +196,7 @@ def test_split_sizes(ds, kw, sizes):
 
 
 def test_limit_keeps_the_first_images_and_fraction_is_seeded(ds):
-    s = make_split(ds, limit=300)
+    s = make_split(ds, "test", limit=300)
     assert torch.equal(s.x_train, ds.train_images[:300]) and torch.equal(s.y_val, ds.test_labels[:300])
     a = make_split(ds, train_fraction=0.01, seed=3)
     b = make_split(ds, train_fraction=0.01, seed=3)
@@ -247,14 +253,14 @@ def test_noise_rejects_bad_arguments(clean):
         add_noise(clean, "gaussian", 11)
 
 
-def test_a_fraction_of_the_data_validates_on_a_proportionate_seeded_sample(ds):
-    from fmnist_core.data import MIN_VAL_SAMPLE, make_split
-
+def test_a_fraction_of_the_labels_validates_on_the_same_fraction_of_the_held_out_images(ds):
     full = make_split(ds)
-    assert len(full.y_val) == 10000 and "n_val_of" not in full.describe()
+    assert len(full.y_val) == 6000 and "n_val_of" not in full.describe()
     quick = make_split(ds, train_fraction=0.01, seed=3)
-    assert len(quick.y_train) == 600 and len(quick.y_val) == MIN_VAL_SAMPLE
-    assert quick.describe()["n_val_of"] == 10000
-    assert torch.equal(quick.y_val, make_split(ds, train_fraction=0.01, seed=3).y_val)  # seeded
-    assert len(make_split(ds, train_fraction=0.5).y_val) == 5000
-    assert len(make_split(ds, val_images=250).y_val) == 250
+    assert len(quick.y_train) == 540 and len(quick.y_val) == 60
+    assert torch.bincount(quick.y_val, minlength=10).tolist() == [6] * 10  # stratified
+    assert quick.describe()["n_val_of"] == 6000 and quick.split_id == full.split_id
+    # every seed validates on the same images (the runs pair), but trains on its own labels
+    other = make_split(ds, train_fraction=0.01, seed=4)
+    assert torch.equal(quick.x_val, other.x_val) and not torch.equal(quick.x_train, other.x_train)
+    assert len(make_split(ds, val_images=1000).y_val) == 1000

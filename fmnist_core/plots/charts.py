@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..files import CLASS_NAMES
+from ..stats import t_quantile
 from .style import NEUTRAL, _epoch_axis, _layout, color, log_ticks, ticks_125
 
 
@@ -66,7 +67,7 @@ def curves_figure(
 def band_figure(
     groups: Sequence[dict], metric: str = "val_acc", title: str | None = None, log_y: bool = False
 ) -> go.Figure:
-    """Mean line with a ± std band over runs that differ only in seed.
+    """Mean line with its 95% confidence band (Student's t) over runs that differ only in seed.
 
     groups: dicts with name and histories (list of histories); epochs beyond the shortest are dropped.
     """
@@ -78,13 +79,14 @@ def band_figure(
             continue
         n = min(len(h) for h in hs)
         arr = np.array([[r[metric] for r in h[:n]] for h in hs]) * scale  # (runs, epochs)
-        mean, std = arr.mean(0), arr.std(0, ddof=1) if len(hs) > 1 else np.zeros(n)
+        mean = arr.mean(0)
+        half = t_quantile(len(hs) - 1) * arr.std(0, ddof=1) / np.sqrt(len(hs)) if len(hs) > 1 else np.zeros(n)
         x = list(range(1, n + 1))
         c = g.get("color", color(i))
         fig.add_trace(
             go.Scatter(
                 x=x + x[::-1],
-                y=list(mean + std) + list((mean - std)[::-1]),
+                y=list(mean + half) + list((mean - half)[::-1]),
                 fill="toself",
                 fillcolor=c,
                 opacity=0.18,
@@ -100,9 +102,9 @@ def band_figure(
                 y=mean,
                 mode="lines",
                 line=dict(color=c),
-                name=f"{g['name']} (mean ± std of {len(hs)})",
+                name=f"{g['name']} (mean ± 95% CI, {len(hs)} seeds)",
                 legendgroup=g["name"],
-                customdata=std,
+                customdata=half,
                 hovertemplate="%{y:.3f} ± %{customdata:.3f}",
             )
         )
@@ -222,10 +224,10 @@ def sweep_figure(
     categorical: bool = False,
     height: int = 380,
 ) -> go.Figure:
-    """A metric against a swept value: ours (mean ± std over seeds), the report's points, baselines.
+    """A metric against a swept value: ours (mean ± 95% CI over seeds), the report's points, baselines.
 
     x: the shared x values; categorical=True keeps them as labels in the given order (e.g. dropout p).
-    series: dicts with name, y (None where there is no value), optional err (std per point, None allowed),
+    series: dicts with name, y (None where there is no value), optional err (95% CI half-width per point, None allowed),
     style ("ours" | "report" | "baseline") and color.
     """
     fig = go.Figure()

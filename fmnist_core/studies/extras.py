@@ -106,7 +106,8 @@ def extras_needed(study: Study, plan: StudyPlan) -> dict[str, list]:
     tests = [
         r.run_id
         for r in plan.runs
-        if r.finished and (study.view == "d" or (study.view in ("a4", "label") and r.template.role == "main"))
+        if r.finished
+        and (study.view == "d" or (study.view in ("a4", "a5", "label") and r.template.role == "main"))
     ]
     denoise = [r.run_id for r in _b_best(plan).values()] if study.view == "b" else []
     return {"pca": pca, "tests": tests, "denoise": denoise}

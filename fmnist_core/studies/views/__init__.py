@@ -8,7 +8,7 @@ from collections.abc import Callable
 from ..catalog import Study
 from ..extras import Extras
 from ..plan import StudyPlan
-from .common import StudyView
+from .common import StudyView, stale_line
 from .view_a import _view_a3, _view_a4, _view_a5, _view_ae_sweep
 from .view_b import _view_b
 from .view_c import _view_c
@@ -31,4 +31,6 @@ VIEWS: dict[str, Callable[[Study, StudyPlan, Extras], StudyView]] = {
 
 def build_view(study: Study, plan: StudyPlan, extras: Extras | None = None) -> StudyView:
     """The study's figures, tables (ours beside the report's) and a reading generated from the numbers."""
-    return VIEWS[study.view](study, plan, extras or Extras())
+    view = VIEWS[study.view](study, plan, extras or Extras())
+    view.reading[:0] = stale_line(plan)
+    return view

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ...compare import mean_std  # noqa: F401  (re-exported for the views)
+from ...stats import Estimate, estimate
 from ..plan import PlannedRun, StudyPlan
 
 
@@ -56,6 +57,66 @@ def compare(ours: float | None, report: float | None, pct: bool = False) -> str:
     else:
         word = f"higher ({ratio:.2f}×)"
     return f"ours {f(ours)} vs report {rep}: {word}"
+
+
+# -- which figure: selected on what, at which epoch ------------------------------------------------
+SELECTION_NOTE = (
+    "held-out: the fixed 6,000 training images every run validates on (the same for every run and seed); "
+    "test: the 10,000 test images, read once, for the weights of the epoch with the lowest held-out loss. "
+    "± is the 95% confidence interval of the mean over seeds (Student's t); one seed has none."
+)
+
+
+def held_out(r: PlannedRun, key: str, epoch: int | None = None) -> float | None:
+    """A finished run's held-out figure at `epoch` (its last where None or beyond its history)."""
+    h = r.history if r.finished else []
+    if not h:
+        return None
+    return (h[epoch - 1] if epoch is not None and epoch <= len(h) else h[-1]).get(key)
+
+
+def test_value(r: PlannedRun, key: str, ex=None) -> float | None:
+    """A finished run's test figure ("loss" or "acc") from its summary; a run from before the summary
+    recorded it falls back to the study's test figures (accuracy only)."""
+    if not r.finished or r.info is None:
+        return None
+    v = r.info.summary.get(f"test_{key}")
+    if isinstance(v, (int, float)):
+        return float(v)
+    if key == "acc" and ex is not None and r.run_id in ex.tests:
+        return ex.tests[r.run_id]["test_accuracy"]
+    return None
+
+
+def by_seed(rs: Sequence[PlannedRun], get) -> dict[int, float | None]:
+    """get(run) for each finished run, by seed (for paired differences)."""
+    return {r.seed: get(r) for r in rs if r.finished}
+
+
+def cell(rs: Sequence[PlannedRun], get) -> Estimate | None:
+    """Mean ± 95% CI of get(run) over the finished runs."""
+    return estimate([get(r) for r in rs if r.finished])
+
+
+def fmt_est(e: Estimate | None, f) -> str:
+    return "–" if e is None else e.fmt(f)
+
+
+def beside(rs: Sequence[PlannedRun], get, f, report: float | None) -> str:
+    """'0.0312 ± 0.0004 (0.0300)': ours over seeds, the report's figure in brackets."""
+    return f"{fmt_est(cell(rs, get), f)} ({'–' if report is None else f(report)})"
+
+
+def stale_line(plan: StudyPlan) -> list[str]:
+    """Say so when a study is only partly re-trained on the fixed held-out split."""
+    stale = plan.stale
+    if not stale:
+        return []
+    return [
+        f"**Partly re-trained:** {len(stale)} of {len(plan.runs)} runs are from before the fixed held-out "
+        "split (they selected their epoch on the test set or on a seed's own split, and record no test "
+        "figure of their own): their numbers are not comparable with the rest until they are re-trained."
+    ]
 
 
 def never_predicted(figures: dict) -> list[int]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import statistics
 
+from ...stats import difference, estimate, pct, points, verdict
 from ..catalog import Study
 from ..extras import Extras
 from ..plan import StudyPlan, _best
-from .common import StudyView, Table, _caveat, _curves, _nothing, _status_text, mean_std
+from .common import StudyView, Table, _caveat, _curves, _nothing, _status_text, fmt_est, mean_std
 
 
 # D: deep CNN vs MLP
@@ -37,8 +38,8 @@ def _view_d(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
         Table(
             "Test set: scikit-learn classification report (macro averages), ours (report's)",
             rows,
-            note="best epoch: the epoch of lowest loss on the held-out validation split, whose weights "
-            "are evaluated here.",
+            note="Mean over seeds. best epoch: the epoch of lowest loss on the held-out split, whose weights "
+            "are evaluated here, once, on the test set.",
         )
     )
     if got:
@@ -51,19 +52,21 @@ def _view_d(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
                 row[f"{k.upper()} recall"] = f"{pc['recall']:.3f}"
                 row[f"{k.upper()} F1"] = f"{pc['f1']:.3f}"
             per_class.append(row)
-        v.tables.append(Table("Per class (seed 0)", per_class))
+        v.tables.append(Table("Per class, test set (seed 0)", per_class))
     firsts = [plan.by(t.key)[0] for t in study.runs]
     if any(r.history for r in firsts):
-        v.figures.append(("Loss (train dashed, validation solid)", _curves(firsts, "loss", None)))
-        v.figures.append(("Accuracy (train dashed, validation solid)", _curves(firsts, "acc", None)))
+        v.figures.append(("Loss, train dashed, held-out solid (seed 0)", _curves(firsts, "loss", None)))
+        v.figures.append(("Accuracy, train dashed, held-out solid (seed 0)", _curves(firsts, "acc", None)))
     v.reading += _caveat(plan, "54,000 training images and 10 epochs")
     if len(got) == 2:
-        c, m = got["cnn"]["test_accuracy"], got["mlp"]["test_accuracy"]
+        acc = {
+            k: [ex.tests[r.run_id]["test_accuracy"] for r in plan.by(k) if r.run_id in ex.tests] for k in got
+        }
         rc, rm = study.template("cnn").report["accuracy"], study.template("mlp").report["accuracy"]
         v.reading.append(
-            f"Test accuracy: CNN {c:.4f} vs MLP {m:.4f} ({100 * (c - m):+.1f} points); report D: "
-            f"{rc:.4f} vs {rm:.4f} ({100 * (rc - rm):+.1f} points)."
-            + (" The CNN wins here too." if c > m else " Here the MLP is not behind.")
+            f"Test accuracy: CNN {fmt_est(estimate(acc['cnn']), pct)} vs MLP {fmt_est(estimate(acc['mlp']), pct)}"
+            f" (95% CI over seeds): the CNN is {verdict(difference(acc['cnn'], acc['mlp']), points)}; report D: "
+            f"{rc:.4f} vs {rm:.4f} ({100 * (rc - rm):+.1f} points, one run each)."
         )
         worst = min(CLASS_NAMES, key=lambda n: got["cnn"]["per_class"][n]["f1"])
         v.reading.append(
@@ -73,7 +76,7 @@ def _view_d(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
     if cnn is not None:
         e = _best(cnn, "epoch")
         v.reading.append(
-            f"The CNN's validation loss is lowest at epoch {e} of {cnn.epochs_done} (report: over-fits "
+            f"The CNN's held-out loss (seed 0) is lowest at epoch {e} of {cnn.epochs_done} (report: over-fits "
             f"after about epoch 4); the saved weights are that epoch's."
         )
     return _nothing(v, plan)

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from ...stats import difference, pct, signed_mse, verdict
 from ..catalog import Study
 from ..extras import Extras
-from ..plan import StudyPlan, _best, _last
-from .common import StudyView, Table, _caveat, _curves, _nothing, _status_text, compare, fmt_acc, fmt_mse
+from ..plan import StudyPlan, _best
+from .common import (
+    SELECTION_NOTE,
+    StudyView,
+    Table,
+    _caveat,
+    _curves,
+    _nothing,
+    _status_text,
+    beside,
+    cell,
+    compare,
+    fmt_est,
+    fmt_mse,
+    held_out,
+    test_value,
+)
 
 
 # E: step-by-step tuning
@@ -13,83 +29,96 @@ def _view_e(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
     v = StudyView()
     aes = [t for t in study.runs if t.model.kind == "conv_ae"]
     clfs = [t for t in study.runs if t.model.kind == "classifier"]
-    rows, got = [], []
+    epoch = aes[0].train.epochs if plan.epochs is None else plan.epochs  # the report's: 30
+    rows = []
     for t in aes:
-        r = plan.by(t.key)[0]
-        tr, va = (_last(r, "train_loss"), _last(r, "val_loss")) if r.finished else (None, None)
+        rs = plan.by(t.key)
         rows.append(
             {
                 "model": t.label,
-                "run": _status_text([r]),
-                "train MSE: ours (report)": f"{fmt_mse(tr)} ({t.report['final_train_loss']:.4f})",
-                "val MSE: ours (report)": f"{fmt_mse(va)} ({t.report['final_val_loss']:.4f})",
-                "PCA-64 (linear)": fmt_mse(ex.pca.get(64)),
+                "runs": _status_text(rs),
+                f"train MSE, epoch {epoch} (report)": beside(
+                    rs, lambda r: held_out(r, "train_loss", epoch), fmt_mse, t.report["final_train_loss"]
+                ),
+                f"held-out MSE, epoch {epoch} (report, on test)": beside(
+                    rs, lambda r: held_out(r, "val_loss", epoch), fmt_mse, t.report["final_val_loss"]
+                ),
+                "test MSE, selected": fmt_est(cell(rs, lambda r: test_value(r, "loss")), fmt_mse),
+                "PCA-64 (test)": fmt_mse(ex.pca.get(64)),
             }
         )
-        if va is not None:
-            got.append((t, va))
-    v.tables.append(Table("Autoencoder, one change at a time (final epoch)", rows))
+    v.tables.append(Table("Autoencoder, one change at a time", rows, SELECTION_NOTE))
     crow = []
     for t in clfs:
-        r = plan.by(t.key)[0]
-        row = {"classifier": t.label, "run": _status_text([r])}
-        for key, what, f in (
-            ("train_acc", "train acc", fmt_acc),
-            ("val_acc", "val acc", fmt_acc),
-            ("train_loss", "train loss", fmt_mse),
-            ("val_loss", "val loss", fmt_mse),
-        ):
-            row[f"{what}: ours (report)"] = (
-                f"{f(_last(r, key) if r.finished else None)} ({f(t.report['final_' + key])})"
-            )
-        crow.append(row)
-    v.tables.append(Table("Classifiers on the tuned encoder (final epoch)", crow))
+        rs = plan.by(t.key)
+        crow.append(
+            {
+                "classifier": t.label,
+                "runs": _status_text(rs),
+                f"train acc, epoch {epoch} (report)": beside(
+                    rs, lambda r: held_out(r, "train_acc", epoch), pct, t.report["final_train_acc"]
+                ),
+                f"held-out acc, epoch {epoch} (report, on test)": beside(
+                    rs, lambda r: held_out(r, "val_acc", epoch), pct, t.report["final_val_acc"]
+                ),
+                "test acc, selected": fmt_est(cell(rs, lambda r: test_value(r, "acc")), pct),
+                "selected epoch": ", ".join(str(_best(r, "epoch")) for r in rs if r.finished) or "–",
+            }
+        )
+    v.tables.append(Table("Classifiers on the tuned encoder", crow, SELECTION_NOTE))
     ae_first = [plan.by(t.key)[0] for t in aes]
     lines = [(f"PCA-64: {ex.pca[64]:.4f}", ex.pca[64])] if 64 in ex.pca else []
     if any(r.history for r in ae_first):
         v.figures.append(
             (
-                "Autoencoders: validation MSE per epoch",
+                "Autoencoders: held-out MSE per epoch (seed 0)",
                 _curves(ae_first, "loss", None, lines, show_train=False),
             )
         )
     c_first = [plan.by(t.key)[0] for t in clfs]
     if any(r.history for r in c_first):
-        v.figures.append(("Classifiers: loss (train dashed)", _curves(c_first, "loss", None)))
-    v.reading += _caveat(plan, "60,000 images and 30 epochs")
-    prev = None
-    for t, va in got:
-        if prev is not None:
-            pt, pv = prev
-            ours_d, rep_d = va / pv - 1, t.report["final_val_loss"] / pt.report["final_val_loss"] - 1
-            v.reading.append(
-                f"{t.label}: validation MSE {pv:.4f} → {va:.4f} ({ours_d:+.0%}); report "
-                f"{pt.report['final_val_loss']:.4f} → {t.report['final_val_loss']:.4f} ({rep_d:+.0%})"
-                + (
-                    " — no clear change in ours."
-                    if abs(ours_d) < 0.01
-                    else " — same direction."
-                    if (ours_d < 0) == (rep_d < 0)
-                    else " — opposite direction."
-                )
-            )
-        prev = (t, va)
+        v.figures.append(
+            ("Classifiers: loss, train dashed, held-out solid (seed 0)", _curves(c_first, "loss", None))
+        )
+    v.reading += _caveat(plan, "54,000 images and 30 epochs")
+    v.reading += _steps(plan, aes)
     for t in clfs:
-        r = plan.by(t.key)[0]
-        if r.finished:
-            h = r.history
-            lo = min(x["val_loss"] for x in h)
-            v.reading.append(
-                f"{t.label}: final validation accuracy "
-                f"{compare(h[-1]['val_acc'], t.report['final_val_acc'], pct=True)}; "
-                f"validation loss ends {h[-1]['val_loss'] / lo:.2f}× its minimum "
-                f"(epoch {_best(r, 'epoch')})"
-                + (
-                    " — it over-fits."
-                    if h[-1]["val_loss"] > 1.2 * lo
-                    else " — still improving at the last epoch."
-                    if h[-1]["val_loss"] == lo
-                    else "."
-                )
+        m = cell(plan.by(t.key), lambda r: held_out(r, "val_acc", epoch))
+        if m is None:
+            continue
+        over = cell(plan.by(t.key), lambda r: held_out(r, "val_loss") / min(x["val_loss"] for x in r.history))
+        v.reading.append(
+            f"{t.label}: held-out accuracy at epoch {epoch} {compare(m.mean, t.report['final_val_acc'], pct=True)}"
+            f" (the report's on the test set); held-out loss ends {over.mean:.2f}× its minimum"
+            + (
+                " — it over-fits."
+                if over.mean > 1.2
+                else " — still improving at the last epoch."
+                if over.mean == 1
+                else "."
             )
+        )
     return _nothing(v, plan)
+
+
+def _steps(plan: StudyPlan, aes) -> list[str]:
+    """Each change's effect on the test MSE (Welch's interval: each step is a different network) beside the
+    direction the report found at its final epoch."""
+    lines = []
+    for a, b in zip(aes, aes[1:]):
+        d = difference(
+            [test_value(r, "loss") for r in plan.by(b.key) if r.finished],
+            [test_value(r, "loss") for r in plan.by(a.key) if r.finished],
+        )
+        if d is None:
+            continue
+        rep = b.report["final_val_loss"] / a.report["final_val_loss"] - 1
+        agree = (
+            ""
+            if not d.excludes_zero
+            else " — same direction as the report."
+            if (d.mean < 0) == (rep < 0)
+            else " — the opposite of the report."
+        )
+        lines.append(f"{b.label}: test MSE {verdict(d, signed_mse)} (report {rep:+.0%}){agree}")
+    return lines
