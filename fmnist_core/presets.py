@@ -1,125 +1,112 @@
-"""The reports' configurations as ready-made (model, train) pairs for the Train page and studies."""
+"""The Train page's ready-made choices: the reports' configurations (each a run of the study catalog),
+the words for the validation choice, and the published accuracies drawn on accuracy charts."""
 
 from __future__ import annotations
 
-from .config import ClassifierConfig, CNNConfig, ConvAEConfig, DenseAEConfig, MLPConfig, TrainConfig
+from dataclasses import dataclass, replace
+from functools import cache
+
+from .config import OPTIMIZER_LABELS, ModelConfig, TrainConfig
 
 
-def _p(about: str, model, **train) -> dict:
-    return {"about": about, "model": model, "train": TrainConfig(**train)}
+@dataclass(frozen=True)
+class Preset:
+    """A study catalog run offered on the Train page: the catalog's configs, the preset's own words."""
+
+    label: str
+    about: str
+    study: str  # the catalog study and run it is
+    run: str
+    model: ModelConfig
+    train: TrainConfig
 
 
-PRESETS: dict[str, dict[str, dict]] = {
-    "conv_ae": {
-        "Report A baseline (n=64, p=0.2)": _p(
-            "Report A: Adam 1e-3, batch 100, 20 epochs; validation MSE 0.037 at epoch 20.",
-            ConvAEConfig(latent_dim=64, dropout=0.2),
-            epochs=20,
-        ),
-        "Report A improved (n=128, p=0.01)": _p(
-            "Report A's improved autoencoder: MSE 0.021, sharper reconstructions.",
-            ConvAEConfig(latent_dim=128, dropout=0.01),
-            epochs=20,
-        ),
-        "Report C AE 2 (n=256, p=0.3, batch 1000)": _p(
-            "Report C: early stopping (patience 5), best weights restored.",
-            ConvAEConfig(latent_dim=256, dropout=0.3),
-            batch_size=1000,
-            epochs=40,
-            patience=5,
-        ),
-        "Report C AE 3 (SGD, lr 0.01)": _p(
-            "Report C's worst autoencoder: SGD with lr 1e-2, n=64, p=0.3, batch 1000.",
-            ConvAEConfig(latent_dim=64, dropout=0.3),
-            optimizer="sgd",
-            lr=1e-2,
-            batch_size=1000,
-            epochs=40,
-            patience=5,
-        ),
-        "Report C AE 4 (kernel-4 decoder, no stripes)": _p(
-            "Report C's best: the last layer uses a larger kernel instead of output padding, removing edge stripes.",
-            ConvAEConfig(latent_dim=128, dropout=0.3, decoder="kernel"),
-            batch_size=1000,
-            epochs=40,
-            patience=5,
-        ),
-        "Report E tuned (64/96 filters, BatchNorm, avg pool, p=0)": _p(
-            "Report E's final autoencoder: validation MSE 1.75% after 30 epochs (slow on a CPU: 10x the filters).",
-            ConvAEConfig(latent_dim=64, dropout=0.0, channels=(64, 96), batch_norm=True, second_pool="avg"),
-            epochs=30,
-        ),
-    },
-    "dense_ae": {
-        "Report B Adam (n=512, lr 1e-3)": _p(
-            "Report B's best: 784 -> 512 -> 784, dropout 0.1, batch 1000; loss flat after epoch 30.",
-            DenseAEConfig(latent_dim=512, dropout=0.1),
-            batch_size=1000,
-            epochs=100,
-        ),
-        "Report B SGD (n=512, lr 0.1)": _p(
-            "Report B's best SGD: lr 0.1 (lr 0.001 barely moves).",
-            DenseAEConfig(latent_dim=512, dropout=0.1),
-            optimizer="sgd",
-            lr=0.1,
-            batch_size=1000,
-            epochs=100,
-        ),
-    },
-    "classifier": {
-        "Report A base (fine-tune, p=0.2)": _p(
-            "Report A: the baseline encoder (n=64) + Linear(64->10) + ReLU; 91.1% ± 0.3 at epoch 30.",
-            ClassifierConfig(latent_dim=64, dropout=0.2),
-            epochs=30,
-        ),
-        "Report A improved encoder, p=0.01": _p(
-            "Pick the improved (n=128, p=0.01) autoencoder as encoder; report A: it barely improved.",
-            ClassifierConfig(latent_dim=128, dropout=0.01),
-            epochs=30,
-        ),
-        "Report A improved encoder, p raised to 0.2": _p(
-            "The improved encoder with dropout raised to 0.2 after inheriting: recovers fast, over-fits more.",
-            ClassifierConfig(latent_dim=128, dropout=0.2),
-            epochs=30,
-        ),
-        "Report C C5 (early stopping)": _p(
-            "Report C's C5: best epoch 15, validation accuracy 90.0%.",
-            ClassifierConfig(latent_dim=64, dropout=0.2),
-            epochs=40,
-            patience=5,
-        ),
-        "Report C C8 (frozen encoder)": _p(
-            "Report C's C8: encoder frozen, no final ReLU, batch 1000; under-fits (79.3%).",
-            ClassifierConfig(latent_dim=64, dropout=0.2, freeze_encoder=True, final_relu=False),
-            batch_size=1000,
-            epochs=40,
-            patience=5,
-        ),
-        "Report E (hidden layer in the head)": _p(
-            "Report E: a fully connected hidden layer before the output; Adam over-fits after half the epochs.",
-            ClassifierConfig(latent_dim=64, dropout=0.2, head_hidden=128, final_relu=False),
-            epochs=30,
-        ),
-    },
-    "cnn": {
-        "Report D deep CNN": _p(
-            "Report D: 10 epochs, held-out validation; accuracy 0.8978, over-fits after epoch 4.",
-            CNNConfig(dropout=0.4),
-            epochs=10,
-            validation="holdout",
-        ),
-    },
-    "mlp": {
-        "Report D MLP": _p(
-            "Report D's baseline: one hidden layer; accuracy 0.8799.",
-            MLPConfig(hidden=256, dropout=0.2),
-            epochs=10,
-            validation="holdout",
-        ),
-    },
+# (study, run key, label, about). Label and about are format strings over the catalog, so a number they
+# quote is the catalog's and cannot drift from it: {m} the run's model config, {t} its TrainConfig,
+# {o} its optimizer as shown, {r} its report numbers, {s} the study's numbers. Each model kind's first
+# preset is the one the Train page opens with.
+_CHOSEN = (
+    ("a1", "n64", "Report A baseline (n={m.latent_dim}, p={m.dropout:g})",
+     "Report A's baseline autoencoder: validation MSE {r[final_val_loss]} after {t.epochs} epochs."),
+    ("a3", "ae-improved", "Report A improved (n={m.latent_dim}, p={m.dropout:g})",
+     "Report A's improved autoencoder: validation MSE {r[final_val_loss]}, sharper reconstructions."),
+    ("c", "ae1", "Report C AE 1 (n={m.latent_dim}, p={m.dropout:g}, batch {t.batch_size})",
+     "Report C: early stopping (patience {t.patience}), best weights restored."),
+    ("c", "ae2", "Report C AE 2 (n={m.latent_dim}, p={m.dropout:g}, batch {t.batch_size})",
+     "Report C: early stopping (patience {t.patience}), best weights restored."),
+    ("c", "ae3", "Report C AE 3 ({o}, lr {t.lr:g})",
+     "Report C's worst autoencoder: {o} with lr {t.lr:g}, n={m.latent_dim}, p={m.dropout:g}."),
+    ("c", "ae4", "Report C AE 4 (kernel-4 decoder, no stripes)",
+     "Report C's best: the last layer uses a larger kernel instead of output padding, removing edge "
+     "stripes."),
+    ("e", "wide", "Report E tuned ({m.channels[0]}/{m.channels[1]} filters, BatchNorm, {m.second_pool} "
+     "pool, p={m.dropout:g})",
+     "Report E's final autoencoder: validation MSE {r[final_val_loss]} after {t.epochs} epochs "
+     "(slow on a CPU: many more filters)."),
+    ("b", "adam-lr0.001-n512", "Report B {o} (n={m.latent_dim}, lr {t.lr:g})",
+     "Report B's best with {o}: 784 → {m.latent_dim} → 784."),
+    ("b", "sgd-lr0.1-n512", "Report B {o} (n={m.latent_dim}, lr {t.lr:g})",
+     "Report B's best with {o}; its smaller learning rates barely move."),
+    ("a4", "clf-base", "Report A base (fine-tune, p={m.dropout:g})",
+     "Report A: the baseline encoder + Linear({m.latent_dim}→10) + ReLU; {s[30][0]:.1%} ± "
+     "{s[30][1]:.1%} at epoch 30 across seeds."),
+    ("a3", "clf-improved", "Report A improved encoder, p={m.dropout:g}",
+     "The improved autoencoder as encoder; report A: it {r[says]}."),
+    ("a3", "clf-improved-p0.2", "Report A improved encoder, p raised to {m.dropout:g}",
+     "The improved encoder with dropout raised after inheriting; report A: it {r[says]}."),
+    ("c", "c5", "Report C C5 (early stopping)",
+     "Report C's C5: best epoch {r[best_epoch]}, validation accuracy {r[val_acc]:.1%}."),
+    ("c", "c8", "Report C C8 (frozen encoder)",
+     "Report C's C8: encoder frozen, no final ReLU; under-fits ({r[val_acc]:.1%})."),
+    ("e", "clf-fc", "Report E (hidden layer in the head)",
+     "Report E: a fully connected hidden layer before the output; {o} over-fits (final validation "
+     "accuracy {r[final_val_acc]:.2%})."),
+    ("d", "cnn", "Report D deep CNN",
+     "Report D: accuracy {r[accuracy]:.2%}; over-fits after epoch {s[overfit_epoch]}."),
+    ("d", "mlp", "Report D MLP",
+     "Report D's baseline: one hidden layer of {m.hidden} units; accuracy {r[accuracy]:.2%}."),
+)  # fmt: skip
+
+
+@cache
+def presets() -> dict[str, dict[str, Preset]]:
+    """The presets by model kind, then label. Built on first use: importing the catalog (the studies
+    package) loads torch, which the Compare page, importing REFERENCE_ACCURACY, does without."""
+    from .studies.catalog import get_study
+
+    made = []  # (preset, the catalog run whose encoder it copies, or None)
+    for study_name, key, label, about in _CHOSEN:
+        study = get_study(study_name)
+        run = study.template(key)
+        o = OPTIMIZER_LABELS[run.train.optimizer]
+        words = dict(m=run.model, t=run.train, o=o, r=run.report, s=study.numbers)
+        preset = Preset(label.format(**words), about.format(**words), study_name, key, run.model, run.train)
+        made.append((preset, study.template(run.encoder) if run.encoder else None))
+    # a classifier's caption names the autoencoder preset that trains its encoder (the Encoder box picks
+    # among the autoencoder runs on disk; the preset leaves that choice to the user)
+    autoencoders = {(p.model, p.train): p.label for p, _ in made if p.model.kind == "conv_ae"}
+    out: dict[str, dict[str, Preset]] = {}
+    for preset, encoder in made:
+        if encoder and (name := autoencoders.get((encoder.model, encoder.train))):
+            preset = replace(preset, about=f"{preset.about} Its encoder: a run of the preset “{name}”.")
+        out.setdefault(preset.model.kind, {})[preset.label] = preset
+    return out
+
+
+# TrainConfig.validation's choices as the Train page and the command line word them, the default first.
+VALIDATION_LABELS = {
+    "holdout": "held-out split of train (default)",
+    "test": "test set — the reports' method (selects on the figure it reports)",
 }
+VALIDATION_HELP = (
+    "The images that pick the best epoch and stop early. By default a fixed, stratified "
+    f"{TrainConfig().val_fraction:.0%} of the training images, held out of training and the same for every "
+    "run, so the test set is read once, for the figure reported. The reports validated on the test set, "
+    "which picks the epoch on the very images whose score is then reported, and so flatters it."
+)
 
-# Published accuracy reference points (REPORTS.md), drawn on accuracy charts.
+# Published accuracy reference points (REPORTS.md), drawn on accuracy charts. Written out rather than read
+# from the catalog, which would load torch into the Compare page; tests/test_presets.py checks they agree.
 REFERENCE_ACCURACY: list[tuple[str, float]] = [
     ("A: base classifier, 30 epochs (91.1%)", 0.911),
     ("D: deep CNN (89.78%)", 0.8978),

@@ -11,6 +11,7 @@ from fmnist_core.compare import (
     run_rows,
     seed_groups,
 )
+from fmnist_core.dead_classes import lost_class_note, lost_classes_cell
 from fmnist_core.plots import band_figure, color, curves_figure, line_figure
 from fmnist_core.presets import REFERENCE_ACCURACY
 
@@ -54,6 +55,7 @@ VIEWS = {
         "val loss over seeds",
         "s / epoch",
         "created",
+        "lost classes",
         "problem",
     ],
 }
@@ -135,13 +137,16 @@ table = pd.DataFrame(
             "val loss over seeds": pm(r["group_val_loss"]),
             "s / epoch": r["seconds_per_epoch"],
             "created": r["created"],
+            "lost classes": lost_classes_cell(info),
             "problem": r["damaged"],
         }
-        for r in rows
+        for r, info in zip(rows, shown)
     ],
     columns=VIEWS["all"],
 )
-order = VIEWS[view] + (["problem"] if view != "all" and table["problem"].astype(bool).any() else [])
+# columns only some runs fill: added to any view when a shown run has something to say in them
+flagged = [c for c in ("lost classes", "problem") if table[c].astype(bool).any()]
+order = VIEWS[view] + ([] if view == "all" else flagged)
 st.caption(
     f"{len(rows)} of {len(all_runs)} runs. Click column headers to sort; tick rows to plot them "
     "(the first two are ticked when nothing is)."
@@ -163,6 +168,10 @@ selection = st.dataframe(
         "s / epoch": st.column_config.NumberColumn(format="%.1f"),
         "train images": st.column_config.NumberColumn(format="localized"),
         "lr": st.column_config.NumberColumn(format="%g"),
+        "lost classes": st.column_config.TextColumn(
+            help="Classes predicted for no held-out image from that epoch to the last (from the per-epoch "
+            "counts; runs trained before they were recorded show nothing). Tick the run for why."
+        ),
     },
 )
 picked = [shown[i] for i in selection.selection.rows] if selection.selection.rows else shown[:2]
@@ -210,6 +219,10 @@ else:
             ),
             key="cmp_acc",
         )
+    for r in picked:
+        lost = lost_class_note(r)
+        if lost:
+            st.warning(f"**{r.name}**: {lost}", icon=":material/warning:")
 
 # -- seed groups ----------------------------------------------------------------------------
 st.subheader("Seeds")

@@ -8,6 +8,7 @@ import torch
 import app_support as ui
 from fmnist_core import CLASS_NAMES
 from fmnist_core.compare import partner_run
+from fmnist_core.dead_classes import collapse_note, lost_class_note
 from fmnist_core.evaluate import pair_examples, top_k
 from fmnist_core.metrics import most_confused, normalize_rows
 from fmnist_core.plots import confusion_figure, gallery_figure, with_cell_picker
@@ -89,6 +90,13 @@ if ui.load_model(run_id) is None:
 ev = ui.classifier_summary(run_id, n)
 if ev is None:
     st.stop()
+run = ui.registry().get(run_id)
+lost = lost_class_note(run, ev["confusion_matrix"])
+if lost:
+    st.warning(lost, icon=":material/warning:")
+collapsed = collapse_note(run)
+if collapsed:
+    st.caption(collapsed)
 probs, labels = torch.as_tensor(ev["probs"]), torch.as_tensor(ev["labels"])
 pairs = most_confused(torch.as_tensor(ev["confusion_matrix"]), k=5)
 

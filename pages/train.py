@@ -5,11 +5,12 @@ import streamlit as st
 import app_support as ui
 from fmnist_core.config import KIND_LABELS, OPTIMIZER_LABELS, RunSpec, TrainConfig, encoder_arch, model_config
 from fmnist_core.errors import ConfigError
-from fmnist_core.presets import PRESETS
+from fmnist_core.presets import VALIDATION_HELP, VALIDATION_LABELS, Preset, presets
 from fmnist_core.registry import validate_run_id
 
 ui.frame("train")
 
+PRESETS = presets()  # by model kind, then label
 KINDS = {k: label[0].upper() + label[1:] for k, label in KIND_LABELS.items()}  # "Conv autoencoder", ...
 LATENTS = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
 DROPOUTS = [0.0, 0.0001, 0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
@@ -27,7 +28,7 @@ DEFAULTS = {
     "t_seed": 0,
     "t_patience": 0,
     "t_fraction": 1.0,
-    "t_validation": "test",
+    "t_validation": TrainConfig().validation,
     "t_channels": "16, 32",
     "t_bn": False,
     "t_pool": "max",
@@ -42,9 +43,9 @@ DEFAULTS = {
 }
 
 
-def preset_widgets(preset: dict) -> dict:
+def preset_widgets(preset: Preset) -> dict:
     """The widget values that show a preset's model and training configs."""
-    m, t = preset["model"], preset["train"]
+    m, t = preset.model, preset.train
     w = {
         "t_lr": t.lr,
         "t_batch": t.batch_size,
@@ -167,7 +168,7 @@ with left:
     st.caption(
         "Your own settings. Pick a preset to fill the controls with one of the reports' configurations."
         if chosen_preset(kind) == CUSTOM
-        else PRESETS[kind][chosen_preset(kind)]["about"]
+        else PRESETS[kind][chosen_preset(kind)].about
     )
 
     encoder_run, encoder_cfg = "random", None
@@ -254,13 +255,10 @@ with left:
     with st.expander("More options"):
         st.radio(
             "Validate on",
-            ["test", "holdout"],
+            list(VALIDATION_LABELS),
             key="t_validation",
-            horizontal=True,
-            format_func={
-                "test": "official test set (as the reports)",
-                "holdout": "10% held out of train",
-            }.get,
+            format_func=VALIDATION_LABELS.get,
+            help=VALIDATION_HELP,
         )
         if kind in ("conv_ae", "classifier"):
             dis = encoder_cfg is not None

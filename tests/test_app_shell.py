@@ -11,7 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import app_support as ui
-from fmnist_core import Registry
+from fmnist_core import Registry, TrainConfig
+from fmnist_core.presets import VALIDATION_LABELS, presets
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -85,6 +86,48 @@ def test_train_presets_fill_the_controls(empty_runs):
     assert not at.exception
 
 
+def test_every_preset_shows_its_catalog_run(empty_runs):
+    """Each preset fills the controls with exactly its catalog run's configs: the Preset box keeps its name
+    (no value fell outside its control's options) and the controls rebuild the run's TrainConfig."""
+    at = page_run("train")
+    shown = at.radio(key="t_validation")
+    assert shown.value == TrainConfig().validation == "holdout"
+    assert shown.options == list(VALIDATION_LABELS.values()) and "held out" in shown.help
+    state = at.session_state
+    for kind, kind_presets in presets().items():
+        at.segmented_control(key="t_kind").set_value(kind).run()
+        for label, preset in kind_presets.items():
+            at.selectbox(key=f"t_preset_{kind}").set_value(label).run()
+            assert not at.exception, [e.value for e in at.exception]
+            assert at.selectbox(key=f"t_preset_{kind}").value == label
+            assert any(c.value == preset.about for c in at.caption)
+            train = TrainConfig(
+                optimizer=state["t_optimizer"],
+                lr=state["t_lr"],
+                momentum=state["t_momentum"],
+                batch_size=state["t_batch"],
+                epochs=state["t_epochs"],
+                patience=state["t_patience"],
+                min_delta=state["t_min_delta"],
+                validation=state["t_validation"],
+            )
+            assert train == preset.train, label
+            m = preset.model
+            assert state["t_dropout"] == m.dropout
+            for field, key in (
+                ("latent_dim", "t_latent"),
+                ("hidden", "t_hidden"),
+                ("decoder", "t_decoder"),
+                ("batch_norm", "t_bn"),
+                ("second_pool", "t_pool"),
+                ("freeze_encoder", "t_freeze"),
+                ("head_hidden", "t_head_hidden"),
+                ("final_relu", "t_final_relu"),
+            ):
+                assert not hasattr(m, field) or state[key] == getattr(m, field), (label, field)
+            assert not hasattr(m, "channels") or state["t_channels"] == ", ".join(map(str, m.channels))
+
+
 def test_changed_values_say_custom_and_survive_a_kind_switch(empty_runs):
     at = page_run("train")
     at.select_slider(key="t_fraction").set_value(0.01).run()  # how a run is made: not a change of preset
@@ -103,7 +146,7 @@ def test_changed_values_say_custom_and_survive_a_kind_switch(empty_runs):
     assert at.selectbox(key="t_preset_dense_ae").value == "Report B SGD (n=512, lr 0.1)"
     assert at.select_slider(key="t_fraction").value == 0.01  # presets leave the fraction alone
     at.radio(key="t_precision").set_value("bf16").run()
-    at.selectbox(key="t_preset_dense_ae").set_value("Report B Adam (n=512, lr 1e-3)").run()
+    at.selectbox(key="t_preset_dense_ae").set_value("Report B Adam (n=512, lr 0.001)").run()
     assert at.radio(key="t_precision").value == "bf16"  # and the precision
     assert (
         "Log scale." != at.select_slider(key="t_lr").help and "step size" in at.select_slider(key="t_lr").help

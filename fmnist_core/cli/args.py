@@ -15,6 +15,7 @@ from ..config import (
     model_config,
 )
 from ..data import NOISE_KINDS
+from ..presets import VALIDATION_LABELS
 from ..registry import Registry
 
 
@@ -55,9 +56,10 @@ def _train_flags(p: argparse.ArgumentParser, kind: str) -> None:
     g.add_argument("--keep-last", action="store_true", help="keep the last epoch's weights, not the best")
     g.add_argument(
         "--validation",
-        choices=("test", "holdout"),
+        choices=tuple(VALIDATION_LABELS),
         default=d.validation,
-        help="validate on the official test set (as the reports) or a held-out part of train",
+        help="the images that pick the best epoch and stop early: "
+        + "; ".join(f"{choice} = {label}" for choice, label in VALIDATION_LABELS.items()),
     )
     g.add_argument("--limit", type=int, default=0, help="train on the first N images only (0 = all)")
     g.add_argument(
