@@ -59,6 +59,9 @@ def fake_history(kind: str, epochs: int, seed: int = 0) -> list[dict]:
     return h
 
 
+FAKE_SPLIT = "0123456789ab"
+
+
 def fake_run(
     reg: Registry,
     spec: RunSpec,
@@ -66,14 +69,13 @@ def fake_run(
     status: str = "completed",
     epochs: int | None = None,
     pid: int | None = None,
+    split_id: str | None = FAKE_SPLIT,
 ) -> str:
-    """A run folder as train_run leaves it, without training: config, history, summary, a weights file."""
+    """A run folder as train_run leaves it, without training: config, history, summary, a weights file.
+    split_id None: a run from before the fixed held-out split."""
     epochs = spec.train.epochs if epochs is None else epochs
-    run_id = reg.create(
-        spec,
-        {"data": {"source": "fake", "validation": spec.train.validation, "n_train": 60000, "n_val": 10000}},
-        name,
-    )
+    data = {"source": "fake", "validation": spec.train.validation, "n_train": 54000, "n_val": 6000}
+    run_id = reg.create(spec, {"data": data if split_id is None else {**data, "split_id": split_id}}, name)
     h = fake_history(spec.model.kind, epochs, spec.train.seed)
     best = min(range(len(h)), key=lambda i: h[i]["val_loss"]) + 1 if h else 0
     summary = {
@@ -86,6 +88,8 @@ def fake_run(
     for k in ("train_loss", "val_loss", "train_acc", "val_acc"):
         if h and k in h[-1]:
             summary[f"final_{k}"], summary[f"best_{k}"] = h[-1][k], h[best - 1][k]
+            if k.startswith("val_"):  # the test figure: the held-out one's, a little lower
+                summary[k.replace("val_", "test_")] = h[best - 1][k] * 0.99
     reg.save_epoch(run_id, h, summary, build_model(spec.model).state_dict())  # untrained weights that fit
     if pid is not None:  # pretend another live process is training it
         import json
@@ -197,19 +201,38 @@ def test_reference_runs_are_reused_by_config(tmp_path):
     # study C follows the report, which froze AE 4)
     assert set(reference_specs()) - set(used) <= {"ref-c-clf-frozen"}
     plan = plan_study(STUDIES["a5"], reg)
-    assert [r.run_id for r in plan.runs] == ["ref-a-ae-base", "ref-a-clf-base", "ref-a-clf-random"]
-    assert not plan.missing
+    seed0 = [plan.by(k)[0].run_id for k in ("ae-base", "clf-pretrained", "clf-random")]
+    assert seed0 == ["ref-a-ae-base", "ref-a-clf-base", "ref-a-clf-random"]
+    assert {r.spec.model.encoder_run for r in plan.by("clf-pretrained-norelu")} == {"ref-a-ae-base"}
+    assert len(plan.missing) == len(plan.runs) - 3
     # the same study with overrides is a different set of runs
     quick = plan_study(STUDIES["a5"], reg, epochs=1, limit=300)
-    assert [r.status for r in quick.runs] == ["missing"] * 3
-    assert quick.runs[1].spec.model.encoder_run == quick.runs[0].run_id == "study-a5-ae-base-s0-e1-l300"
+    assert {r.status for r in quick.runs} == {"missing"}
+    pre = quick.by("clf-pretrained")[0]
+    assert pre.spec.model.encoder_run == quick.runs[0].run_id == "study-a5-ae-base-s0-e1-l300"
+
+
+def test_runs_from_before_the_fixed_split_are_stale_and_give_way(tmp_path):
+    """A finished run without a split fingerprint still shows (flagged stale); a run on the fixed split with
+    the same config is preferred to it."""
+    reg = Registry(tmp_path)
+    study = STUDIES["d"]
+    spec = plan_study(study, reg, seeds=1).by("cnn")[0].spec
+    fake_run(reg, spec, "old-cnn", split_id=None)
+    plan = plan_study(study, reg, seeds=1)
+    old = plan.by("cnn")[0]
+    assert old.run_id == "old-cnn" and old.finished and old.stale and plan.stale == [old]
+    assert "Partly re-trained" in build_view(study, plan, fake_extras(study, plan)).reading[0]
+    fake_run(reg, spec, "new-cnn")
+    plan = plan_study(study, reg, seeds=1)
+    assert plan.by("cnn")[0].run_id == "new-cnn" and not plan.stale
 
 
 def test_plan_dependencies_blocking_and_names(tmp_path):
     reg = Registry(tmp_path)
     study = STUDIES["a5"]
-    plan = plan_study(study, reg)
-    ae, pre, rnd = plan.runs
+    plan = plan_study(study, reg, seeds=1)
+    ae, pre, rnd = plan.runs[:3]
     assert (ae.run_id, pre.run_id, rnd.run_id) == (
         "study-a5-ae-base-s0",
         "study-a5-clf-pretrained-s0",
@@ -218,7 +241,7 @@ def test_plan_dependencies_blocking_and_names(tmp_path):
     assert pre.spec.model.encoder_run == "study-a5-ae-base-s0" and pre.status == "missing"
     # the encoder is being trained by another live process: its dependents wait
     fake_run(reg, ae.spec, "ae-elsewhere", status="running", epochs=2, pid=os.getpid())
-    plan = plan_study(study, reg)
+    plan = plan_study(study, reg, seeds=1)
     assert plan.runs[0].status == "running" and plan.runs[0].run_id == "ae-elsewhere"
     assert plan.runs[1].status == "blocked" and "ae-elsewhere" in plan.runs[1].note
     assert plan.runs[2].status == "missing"
@@ -228,13 +251,13 @@ def test_plan_dependencies_blocking_and_names(tmp_path):
     # with another config pushes the new run to a free name
     fake_run(reg, RunSpec(rnd.spec.model, rnd.spec.train), "stopped-random", status="stopped", epochs=3)
     fake_run(reg, RunSpec(rnd.spec.model, rnd.spec.train.replace(epochs=3)), "study-a5-clf-random-s0")
-    plan = plan_study(study, reg)
+    plan = plan_study(study, reg, seeds=1)
     assert plan.runs[1].status == "missing" and plan.runs[1].spec.model.encoder_run == "ae-elsewhere"
     assert plan.runs[2].status == "missing" and plan.runs[2].run_id == "study-a5-clf-random-s0-2"
     assert "stopped-random" in plan.runs[2].note
     # more seeds: the encoder is shared, the classifiers repeat
     plan = plan_study(study, reg, seeds=3)
-    assert len(plan.runs) == 1 + 2 * 3
+    assert len(plan.runs) == 1 + 4 * 3
     assert {r.spec.model.encoder_run for r in plan.by("clf-pretrained")} == {"ae-elsewhere"}
     assert [r.spec.train.seed for r in plan.by("clf-random")] == [0, 1, 2]
     with pytest.raises(ConfigError):
@@ -247,12 +270,12 @@ def test_plan_sees_the_job_queue(tmp_path):
     reg = Registry(tmp_path)
     q = JobQueue(reg, load_fashion_mnist)
     q._ensure_worker = lambda: None  # keep the jobs queued: no worker thread
-    plan = plan_study(STUDIES["a5"], reg, queue=q)
+    plan = plan_study(STUDIES["a5"], reg, seeds=1, queue=q)
     jobs = [q.submit(r.spec, group="a5")[0] for r in plan.missing]
     assert [j.spec.name for j in jobs] == [r.run_id for r in plan.runs]
     assert all(j.group == "a5" for j in jobs)
-    again = plan_study(STUDIES["a5"], reg, queue=q)
-    assert [r.status for r in again.runs] == ["queued"] * 3 and not again.missing
+    again = plan_study(STUDIES["a5"], reg, seeds=1, queue=q)
+    assert [r.status for r in again.runs] == ["queued"] * 5 and not again.missing
     assert again.runs[1].spec.model.encoder_run == again.runs[0].run_id
 
 
@@ -277,21 +300,26 @@ def test_views_with_and_without_runs(name, tmp_path):
     assert len(runs_table(plan)) == len(plan.runs)
 
 
-def test_a2_reading_explains_the_gap_to_pca(tmp_path):
+def test_ae_sweep_reading_calls_steps_by_their_ci(tmp_path):
+    """A2 with three seeds a cell: a step whose CI excludes zero is called, one inside the seed noise is not,
+    and each p is set against PCA-64 (the test MSE against the baseline, with its CI)."""
     study, reg = STUDIES["a2"], Registry(tmp_path)
     plan = plan_study(study, reg)
-    for r, mse in zip(plan.runs, (0.037, 0.025, 0.02, 0.015)):  # p = 0.2 ... 0.0001
+    means = {"p0.2": 0.037, "p0.05": 0.025, "p0.01": 0.0249, "p0.0001": 0.015}  # p=0.01 ties p=0.05
+    for r in plan.runs:
         fake_run(reg, r.spec, r.run_id)
-        h = [{"epoch": 1, "train_loss": mse, "val_loss": mse, "epoch_seconds": 1.0}]
-        reg.save_epoch(
-            r.run_id, h, {"status": "completed", "epochs_done": 1, "best_epoch": 1, "weights_epoch": 1}, None
-        )
+        mse = means[r.template.key] + 0.0002 * (r.seed - 1)  # seeds 0-2: ±0.0002
+        h = [{"epoch": e, "train_loss": mse, "val_loss": mse, "epoch_seconds": 1.0} for e in (1, 2)]
+        summary = {"status": "completed", "epochs_done": 2, "best_epoch": 2, "weights_epoch": 2}
+        reg.save_epoch(r.run_id, h, {**summary, "test_loss": mse}, None)
     plan = plan_study(study, reg)
-    text = " ".join(build_view(study, plan, Extras(pca={64: 0.0098})).reading)
-    assert "PCA with 64 components reaches 0.0098" in text
-    assert "closes 81% of the gap to PCA-64" in text  # (0.037-0.015)/(0.037-0.0098)
-    assert "falling (or level) at each step as in the report" in text
-    assert "accounts for most of this autoencoder's distance from the linear baseline" in text
+    view = build_view(study, plan, Extras(pca={64: 0.0098}))
+    text = " ".join(view.reading)
+    assert "0.2 → 0.05: lower by 0.0120 (95% CI" in text
+    assert "0.05 → 0.01: within seed noise (-0.0001, ±0.0005)" in text
+    assert "p = 0.0001: 1.53× PCA (above by 0.0052 (95% CI" in text
+    row = view.tables[0].rows[0]
+    assert row["held-out MSE, epoch 20"] == "0.0370 ± 0.0005" and row["PCA, same n (test)"] == "0.0098"
 
 
 def confusion_figures(acc_per_class: float, dead: int | None = None) -> dict:
@@ -306,26 +334,32 @@ def confusion_figures(acc_per_class: float, dead: int | None = None) -> dict:
     return classifier_figures(cm)
 
 
-def test_label_reading_counts_runs_that_never_predict_a_class(tmp_path):
-    """A classifier whose confusion matrix has an empty column (a class it never predicts) is counted per
-    arm, and the gain is also given among the runs that predict every class."""
-    study = STUDIES["label"]
-    plan = plan_study(study, Registry(tmp_path))
+def test_label_reading_pairs_seeds_and_rates_lost_classes(tmp_path):
+    """Pre-training's gain is a paired difference with its CI, a label multiple is given only where the gain
+    is more than seed noise, and the runs that never predict a class are counted per arm as a rate."""
+    study, reg = STUDIES["label-norelu"], Registry(tmp_path)
+    fill_study(reg, "label-norelu", seeds=3)
+    plan = plan_study(study, reg, seeds=3)
+    acc = {0.01: (0.70, 0.60), 0.05: (0.80, 0.75), 0.1: (0.83, 0.80), 0.5: (0.88, 0.8801), 1.0: (0.90, 0.90)}
     tests = {}
     for r in plan.runs:
-        if "-f0.5-" in r.run_id:
-            rnd, seed = "-rnd-" in r.run_id, int(r.run_id[-1])
-            tests[r.run_id] = confusion_figures(0.88 if rnd else 0.89, 1 if rnd and seed == 2 else None)
+        if r.template.role != "main":
+            continue
+        f, pre = r.template.params["fraction"], r.template.params["init"] == "pretrained"
+        a = acc[f][0 if pre else 1] + 0.001 * r.seed * (1 if pre else -1)
+        dead = 1 if (not pre and f == 0.01 and r.seed == 0) else None
+        tests[r.run_id] = confusion_figures(a, dead)
+        summary = {**r.info.summary, "test_acc": a}
+        reg.write_summary(r.run_id, summary)
+    plan = plan_study(study, reg, seeds=3)
     text = " ".join(build_view(study, plan, Extras(tests=tests)).reading)
-    assert "1 of 3 random-init runs and 0 of 3 pretrained runs never predict at least one class" in text
+    assert "1% of the labels: pre-training is better by 10.20 pts (95% CI +9.70 pts to +10.70 pts" in text
+    assert "50% of the labels: pre-training is within seed noise" in text
+    assert "pretrained at 1% ≈ random init at" in text and "pretrained at 50%" not in text
     assert (
-        "Among the runs that predict every class, 50% of the labels: pretrained 89.00% ± 0.00 (3 runs)"
+        "Runs that never predict at least one class: pretrained 0 of 15 (0%, 95% CI 0%–20%), random init 1 of 15"
         in text
     )
-    assert "vs random 88.00% ± 0.00 (2 runs), +1.00 points" in text
-    healthy = {k: confusion_figures(0.9) for k in tests}
-    text = " ".join(build_view(study, plan, Extras(tests=healthy)).reading)
-    assert "never predict" not in text and "All 6 runs predict every class on the test set." in text
 
 
 def test_a4_reading_leaves_out_the_seeds_that_lose_a_class(tmp_path):
@@ -336,8 +370,8 @@ def test_a4_reading_leaves_out_the_seeds_that_lose_a_class(tmp_path):
     assert extras_needed(study, plan)["tests"] == [r.run_id for r in seeds]
     tests = {r.run_id: confusion_figures(0.9, 4 if i == 0 else None) for i, r in enumerate(seeds)}
     text = " ".join(build_view(study, plan, Extras(tests=tests)).reading)
-    assert "1 of 3 seeds never predicts at least one class" in text
-    assert "Epoch 30 without them, 2 seeds:" in text
+    assert "1 of 3 (33%, 95% CI 6%–79%) seeds never predict at least one class" in text
+    assert "Epoch 30, 2 seeds that predict every class, held-out:" in text
 
 
 def test_b_reading_says_from_which_noise_level_denoising_helps():

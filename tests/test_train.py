@@ -24,6 +24,7 @@ from fmnist_core import (
     resolve_device,
     train_run,
 )
+from fmnist_core.data import holdout_id
 from fmnist_core.train import build_for_spec, evaluate
 
 
@@ -205,12 +206,20 @@ def test_train_run_records_config_data_and_summary(ds, registry):
     info = registry.get(run_id)
     assert info.spec() == RunSpec(spec.model, spec.train)
     assert info.config["data"]["n_train"] == 500 and info.config["data"]["n_val"] == 500
-    assert info.config["data"]["validation"] == "test"
+    assert info.config["data"]["validation"] == "holdout"
+    assert info.config["data"]["split_id"] == holdout_id(ds) and info.split_id == holdout_id(ds)
     assert info.config["command"] == "python -m fmnist_core train mlp"
     s = info.summary
     assert s["status"] == "completed" and s["epochs_done"] == 2
     assert s["best_val_loss"] == min(r["val_loss"] for r in info.history)
     assert s["final_val_acc"] == info.history[-1]["val_acc"]
+    # each epoch counts the held-out images predicted as each class
+    assert all(sum(r["val_pred_counts"]) == 500 and len(r["val_pred_counts"]) == 10 for r in info.history)
+    # the test set, read once after training, for the saved weights (a limited run reads as many images)
+    assert s["test_n"] == 500 and 0 <= s["test_acc"] <= 1 and s["test_loss"] > 0
+    model = registry.load_model(run_id)
+    again = evaluate(model, ds.test_images[:500], ds.test_labels[:500])
+    assert again["acc"] == s["test_acc"] and again["loss"] == pytest.approx(s["test_loss"])
 
 
 # -- an encoder copied from an autoencoder run ----------------------------------------------

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ...compare import mean_std  # noqa: F401  (re-exported for the views)
+from ...dead_classes import never_predicted
 from ...stats import Estimate, estimate
 from ..plan import PlannedRun, StudyPlan
 
@@ -119,14 +120,6 @@ def stale_line(plan: StudyPlan) -> list[str]:
     ]
 
 
-def never_predicted(figures: dict) -> list[int]:
-    """The classes a classifier never predicts on the test set (from its test figures' confusion matrix):
-    with the ReLU the reports put before the softmax, a class whose logit is switched off for every image
-    is never chosen (where all logits are 0, argmax picks class 0)."""
-    cm = figures.get("confusion_matrix") or []
-    return [j for j in range(len(cm)) if not any(row[j] for row in cm)]
-
-
 LOST_CLASS_WHY = (
     "the ReLU before the softmax (as in the reports) has switched that class's logit off for every image, "
     "so its images count as errors (most of them as T-shirt/top, class 0, where all-zero logits tie): "
@@ -136,7 +129,7 @@ LOST_CLASS_WHY = (
 
 def loses_a_class(run_id: str | None, tests: dict[str, dict]) -> bool:
     """Whether a run with test figures never predicts some class (False without figures)."""
-    return run_id in tests and bool(never_predicted(tests[run_id]))
+    return run_id in tests and bool(never_predicted(tests[run_id].get("confusion_matrix")))
 
 
 def _status_text(rs: Sequence[PlannedRun]) -> str:
