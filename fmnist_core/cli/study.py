@@ -133,6 +133,12 @@ def run_study(name: str, a) -> int:
         + (f", {len(plan.blocked)} blocked" if plan.blocked else ""),
         file=sys.stderr,
     )
+    if plan.stale:
+        print(
+            f"  {len(plan.stale)} done run(s) are from before the fixed held-out split (shown, flagged as such): "
+            "`scripts/ship_runs.py` replaces them with runs re-trained elsewhere",
+            file=sys.stderr,
+        )
     for r in plan.blocked:
         print(f"  blocked: {r.label}: {r.note}", file=sys.stderr)
     if a.dry_run:

@@ -330,14 +330,13 @@ def _view_a5(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
                 + "; ".join(lines)
                 + "."
             )
-    lost = {
-        label: sum(loses_a_class(r.run_id, ex.tests) for r in plan.by(k) if r.finished) for k, label in arms
+    counted = {
+        label: [loses_a_class(r.run_id, ex.tests) for r in plan.by(k) if r.run_id in ex.tests]
+        for k, label in arms
     }
-    if any(lost.values()):
-        counts = ", ".join(
-            f"{label} {k} of {len(plan.by(key))}" for (key, label), k in zip(arms, lost.values())
-        )
-        v.reading.append(f"Runs that never predict some class on the test set: {counts}: {LOST_CLASS_WHY}.")
+    if any(any(c) for c in counted.values()):
+        rates = ", ".join(f"{label} {rate(sum(c), len(c))}" for label, c in counted.items() if c)
+        v.reading.append(f"Runs that never predict some class on the test set: {rates}: {LOST_CLASS_WHY}.")
     v.reading.append(
         "Report A: the randomly initialised classifier starts lower but ends at the same accuracy "
         "(30 epochs, one run per arm)."

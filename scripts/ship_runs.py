@@ -1,0 +1,105 @@
+"""Ship the runs a study sweep trained into a staging folder: copy the finished ones into saved_models/
+(replacing a stale run of the same name), make them results-only except the few the app's pages need
+with weights, then delete the stale runs that no study uses any more.
+
+    python scripts/ship_runs.py /path/to/staging/runs [--dry-run]
+
+Why a staging folder: re-training a study under the names its stale runs hold would either collide with
+them or delete them hours before their replacements exist; the sweep trains elsewhere (FMNIST_RUNS_DIR)
+and this script swaps each run in when it is finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fmnist_core.registry import Registry  # noqa: E402
+from fmnist_core.studies import STUDIES, plan_study  # noqa: E402
+from fmnist_core.studies.catalog import DONE  # noqa: E402
+
+# Seed-0 runs shipped with their weights, beside every ref-* run: what Reconstructions, Latent space,
+# Confusion and Classify offer besides the reference runs (report C's kernel decoder and its classifier,
+# report E's tuned autoencoder and its classifier). Everything else ships results-only.
+WITH_WEIGHTS = ("study-c-ae4-s0", "study-c-c7-s0", "study-e-wide-s0", "study-e-clf-s0")
+SKIP = {".training.lock"}
+
+
+def keeps_weights(run_id: str) -> bool:
+    return run_id.startswith("ref-") or run_id in WITH_WEIGHTS
+
+
+def copy_finished(staging: Registry, shipped: Registry, dry: bool) -> list[str]:
+    """Copy each finished staging run on the fixed split into saved_models/; returns their ids."""
+    copied = []
+    for info in staging.list_runs():
+        if info.damaged or info.status not in DONE or info.split_id is None:
+            continue
+        dest = shipped.path(info.run_id)
+        if dest.exists():
+            old = shipped.info(info.run_id)
+            if old.split_id is not None:
+                continue  # already shipped on the fixed split
+        print(f"ship {info.run_id}" + (" (replaces a stale run)" if dest.exists() else ""))
+        copied.append(info.run_id)
+        if dry:
+            continue
+        tmp = dest.with_name(f".shipping-{info.run_id}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(info.path, tmp, ignore=lambda d, names: [n for n in names if n in SKIP])
+        if dest.exists():
+            shutil.rmtree(dest)
+        tmp.rename(dest)
+    return copied
+
+
+def strip(shipped: Registry, run_ids: list[str], dry: bool) -> None:
+    """Results-only for the runs that need no weights, through the project's own command."""
+    drop = [r for r in run_ids if not keeps_weights(r) and (shipped.path(r) / "weights.pt").exists()]
+    if drop and not dry:
+        env = {**os.environ, "FMNIST_RUNS_DIR": str(shipped.root)}
+        subprocess.run(
+            [sys.executable, "-m", "fmnist_core", "strip-weights", *drop], cwd=ROOT, env=env, check=True
+        )
+
+
+def stale_unused(shipped: Registry) -> list[str]:
+    """Stale shipped runs that no study plans to use and no other shipped run names as its encoder."""
+    used = {r.run_id for s in STUDIES.values() for r in plan_study(s, shipped).runs if r.run_id}
+    runs = shipped.list_runs()
+    encoders = {r.encoder_run for r in runs if r.split_id is not None}
+    return [
+        r.run_id
+        for r in runs
+        if r.split_id is None and not r.damaged and r.run_id not in used and r.run_id not in encoders
+    ]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("staging", type=Path)
+    p.add_argument("--dry-run", action="store_true")
+    a = p.parse_args()
+    staging, shipped = Registry(a.staging), Registry(ROOT / "saved_models")
+    copied = copy_finished(staging, shipped, a.dry_run)
+    strip(shipped, copied, a.dry_run)
+    # deleting one stale run can free another (a stale classifier held its stale encoder): repeat
+    while gone := stale_unused(shipped):
+        for run_id in gone:
+            print(f"delete stale {run_id}")
+            if not a.dry_run:
+                shutil.rmtree(shipped.path(run_id))
+        if a.dry_run:
+            break
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
