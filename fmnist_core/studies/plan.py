@@ -291,6 +291,8 @@ def runs_table(plan: StudyPlan) -> list[dict[str, str]]:
             s = f"running ({r.epochs_done}/{r.spec.train.epochs})"
         elif s == "done" and r.info is not None and r.info.status != "completed":
             s = f"done ({r.info.status.replace('_', ' ')})"
+        if r.stale:
+            s += ", before the fixed split"
         rows.append(
             {
                 "run": r.label,
