@@ -8,6 +8,7 @@ import streamlit as st
 
 import app_support as ui
 from fmnist_core.files import CLASS_NAMES, EXPECTED_COUNTS, sample_per_class
+from fmnist_core.selection import figure_label
 
 ui.frame("home", status=False)  # the device and queue lines import torch: drawn after the images
 
@@ -67,28 +68,28 @@ if not all_runs:
         "to rebuild the shipped reference models."
     )
 else:
-    rows = []
-    for r in all_runs:
-        s = r.summary
-        rows.append(
-            {
-                "name": r.name,
-                "kind": ui.KIND_LABELS.get(r.kind, r.kind),
-                "status": r.status,
-                "epochs": s.get("epochs_done"),
-                "val MSE": s.get("best_val_loss") if r.kind in ui.AUTOENCODERS else None,
-                "val accuracy": 100 * s["best_val_acc"] if "best_val_acc" in s else None,
-                "reference": r.run_id.startswith("ref-"),
-                "problem": r.damaged or "",
-            }
-        )
+    rows = [
+        {
+            "name": r.name,
+            "kind": ui.KIND_LABELS.get(r.kind, r.kind),
+            "status": r.status,
+            "epochs": r.summary.get("epochs_done"),
+            "figure": figure_label(r, digits=2),  # says what it is: "test acc 90.36%", "held-out MSE 0.0187"
+            "reference": r.run_id.startswith("ref-"),
+            "problem": r.damaged or "",
+        }
+        for r in all_runs
+    ]
     st.dataframe(
         rows,
         hide_index=True,
         placeholder="",
         column_config={
-            "val MSE": st.column_config.NumberColumn(format="%.4f"),
-            "val accuracy": st.column_config.NumberColumn(format="%.2f%%"),
+            "figure": st.column_config.TextColumn(
+                help="Its test figure (the kept epoch's weights on the test set, read once after training) "
+                "where it has one, else its held-out figure at that epoch; a run that picked its epoch on the "
+                "test set (the reports' method) says so. Compare shows every figure side by side."
+            ),
             "reference": st.column_config.CheckboxColumn("shipped"),
         },
     )

@@ -18,6 +18,7 @@ from fmnist_core.config import AUTOENCODER_KINDS, CLASSIFIER_KINDS, KIND_LABELS
 from fmnist_core.errors import DataError, RunError
 from fmnist_core.files import find_data, read_split
 from fmnist_core.registry import Registry, RunInfo, default_runs_dir
+from fmnist_core.selection import figure_label
 
 if TYPE_CHECKING:
     import torch
@@ -91,15 +92,8 @@ def runs(kinds: Iterable[str] | None = None, usable: bool = True) -> list[RunInf
 
 
 def run_label(r: RunInfo, kind: bool = True) -> str:
-    """A run in a picker: name, kind (unless `kind` is False) and its best validation figure."""
-    s = r.summary
-    figure = (
-        f"acc {100 * s['best_val_acc']:.1f}%"
-        if "best_val_acc" in s
-        else f"MSE {s['best_val_loss']:.4f}"
-        if "best_val_loss" in s
-        else r.status
-    )
+    """A run in a picker: name, kind (unless `kind` is False) and its figure, saying what it is."""
+    figure = figure_label(r) or r.status
     name = f"{r.name} · bf16" if r.settings.get("train", {}).get("precision") == "bf16" else r.name
     return f"{name} · {KIND_LABELS.get(r.kind, r.kind)} · {figure}" if kind else f"{name} · {figure}"
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 
 from .config import RunSpec, config_key
 from .registry import RunInfo
+from .selection import selected_on
 
 # Keys that do not make two runs different experiments.
 _NOT_CONFIG = {("train", "seed"), ("train", "device")}
@@ -93,7 +94,8 @@ def _mean_sd(values: list[float]) -> tuple[float, float] | None:
 
 
 def run_rows(runs: Iterable[RunInfo]) -> list[dict]:
-    """One flat row per run with the same metric keys as history and summary."""
+    """One flat row per run with the same metric keys as history and summary; `selected_on` says what the
+    val figures are on (see selection.selected_on), test_* are the selected epoch's weights on the test set."""
     runs = list(runs)
     group_of = {r.run_id: g for g in seed_groups(runs) for r in g}
     rows = []
@@ -118,10 +120,14 @@ def run_rows(runs: Iterable[RunInfo]) -> list[dict]:
             "n_train": r.config.get("data", {}).get("n_train"),
             "epochs_done": s.get("epochs_done"),
             "best_epoch": s.get("best_epoch"),
+            "selected_on": selected_on(r),
             "best_val_loss": s.get("best_val_loss"),
             "final_val_loss": s.get("final_val_loss"),
             "best_val_acc": s.get("best_val_acc"),
             "final_val_acc": s.get("final_val_acc"),
+            "test_loss": s.get("test_loss"),
+            "test_acc": s.get("test_acc"),
+            "test_n": s.get("test_n"),
             "seconds_per_epoch": s.get("seconds_per_epoch"),
             "created": r.config.get("created"),
             "seeds_in_group": 1,

@@ -176,7 +176,7 @@ def _weights_problem(path: Path, model_config: dict) -> tuple[str | None, int | 
     try:
         st = path.stat()
     except OSError:
-        return "weights.pt cannot be read"
+        return "weights.pt cannot be read", None
     key = (str(path), st.st_mtime_ns, st.st_size, json.dumps(model_config, sort_keys=True))
     if key not in _WEIGHTS_CHECKED:
         epoch = None

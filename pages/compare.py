@@ -14,29 +14,37 @@ from fmnist_core.compare import (
 from fmnist_core.dead_classes import lost_class_note, lost_classes_cell
 from fmnist_core.plots import band_figure, color, curves_figure, line_figure
 from fmnist_core.presets import REFERENCE_ACCURACY
+from fmnist_core.selection import SELECTED_ON_LABELS, val_name
 
 ui.frame("compare")
 
-# the table's column sets: each fits beside the sidebar at 1280 px, so no number is cut at the edge
+# the table's column sets: each fits beside the sidebar at 1280 px, so no number is cut at the edge.
+# The val columns are at the best (selected) epoch or the last, on the images of "selected on"; the test
+# columns are the selected epoch's weights on the test set, read once after training.
+VAL_HELP = "On the images in 'selected on' (loss: MSE for autoencoders, cross-entropy for classifiers)."
+TEST_HELP = "The kept (best-epoch) weights on the test set, read once after training (older runs: none)."
 SETTINGS = ["n", "p", "encoder", "optimizer", "lr", "batch", "seed", "train images", "precision"]
 VIEWS = {
     "results": [
         "name",
         "kind",
         "status",
-        "epochs",
+        "selected on",
         "best epoch",
         "best val loss",
         "best val acc %",
-        "s / epoch",
+        "test loss",
+        "test acc %",
     ],
-    "final and seeds": [
+    "last epoch and seeds": [
         "name",
+        "epochs",
         "final val loss",
         "final val acc %",
         "seeds",
         "val loss over seeds",
         "val acc over seeds",
+        "s / epoch",
     ],
     "settings": ["name", *SETTINGS],
     "all": [
@@ -44,12 +52,16 @@ VIEWS = {
         "kind",
         "status",
         *SETTINGS,
+        "selected on",
         "epochs",
         "best epoch",
         "best val loss",
         "final val loss",
         "best val acc %",
         "final val acc %",
+        "test loss",
+        "test acc %",
+        "test images",
         "seeds",
         "val acc over seeds",
         "val loss over seeds",
@@ -102,6 +114,7 @@ shown = [
     and not (hide_bad and r.status in ("damaged", "failed"))
 ]
 rows = run_rows(shown)
+val = val_name(shown, short=True)  # "held-out", "test" or "val": the column headers say which
 
 
 def pm(v, pct=False):
@@ -127,11 +140,15 @@ table = pd.DataFrame(
             "train images": r["n_train"],
             "precision": r["precision"],
             "epochs": r["epochs_done"],
+            "selected on": SELECTED_ON_LABELS.get(r["selected_on"], "–"),
             "best epoch": r["best_epoch"],
             "best val loss": r["best_val_loss"],
             "final val loss": r["final_val_loss"],
             "best val acc %": None if r["best_val_acc"] is None else 100 * r["best_val_acc"],
             "final val acc %": None if r["final_val_acc"] is None else 100 * r["final_val_acc"],
+            "test loss": r["test_loss"],
+            "test acc %": None if r["test_acc"] is None else 100 * r["test_acc"],
+            "test images": r["test_n"],
             "seeds": r["seeds_in_group"],
             "val acc over seeds": pm(r["group_val_acc"], True),
             "val loss over seeds": pm(r["group_val_loss"]),
@@ -161,10 +178,32 @@ selection = st.dataframe(
     column_order=order,
     placeholder="",
     column_config={
-        "best val loss": st.column_config.NumberColumn(format="%.4f"),
-        "final val loss": st.column_config.NumberColumn(format="%.4f"),
-        "best val acc %": st.column_config.NumberColumn(format="%.2f"),
-        "final val acc %": st.column_config.NumberColumn(format="%.2f"),
+        "selected on": st.column_config.TextColumn(
+            help="The images that picked the epoch whose weights the run keeps: the fixed held-out split of "
+            "the training set, or the test set (the reports' method, which picks the epoch on the very figure "
+            "it reports). held-out (own split): a run from before the fixed split. –: the run does not say."
+        ),
+        "best val loss": st.column_config.NumberColumn(
+            f"{val} loss, best", format="%.4f", help=f"At the best (selected) epoch. {VAL_HELP}"
+        ),
+        "final val loss": st.column_config.NumberColumn(
+            f"{val} loss, last", format="%.4f", help=f"At the last epoch. {VAL_HELP}"
+        ),
+        "best val acc %": st.column_config.NumberColumn(
+            f"{val} acc %, best", format="%.2f", help=f"At the best (selected) epoch. {VAL_HELP}"
+        ),
+        "final val acc %": st.column_config.NumberColumn(
+            f"{val} acc %, last", format="%.2f", help=f"At the last epoch. {VAL_HELP}"
+        ),
+        "test loss": st.column_config.NumberColumn(format="%.4f", help=TEST_HELP + " MSE or cross-entropy."),
+        "test acc %": st.column_config.NumberColumn(format="%.2f", help=TEST_HELP),
+        "test images": st.column_config.NumberColumn(format="localized"),
+        "val loss over seeds": st.column_config.TextColumn(
+            f"{val} loss over seeds", help=f"Mean ± std of the last epoch's figure. {VAL_HELP}"
+        ),
+        "val acc over seeds": st.column_config.TextColumn(
+            f"{val} acc over seeds", help=f"Mean ± std of the last epoch's figure. {VAL_HELP}"
+        ),
         "s / epoch": st.column_config.NumberColumn(format="%.1f"),
         "train images": st.column_config.NumberColumn(format="localized"),
         "lr": st.column_config.NumberColumn(format="%g"),
@@ -186,6 +225,15 @@ def run_color(run_id: str) -> str:
     return colors.setdefault(run_id, color(len(colors)))
 
 
+def name_val_traces(fig, runs: dict):
+    """Each run's solid curve named for the images it is on ("… · held-out", "… · test"), not "… · val".
+    runs: the series' names -> their runs."""
+    for t in fig.data:
+        if t.name and t.name.endswith(" · val") and t.legendgroup in runs:
+            t.name = f"{t.legendgroup} · {val_name([runs[t.legendgroup]], short=True)}"
+    return fig
+
+
 # -- curves ---------------------------------------------------------------------------------
 st.subheader("Curves")
 if not picked:
@@ -197,10 +245,9 @@ else:
     series = [{"name": r.name, "history": r.history, "color": run_color(r.run_id)} for r in picked]
     has_acc = any("val_acc" in r.history[0] for r in picked)
     cols = st.columns(2) if has_acc else [st.container()]
-    loss_fig = curves_figure(
-        series, "loss", log_y=log_y, title="loss (solid: validation)", show_train=show_train
-    )
-    cols[0].plotly_chart(loss_fig, key="cmp_loss")
+    solid, by_name = f"solid: {val_name(picked)}", {r.name: r for r in picked}
+    loss_fig = curves_figure(series, "loss", log_y=log_y, title=f"loss ({solid})", show_train=show_train)
+    cols[0].plotly_chart(name_val_traces(loss_fig, by_name), key="cmp_loss")
     if has_acc:
         refs = c3.multiselect(
             "Reference lines",
@@ -209,16 +256,14 @@ else:
             wrap=True,
         )
         lines = [(label, v) for label, v in REFERENCE_ACCURACY if label in refs]
-        cols[1].plotly_chart(
-            curves_figure(
-                [s for s, r in zip(series, picked) if "val_acc" in r.history[0]],
-                "acc",
-                reference_lines=lines,
-                title="accuracy (solid: validation)",
-                show_train=show_train,
-            ),
-            key="cmp_acc",
+        acc_fig = curves_figure(
+            [s for s, r in zip(series, picked) if "val_acc" in r.history[0]],
+            "acc",
+            reference_lines=lines,
+            title=f"accuracy ({solid})",
+            show_train=show_train,
         )
+        cols[1].plotly_chart(name_val_traces(acc_fig, by_name), key="cmp_acc")
     for r in picked:
         lost = lost_class_note(r)
         if lost:
@@ -241,26 +286,31 @@ else:
     chosen = st.multiselect(
         "Seed groups", range(len(groups)), default=[0], format_func=labels.__getitem__, wrap=True
     )
+    seen = val_name([r for i in chosen for r in groups[i]], short=True)
+
+    def metric_name(m: str) -> str:
+        return m.replace("val_", f"{seen} ").replace("_", " ")
+
     metric = st.radio(
         "Metric",
         ["val_acc", "val_loss", "train_loss"],
         horizontal=True,
-        format_func=lambda m: m.replace("_", " "),
+        format_func=metric_name,
+        key="cmp_metric",
     )
-    st.plotly_chart(
-        band_figure(
-            [
-                {
-                    "name": labels[i],
-                    "histories": [r.history for r in groups[i]],
-                    "color": run_color(f"group {labels[i]}"),
-                }
-                for i in chosen
-            ],
-            metric,
-        ),
-        key="cmp_band",
+    band = band_figure(
+        [
+            {
+                "name": labels[i],
+                "histories": [r.history for r in groups[i]],
+                "color": run_color(f"group {labels[i]}"),
+            }
+            for i in chosen
+        ],
+        metric,
     )
+    band.update_yaxes(title=metric_name(metric) + (" (%)" if metric.endswith("acc") else ""))
+    st.plotly_chart(band, key="cmp_band")
 
 # -- pretrained vs random init ----------------------------------------------------------------
 st.subheader("Pretrained vs random init")
@@ -275,6 +325,7 @@ else:
                 "Classifier with a pretrained encoder",
                 [r.run_id for r in pretrained],
                 format_func=lambda i: next(ui.run_label(r) for r in pretrained if r.run_id == i),
+                key="cmp_twin_pick",
             )
         )
     ]
@@ -293,32 +344,20 @@ else:
                 st.page_link(ui.PAGES["train"], label="Watch it train", icon=":material/model_training:")
     else:
         n = min(len(run.history), len(twin.history))
+        pair = {f"pretrained ({run.name})": run, f"random init ({twin.name})": twin}
         c1, c2 = st.columns(2)
-        c1.plotly_chart(
-            curves_figure(
-                [
-                    {
-                        "name": f"pretrained ({run.name})",
-                        "history": run.history,
-                        "color": run_color(run.run_id),
-                    },
-                    {
-                        "name": f"random init ({twin.name})",
-                        "history": twin.history,
-                        "color": run_color(twin.run_id),
-                    },
-                ],
-                "acc",
-                title="accuracy",
-            ),
-            key="cmp_twin_acc",
+        twin_fig = curves_figure(
+            [{"name": k, "history": r.history, "color": run_color(r.run_id)} for k, r in pair.items()],
+            "acc",
+            title=f"accuracy (solid: {val_name([run, twin])})",
         )
+        c1.plotly_chart(name_val_traces(twin_fig, pair), key="cmp_twin_acc")
         diff = [100 * (run.history[i]["val_acc"] - twin.history[i]["val_acc"]) for i in range(n)]
         diff_fig = line_figure(
             list(range(1, n + 1)),
             {"pretrained − random init": diff},
             "epoch",
-            "val accuracy difference (points)",
+            f"{val_name([run, twin], short=True)} accuracy difference (points)",
             title="advantage of pre-training",
             zero_line=True,
         )

@@ -66,11 +66,47 @@ def test_pages_render_with_shipped_runs(shipped_runs, page):
     assert not at.error, [e.value for e in at.error]
 
 
+@pytest.fixture
+def labelled_runs(shipped_runs):
+    """The shipped runs (from before the fixed split: A-C selected on test, D on their own held-out split)
+    and two runs as trained today: one on the fixed held-out split, one on the test set, each with the test
+    figure its summary records."""
+
+    def new_run(src: str, dst: str, split_id: str, test: dict) -> None:
+        shutil.copytree(shipped_runs / src, shipped_runs / dst)
+        for name, key, extra in (
+            ("config.json", "data", {"split_id": split_id}),
+            ("summary.json", None, test),
+        ):
+            path = shipped_runs / dst / name
+            d = json.loads(path.read_text())
+            (d[key] if key else d).update(extra)
+            path.write_text(json.dumps(d))
+
+    new_run("ref-d-mlp", "new-mlp", "3f2a9c0d1e7b", {"test_loss": 0.29, "test_acc": 0.8841, "test_n": 10000})
+    new_run(
+        "ref-a-clf-base", "new-clf-test", "test", {"test_loss": 0.28, "test_acc": 0.9031, "test_n": 10000}
+    )
+    return shipped_runs
+
+
 def test_home_lists_runs(shipped_runs):
     at = page_run("home")
     assert at.dataframe, "the runs table is missing"
     assert len(at.dataframe[0].value) == len(list(shipped_runs.glob("ref-*")))
-    assert at.dataframe[0].proto.placeholder == ""  # a classifier's MSE cell is empty, not "None"
+    assert at.dataframe[0].proto.placeholder == ""  # a run with no figure yet shows an empty cell, not "None"
+
+
+def test_home_and_pickers_say_what_each_figure_is(labelled_runs):
+    figure = page_run("home").dataframe[0].value.set_index("name")["figure"]
+    assert figure["new-mlp"] == "test acc 88.41%"  # its test figure, read once
+    assert figure["new-clf-test"] == "test acc 90.31% (selected on it)"
+    assert figure["ref-a-clf-base"] == "test acc 90.32% (selected on it)"  # before the test figure
+    assert figure["ref-d-mlp"] == "held-out acc 89.32%"
+    assert figure["ref-a-ae-base"] == "test MSE 0.0261 (selected on it)"
+    reg = Registry(labelled_runs)
+    assert ui.run_label(reg.get("new-mlp")) == "new-mlp · MLP · test acc 88.4%"
+    assert ui.run_label(reg.get("ref-d-mlp"), kind=False) == "ref-d-mlp · held-out acc 89.3%"
 
 
 def test_train_presets_fill_the_controls(empty_runs):
@@ -249,6 +285,7 @@ def test_compare_table_views_fit_and_leave_empty_cells_empty(shipped_runs):
     table = at.dataframe[0]
     assert table.proto.placeholder == ""
     assert len(table.proto.column_order) <= 9
+    assert {"selected on", "best val acc %", "test acc %"} <= set(table.proto.column_order)
     at.segmented_control(key="cmp_view").set_value("settings").run()
     assert "train images" in list(at.dataframe[0].proto.column_order)
 
@@ -294,3 +331,45 @@ def test_a_shared_lab_asks_for_its_password(shipped_runs, monkeypatch):
     at.text_input(key="password_try").set_value("s3cret").run()
     assert at.session_state["signed_in"] and not at.exception
     assert any(s.value == "Fashion-MNIST Lab" for s in at.title)
+
+
+def headers(at: AppTest) -> dict[str, str]:
+    """The Compare table's column headers as shown, by column."""
+    return {c: cfg.get("label", c) for c, cfg in json.loads(at.dataframe[0].proto.columns).items()}
+
+
+def test_compare_says_what_each_figure_is(labelled_runs):
+    at = page_run("compare")
+    table = at.dataframe[0].value.set_index("name")
+    assert table.loc["new-mlp", "selected on"] == "held-out"
+    assert (
+        table.loc["new-clf-test", "selected on"]
+        == table.loc["ref-a-ae-base", "selected on"]
+        == ("test (reports' method)")
+    )
+    assert table.loc["ref-d-mlp", "selected on"] == "held-out (own split)"  # from before the fixed split
+    assert table.loc["new-mlp", "test acc %"] == pytest.approx(88.41)
+    assert table["test acc %"].isna()["ref-a-clf-base"]  # from before the test figure was recorded
+    # held-out and test runs together: the val columns send the reader to "selected on"
+    assert headers(at)["best val acc %"] == "val acc %, best"
+    assert headers(at)["final val loss"] == "val loss, last"
+
+    at.text_input[0].input("mlp").run()  # the fixed held-out split and a seed's own: both held-out
+    assert headers(at)["best val loss"] == "held-out loss, best"
+    acc = plotly_spec(at, "cmp_acc")
+    assert "solid: held-out" in acc["layout"]["title"]["text"]
+    assert {"new-mlp · held-out", "ref-d-mlp · held-out"} <= {t["name"] for t in acc["data"]}
+
+    at.text_input[0].input("new-").run()  # one of each: the curves say so
+    assert headers(at)["best val acc %"] == "val acc %, best"
+    acc = plotly_spec(at, "cmp_acc")
+    assert "solid: validation (held-out or test, see table)" in acc["layout"]["title"]["text"]
+    assert {"new-mlp · held-out", "new-clf-test · test"} <= {t["name"] for t in acc["data"]}
+
+    at.text_input[0].input("ref-a-clf").run()  # the twins, both selected on the test set
+    assert headers(at)["best val acc %"] == "test acc %, best"
+    assert "solid: test" in plotly_spec(at, "cmp_twin_acc")["layout"]["title"]["text"]
+    diff = plotly_spec(at, "cmp_twin_diff")["layout"]["yaxis"]["title"]["text"]
+    assert diff == "test accuracy difference (points)"
+    picker = at.selectbox(key="cmp_twin_pick")
+    assert any(o.startswith("ref-a-clf-base") and o.endswith("(selected on it)") for o in picker.options)

@@ -22,7 +22,8 @@ from ..config import (
 from ..data import CLASS_NAMES, NOISE_KINDS, load_fashion_mnist
 from ..errors import ImageError
 from ..evalcache import EvalCache
-from ..registry import Registry
+from ..registry import Registry, RunInfo
+from ..selection import SELECTED_ON_LABELS, selected_on
 from .args import CLIError, registry_from_args, spec_from_args, with_encoder_arch
 
 
@@ -105,6 +106,23 @@ def train_with_progress(spec: RunSpec, ds, registry: Registry, command: str | No
     return run_id
 
 
+def end_line(info: RunInfo) -> str:
+    """A finished run in one line: its best epoch and what selected it, the val figures there, then its test
+    figure, e.g. "completed: 20 epochs, best epoch 14 (selected on held-out): val_loss 0.0187; test_loss 0.0190"."""
+    s = info.summary
+    line = (
+        f"{info.status}: {s.get('epochs_done')} epochs, best epoch {s.get('best_epoch')} "
+        f"(selected on {SELECTED_ON_LABELS.get(selected_on(info), '?')}): val_loss {fmt_value(s.get('best_val_loss'))}"
+    )
+    if "best_val_acc" in s:
+        line += f", val_acc {fmt_value(s.get('best_val_acc'), pct=True)}"
+    if "test_loss" in s:
+        line += f"; on {s.get('test_n')} test images: test_loss {fmt_value(s['test_loss'])}"
+    if "test_acc" in s:
+        line += f", test_acc {fmt_value(s['test_acc'], pct=True)}"
+    return line
+
+
 def cmd_train(a) -> int:
     registry = registry_from_args(a)
     spec = with_encoder_arch(a, spec_from_args(a), registry)
@@ -112,14 +130,7 @@ def cmd_train(a) -> int:
     command = "python -m fmnist_core " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     run_id = train_with_progress(spec, ds, registry, command)
     info = registry.get(run_id)
-    s = info.summary
-    line = (
-        f"{info.status}: {s.get('epochs_done')} epochs, best epoch {s.get('best_epoch')}, "
-        f"val_loss {fmt_value(s.get('best_val_loss'))}"
-    )
-    if "best_val_acc" in s:
-        line += f", val_acc {fmt_value(s.get('best_val_acc'), pct=True)}"
-    print(line, file=sys.stderr)
+    print(end_line(info), file=sys.stderr)
     if info.summary.get("epochs_done", 0) > 0:
         print("evaluating on the test set for the app's pages...", file=sys.stderr)
         EvalCache(registry, lambda: ds).precompute(run_id)
@@ -194,7 +205,10 @@ def cmd_runs(a) -> int:
             "`python -m fmnist_core train autoencoder --limit 2000 --epochs 2`"
         )
         return 0
-    head = f"{'run_id':34s} {'kind':10s} {'status':12s} {'epochs':>6s} {'best':>4s} {'val_loss':>9s} {'val_acc':>8s}"
+    head = (
+        f"{'run_id':34s} {'kind':10s} {'status':12s} {'epochs':>6s} {'best':>4s} {'selected_on':11s} "
+        f"{'val_loss':>9s} {'val_acc':>8s} {'test_loss':>9s} {'test_acc':>8s}"
+    )
     print(head)
     for r in rows:
         if r["damaged"]:
@@ -202,8 +216,15 @@ def cmd_runs(a) -> int:
             continue
         print(
             f"{r['run_id']:34s} {r['kind']:10s} {r['status']:12s} {r['epochs_done'] or 0:6d} "
-            f"{r['best_epoch'] or 0:4d} {fmt_value(r['best_val_loss']):>9s} {fmt_value(r['best_val_acc'], True):>8s}"
+            f"{r['best_epoch'] or 0:4d} {r['selected_on'] or '-':11s} {fmt_value(r['best_val_loss']):>9s} "
+            f"{fmt_value(r['best_val_acc'], True):>8s} {fmt_value(r['test_loss']):>9s} "
+            f"{fmt_value(r['test_acc'], True):>8s}"
         )
+    print(
+        "\nval_*: at the best epoch, on the images that selected it (selected_on: holdout, the fixed held-out "
+        "split; own holdout, a run's own from before it; test, the test set). test_*: that epoch's weights "
+        "on the test set, read once after training."
+    )
     return 0
 
 

@@ -277,7 +277,12 @@ def _best(r: PlannedRun, key: str) -> float | None:
     if not r.history:
         return None
     h = r.history
-    i = min(range(len(h)), key=lambda j: h[j]["val_loss"] if math.isfinite(h[j]["val_loss"]) else math.inf)
+
+    def loss(j: int) -> float:  # a diverged epoch's loss is null (NaN written as strict JSON)
+        v = h[j].get("val_loss")
+        return v if isinstance(v, (int, float)) and math.isfinite(v) else math.inf
+
+    i = min(range(len(h)), key=loss)
     return h[i].get(key) if key != "epoch" else h[i]["epoch"]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ...stats import difference, pct, signed_mse, verdict
 from ..catalog import Study
 from ..extras import Extras
@@ -86,19 +88,34 @@ def _view_e(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
         m = cell(plan.by(t.key), lambda r: held_out(r, "val_acc", epoch))
         if m is None:
             continue
-        over = cell(plan.by(t.key), lambda r: held_out(r, "val_loss") / min(x["val_loss"] for x in r.history))
+        over = cell(plan.by(t.key), _ends_above_minimum)
         v.reading.append(
             f"{t.label}: held-out accuracy at epoch {epoch} {compare(m.mean, t.report['final_val_acc'], pct=True)}"
-            f" (the report's on the test set); held-out loss ends {over.mean:.2f}× its minimum"
-            + (
-                " — it over-fits."
-                if over.mean > 1.2
-                else " — still improving at the last epoch."
-                if over.mean == 1
-                else "."
-            )
+            f" (the report's on the test set)"
+            + ("" if over is None else f"; held-out loss ends {over.mean:.2f}× its minimum")
+            + _overfit_word(over)
         )
     return _nothing(v, plan)
+
+
+def _ends_above_minimum(r) -> float | None:
+    """How far the last held-out loss is above the lowest (1.0: still improving); None if a loss is null."""
+    losses = [x.get("val_loss") for x in r.history]
+    if not losses or any(v is None or not math.isfinite(v) for v in losses):
+        return None
+    return losses[-1] / min(losses)
+
+
+def _overfit_word(over) -> str:
+    if over is None:
+        return "."
+    return (
+        " — it over-fits."
+        if over.mean > 1.2
+        else " — still improving at the last epoch."
+        if over.mean == 1
+        else "."
+    )
 
 
 def _steps(plan: StudyPlan, aes) -> list[str]:
