@@ -45,12 +45,13 @@ def study_extras(study, plan):
 
 
 def start_study_sweep(
-    name: str, seeds: int, epochs: int | None, limit: int, workers: int, ray: str | None = None
+    name: str, seeds: int | None, epochs: int | None, limit: int, workers: int, ray: str | None = None
 ) -> int:
     """Start the study's missing runs as a background sweep (its own process); returns its pid."""
     from fmnist_core.background import start_sweep
 
-    args = ["--seeds", str(seeds), "--limit", str(limit)] + (["--epochs", str(epochs)] if epochs else [])
+    args = ["--limit", str(limit)] + (["--seeds", str(seeds)] if seeds else [])
+    args += ["--epochs", str(epochs)] if epochs else []
     args += ["--ray", ray] if ray else ["--workers", str(workers)]
     return start_sweep(registry(), name, args)
 
