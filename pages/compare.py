@@ -14,7 +14,7 @@ from fmnist_core.compare import (
 from fmnist_core.dead_classes import lost_class_note, lost_classes_cell
 from fmnist_core.plots import band_figure, color, curves_figure, line_figure
 from fmnist_core.presets import REFERENCE_ACCURACY
-from fmnist_core.selection import SELECTED_ON_LABELS, val_name
+from fmnist_core.selection import selected_on_label, val_name
 
 ui.frame("compare")
 
@@ -140,7 +140,7 @@ table = pd.DataFrame(
             "train images": r["n_train"],
             "precision": r["precision"],
             "epochs": r["epochs_done"],
-            "selected on": SELECTED_ON_LABELS.get(r["selected_on"], "–"),
+            "selected on": selected_on_label(info),
             "best epoch": r["best_epoch"],
             "best val loss": r["best_val_loss"],
             "final val loss": r["final_val_loss"],

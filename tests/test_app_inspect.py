@@ -198,6 +198,9 @@ def test_reconstructions_page(runs):
 def test_confusion_page(runs):
     at = open_page("confusion", cf_n=1000, cf_run="clf")
     assert not errors(at), errors(at)
+    # runs trained today: the picker shows each one's test figure (the held-out-selected weights), named so
+    options = at.selectbox(key="cf_run").options
+    assert options and all(" · test acc " in o and "selected on" not in o for o in options), options
     # matrix, cell gallery, random gallery (each two halves that stack on a phone), A, B and their difference
     assert {
         "cf_matrix",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import struct
@@ -14,6 +15,7 @@ from conftest import run_cli, run_cli_many
 from PIL import Image, ImageDraw
 
 from fmnist_core import CLASS_NAMES, ClassifierConfig, Registry, RunSpec, TrainConfig, build_model
+from fmnist_core.cli.runs import cmd_runs, end_line
 
 
 def shirt_png(path: Path, light_background: bool) -> Path:
@@ -58,7 +60,8 @@ def test_round_trip_train_list_evaluate_pretrain_predict(tmp_path):
     p = run_cli(["train", "autoencoder", "--limit", "500", "--epochs", "1"], runs, tmp_path)
     ae = ok(p).strip().splitlines()[-1]
     assert ae.startswith("conv_ae-") and (runs / ae / "weights.pt").is_file()
-    assert "completed: 1 epochs" in p.stderr and "val_loss" in p.stderr
+    assert "completed: 1 epochs" in p.stderr and "selected on held-out: val_loss" in p.stderr
+    assert "on 500 test images: test_loss" in p.stderr  # the test figure, read once, said to be one
 
     # 2. list it, evaluate it and pretrain a classifier from it, all at once
     listing, listing_json, ev, clf_train = run_cli_many(
@@ -80,6 +83,7 @@ def test_round_trip_train_list_evaluate_pretrain_predict(tmp_path):
     assert row["kind"] == "conv_ae" and row["status"] == "completed" and row["epochs_done"] == 1
     assert row["latent_dim"] == 64 and row["dropout"] == 0.2 and row["damaged"] is None
     assert 0 < row["best_val_loss"] < 0.3
+    assert row["selected_on"] == "holdout" and 0 < row["test_loss"] < 0.3 and row["test_n"] == 500
     result = json.loads(ok(ev))
     assert result["run_id"] == ae and result["kind"] == "conv_ae" and result["n_test"] == 1000
     assert 0 < result["test_mse"] < 0.3 and result["test_psnr"] == pytest.approx(
@@ -127,6 +131,45 @@ def test_round_trip_train_list_evaluate_pretrain_predict(tmp_path):
     cm = ce["confusion_matrix"]
     assert len(cm) == 10 and sum(map(sum, cm)) == 500 and ce["correct"] == sum(cm[i][i] for i in range(10))
     assert set(ce["per_class"]) == set(CLASS_NAMES)
+
+
+# -- what each figure is ------------------------------------------------------------------------
+def labelled_run(reg: Registry, run_id: str, data: dict, summary: dict) -> None:
+    cfg = ClassifierConfig(encoder_run="random")
+    reg.create(RunSpec(cfg, TrainConfig(epochs=2)), {"data": data}, run_id)
+    history = [
+        {"epoch": e, "train_loss": 1.0, "val_loss": 0.5, "train_acc": 0.6, "val_acc": 0.8} for e in (1, 2)
+    ]
+    status = {"status": "completed", "epochs_done": 2, "best_epoch": 2}
+    reg.save_epoch(run_id, history, {**status, **summary}, build_model(cfg).state_dict(), 2)
+    reg.release(run_id)
+
+
+def test_runs_and_train_say_which_figure_is_which(tmp_path, capsys):
+    reg = Registry(tmp_path / "runs")
+    best = {"best_val_loss": 0.3012, "best_val_acc": 0.9012}
+    test = {"test_loss": 0.3101, "test_acc": 0.8934, "test_n": 10000}
+    labelled_run(reg, "held", {"validation": "holdout", "split_id": "3f2a9c0d1e7b"}, {**best, **test})
+    labelled_run(reg, "old-test", {"validation": "test"}, best)
+
+    assert cmd_runs(argparse.Namespace(runs_dir=str(reg.root), json=False)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert (
+        lines[0].split()
+        == "run_id kind status epochs best selected_on val_loss val_acc test_loss test_acc".split()
+    )
+    rows = {line.split()[0]: line.split() for line in lines[1:3]}
+    assert rows["held"][5:] == ["holdout", "0.3012", "90.12%", "0.3101", "89.34%"]
+    assert rows["old-test"][5:] == ["test", "0.3012", "90.12%", "-", "-"]
+    assert any(line.startswith("val_*: at the best epoch") for line in lines)
+
+    assert end_line(reg.get("held")) == (
+        "completed: 2 epochs; best epoch 2, selected on held-out: val_loss 0.3012, val_acc 90.12%; "
+        "on 10,000 test images: test_loss 0.3101, test_acc 89.34%"
+    )
+    assert end_line(reg.get("old-test")).endswith(
+        "best epoch 2, selected on test (reports' method): val_loss 0.3012, val_acc 90.12%"
+    )
 
 
 # -- bad input: exit code 2, one line on stderr, no traceback ------------------------------

@@ -23,7 +23,7 @@ from ..data import CLASS_NAMES, NOISE_KINDS, load_fashion_mnist
 from ..errors import ImageError
 from ..evalcache import EvalCache
 from ..registry import Registry, RunInfo
-from ..selection import SELECTED_ON_LABELS, selected_on
+from ..selection import selected_on_label
 from .args import CLIError, registry_from_args, spec_from_args, with_encoder_arch
 
 
@@ -108,16 +108,17 @@ def train_with_progress(spec: RunSpec, ds, registry: Registry, command: str | No
 
 def end_line(info: RunInfo) -> str:
     """A finished run in one line: its best epoch and what selected it, the val figures there, then its test
-    figure, e.g. "completed: 20 epochs, best epoch 14 (selected on held-out): val_loss 0.0187; test_loss 0.0190"."""
+    figure, e.g. "completed: 20 epochs; best epoch 14, selected on held-out: val_loss 0.0187; on 10,000 test
+    images: test_loss 0.0190"."""
     s = info.summary
     line = (
-        f"{info.status}: {s.get('epochs_done')} epochs, best epoch {s.get('best_epoch')} "
-        f"(selected on {SELECTED_ON_LABELS.get(selected_on(info), '?')}): val_loss {fmt_value(s.get('best_val_loss'))}"
+        f"{info.status}: {s.get('epochs_done')} epochs; best epoch {s.get('best_epoch')}, "
+        f"selected on {selected_on_label(info)}: val_loss {fmt_value(s.get('best_val_loss'))}"
     )
     if "best_val_acc" in s:
-        line += f", val_acc {fmt_value(s.get('best_val_acc'), pct=True)}"
+        line += f", val_acc {fmt_value(s['best_val_acc'], pct=True)}"
     if "test_loss" in s:
-        line += f"; on {s.get('test_n')} test images: test_loss {fmt_value(s['test_loss'])}"
+        line += f"; on {s.get('test_n') or 0:,} test images: test_loss {fmt_value(s['test_loss'])}"
     if "test_acc" in s:
         line += f", test_acc {fmt_value(s['test_acc'], pct=True)}"
     return line
@@ -221,9 +222,9 @@ def cmd_runs(a) -> int:
             f"{fmt_value(r['test_acc'], True):>8s}"
         )
     print(
-        "\nval_*: at the best epoch, on the images that selected it (selected_on: holdout, the fixed held-out "
-        "split; own holdout, a run's own from before it; test, the test set). test_*: that epoch's weights "
-        "on the test set, read once after training."
+        "\nval_*: at the best epoch, on the images that selected it (selected_on: holdout = the fixed held-out"
+        " split, own holdout = a run's own from before it, test = the test set, the reports' method).\n"
+        "test_*: the best epoch's weights on the test set, read once after training (older runs: -)."
     )
     return 0
 
