@@ -114,7 +114,7 @@ def reference_specs() -> dict[str, RunSpec]:
     return specs
 
 
-def fill_study(reg: Registry, name: str, seeds: int = 2, **kw) -> None:
+def fill_study(reg: Registry, name: str, seeds: int | None = 2, **kw) -> None:
     """Fake every run of a study under its planned name (encoders first, so classifiers can name them)."""
     for _ in range(3):  # each pass resolves one more level of dependencies
         plan = plan_study(get_study(name), reg, seeds, **kw)
@@ -474,7 +474,7 @@ def test_studies_page_renders_without_runs(tmp_path, monkeypatch):
 def test_studies_page_renders_with_runs(tmp_path, monkeypatch):
     reg = Registry(tmp_path / "runs")
     for name in STUDIES:
-        fill_study(reg, name, seeds=STUDIES[name].seeds if name != "a4" else 3)
+        fill_study(reg, name, seeds=None if name != "a4" else 3)  # None: the catalogue's seeds
     at = _page(reg.root, monkeypatch)
     for name in STUDIES:
         at.selectbox(key="s_study").set_value(name).run(timeout=120)
@@ -495,57 +495,49 @@ def test_studies_page_trains_the_missing_runs_in_a_background_sweep(tmp_path, mo
     runs = tmp_path / "runs"
     at = _page(runs, monkeypatch)
     at.selectbox(key="s_study").set_value("a5").run()
+    at.number_input(key="s_seeds_a5").set_value(1).run()
     at.number_input(key="s_epochs").set_value(1).run()
     at.selectbox(key="s_limit").set_value(300).run()
     at.number_input(key="s_workers").set_value(1).run()
-    button = next(b for b in at.button if b.label == "Train 3 missing runs")
+    button = next(b for b in at.button if b.label == "Train 5 missing runs")
     button.click().run()
     assert not at.exception, [e.value for e in at.exception]
     reg = Registry(runs)
     deadline = time.time() + 600
     while time.time() < deadline and (
-        running_sweep(reg, "a5") is not None or len([p for p in runs.glob("study-a5-*")]) < 3
+        running_sweep(reg, "a5") is not None or len([p for p in runs.glob("study-a5-*")]) < 5
     ):
         time.sleep(1)
     assert running_sweep(reg, "a5") is None
-    assert sorted(reg.info(p.name).status for p in runs.glob("study-a5-*")) == ["completed"] * 3, (
+    assert sorted(reg.info(p.name).status for p in runs.glob("study-a5-*")) == ["completed"] * 5, (
         runs / ".sweeps" / "a5.log"
     ).read_text()[-2000:]
-    assert "--workers 1" in reg.info("study-a5-ae-base-s0-e1-l300").config["command"]
+    command = reg.info("study-a5-ae-base-s0-e1-l300").config["command"]
+    assert "--workers 1" in command and "--seeds 1" in command
     at.run()
     assert any(b.label == "Nothing to train" for b in at.button)
 
 
 # -- the shipped reference runs -------------------------------------------------------------------------
 def test_reference_runs_match_summary():
-    """Each finished ref-* classifier validated on the test set scores, re-evaluated, what its summary claims."""
+    """Each shipped ref-* classifier scores, re-evaluated from its weights on the test set, the test figure its
+    summary recorded after training, and its weights are those of its held-out-selected epoch."""
     reg = Registry(ROOT / "saved_models")
     refs = [
         r
         for r in reg.list_runs()
-        if r.run_id.startswith("ref-")
-        and r.kind in ("classifier", "cnn", "mlp")
-        and not r.damaged
-        and r.config.get("data", {}).get("validation") == "test"
-        and r.status in DONE
+        if r.run_id.startswith("ref-") and r.kind in ("classifier", "cnn", "mlp") and r.status in DONE
     ]
-    if not refs:
-        msg = "no finished ref-* classifier validated on the test set in saved_models/ (run `make reference`)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(msg)
-        pytest.skip(msg)
+    assert refs, "no finished ref-* classifier in saved_models/ (run `make reference`)"
     ds = load_fashion_mnist()
     for r in refs:
         s = r.summary
+        assert r.split_id is not None, f"{r.run_id}: selected before the fixed held-out split"
         assert s["weights_epoch"] == s["best_epoch"], f"{r.run_id}: saved weights are not the best epoch's"
-        best = r.history[s["best_epoch"] - 1]
-        assert best["epoch"] == s["best_epoch"] and best["val_acc"] == pytest.approx(
-            s["best_val_acc"], abs=1e-12
-        )
-        n_val = r.config["data"]["n_val"]
-        out = evaluate_run(reg, r.run_id, ds, limit=n_val if n_val < len(ds.test_labels) else 0)
-        assert abs(out["test_accuracy"] - s["best_val_acc"]) <= 1e-6, (
-            f"{r.run_id}: test accuracy {out['test_accuracy']:.6f} but summary says {s['best_val_acc']:.6f}"
+        out = evaluate_run(reg, r.run_id, ds)
+        # another CPU may round a borderline image the other way
+        assert abs(out["test_accuracy"] - s["test_acc"]) <= 2e-4, (
+            f"{r.run_id}: test accuracy {out['test_accuracy']:.6f} but summary says {s['test_acc']:.6f}"
         )
 
 
