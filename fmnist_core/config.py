@@ -13,19 +13,12 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from .errors import ConfigError  # noqa: F401  (re-exported)
+from .settings import check_config, setting
 
 
 def _check(cond: bool, msg: str) -> None:
     if not cond:
         raise ConfigError(msg)
-
-
-def _check_dropout(p: float, name: str = "dropout") -> None:
-    _check(0.0 <= p < 1.0, f"{name} must be in [0, 1) (got {p}); e.g. 0.2")
-
-
-def _check_latent(n: int) -> None:
-    _check(1 <= n <= 4096, f"latent size n must be between 1 and 4096 (got {n})")
 
 
 def _typed(kind: str, name: str, value: Any, default: Any) -> Any:
@@ -72,6 +65,10 @@ class _Base:
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
+    def __post_init__(self):
+        # the ranges and choices of every field are the settings schema's (settings.py)
+        check_config("train" if self.kind == "train" else "model", self.kind, self)
+
 
 @dataclass(frozen=True)
 class ConvAEConfig(_Base):
@@ -89,24 +86,10 @@ class ConvAEConfig(_Base):
     )
 
     def __post_init__(self):
-        _check_latent(self.latent_dim)
-        _check_dropout(self.dropout)
         _check(
-            len(self.channels) == 2 and all(1 <= int(c) <= 512 for c in self.channels),
-            f"channels must be two numbers between 1 and 512 (got {self.channels})",
+            len(self.channels) == 2, f"channels must be two numbers between 1 and 512 (got {self.channels})"
         )
-        _check(
-            self.second_pool in ("max", "avg"),
-            f"second_pool must be 'max' or 'avg' (got {self.second_pool!r})",
-        )
-        _check(
-            self.decoder in ("output_padding", "kernel"),
-            f"decoder must be 'output_padding' or 'kernel' (got {self.decoder!r})",
-        )
-        _check(
-            self.dropout_mode in ("element", "channel"),
-            f"dropout_mode must be 'element' or 'channel' (got {self.dropout_mode!r})",
-        )
+        super().__post_init__()
 
 
 @dataclass(frozen=True)
@@ -116,10 +99,6 @@ class DenseAEConfig(_Base):
     kind: ClassVar[str] = "dense_ae"
     latent_dim: int = 512
     dropout: float = 0.1
-
-    def __post_init__(self):
-        _check_latent(self.latent_dim)
-        _check_dropout(self.dropout)
 
 
 @dataclass(frozen=True)
@@ -142,11 +121,7 @@ class ClassifierConfig(_Base):
     final_relu: bool = True  # ReLU before the softmax (reports A, C)
 
     def __post_init__(self):
-        _check_latent(self.latent_dim)
-        _check_dropout(self.dropout)
-        _check(
-            0 <= self.head_hidden <= 4096, f"head_hidden must be between 0 and 4096 (got {self.head_hidden})"
-        )
+        super().__post_init__()
         _check(bool(self.encoder_run), "encoder_run must be an autoencoder run id or 'random'")
         self.encoder_config()  # the encoder's own checks (channels, pooling, ...)
 
@@ -166,9 +141,6 @@ class CNNConfig(_Base):
     kind: ClassVar[str] = "cnn"
     dropout: float = 0.4
 
-    def __post_init__(self):
-        _check_dropout(self.dropout)
-
 
 @dataclass(frozen=True)
 class MLPConfig(_Base):
@@ -177,10 +149,6 @@ class MLPConfig(_Base):
     kind: ClassVar[str] = "mlp"
     hidden: int = 256
     dropout: float = 0.2
-
-    def __post_init__(self):
-        _check(1 <= self.hidden <= 8192, f"hidden must be between 1 and 8192 (got {self.hidden})")
-        _check_dropout(self.dropout)
 
 
 MODEL_CONFIGS: dict[str, type] = {
@@ -197,8 +165,8 @@ KIND_LABELS = {
 }
 # What a classifier must share with the conv autoencoder whose encoder it copies.
 ENCODER_ARCH = ("latent_dim", "channels", "batch_norm", "second_pool")
-PRECISIONS = ("fp32", "bf16")
-OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD"}  # the optimizers TrainConfig takes, as shown
+PRECISIONS = tuple(setting("train", "precision").choices)
+OPTIMIZER_LABELS = setting("train", "optimizer").choices  # the optimizers TrainConfig takes, as shown
 ModelConfig = ConvAEConfig | DenseAEConfig | ClassifierConfig | CNNConfig | MLPConfig
 
 
@@ -253,34 +221,11 @@ class TrainConfig(_Base):
     # faster where the hardware has bf16 units (AVX-512 BF16 / AMX CPUs, GPUs); a different computation
 
     def __post_init__(self):
-        _check(
-            self.optimizer in OPTIMIZER_LABELS, f"optimizer must be 'adam' or 'sgd' (got {self.optimizer!r})"
-        )
-        _check(0 < self.lr <= 10, f"learning rate must be in (0, 10] (got {self.lr}); e.g. 1e-3")
-        _check(0 <= self.momentum < 1, f"momentum must be in [0, 1) (got {self.momentum})")
-        _check(
-            1 <= self.batch_size <= 60000, f"batch size must be between 1 and 60000 (got {self.batch_size})"
-        )
-        _check(1 <= self.epochs <= 1000, f"epochs must be between 1 and 1000 (got {self.epochs})")
-        _check(0 <= self.seed < 2**31, f"seed must be between 0 and 2^31-1 (got {self.seed})")
-        _check(0 <= self.patience <= 1000, f"patience must be between 0 and 1000 (got {self.patience})")
-        _check(self.min_delta >= 0, f"min_delta must be >= 0 (got {self.min_delta})")
-        _check(
-            self.validation in ("test", "holdout"),
-            f"validation must be 'test' or 'holdout' (got {self.validation!r})",
-        )
-        _check(0 < self.val_fraction < 1, f"val_fraction must be in (0, 1) (got {self.val_fraction})")
-        _check(0 <= self.limit <= 60000, f"limit must be between 0 (all) and 60000 (got {self.limit})")
-        _check(0 < self.train_fraction <= 1, f"train_fraction must be in (0, 1] (got {self.train_fraction})")
-        _check(
-            0 <= self.val_images <= 60000,
-            f"val_images must be between 0 (auto) and 60000 (got {self.val_images})",
-        )
+        super().__post_init__()
         _check(
             self.device in ("auto", "cpu", "cuda", "mps") or self.device.startswith("cuda:"),
             f"device must be auto, cpu, cuda or mps (got {self.device!r})",
         )
-        _check(self.precision in PRECISIONS, f"precision must be 'fp32' or 'bf16' (got {self.precision!r})")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 
 from .config import OPTIMIZER_LABELS, ModelConfig, TrainConfig
+from .settings import setting
 
 
 @dataclass(frozen=True)
@@ -93,17 +94,9 @@ def presets() -> dict[str, dict[str, Preset]]:
     return out
 
 
-# TrainConfig.validation's choices as the Train page and the command line word them, the default first.
-VALIDATION_LABELS = {
-    "holdout": "held-out split of train (default)",
-    "test": "test set — the reports' method (selects on the figure it reports)",
-}
-VALIDATION_HELP = (
-    "The images that pick the best epoch and stop early. By default a fixed, stratified "
-    f"{TrainConfig().val_fraction:.0%} of the training images, held out of training and the same for every "
-    "run, so the test set is read once, for the figure reported. The reports validated on the test set, "
-    "which picks the epoch on the very images whose score is then reported, and so flatters it."
-)
+# TrainConfig.validation's choices as the Train page and the command line word them (the settings schema's)
+VALIDATION_LABELS = setting("train", "validation").choices
+VALIDATION_HELP = setting("train", "validation").help
 
 # Published accuracy reference points (REPORTS.md), drawn on accuracy charts. Written out rather than read
 # from the catalog, which would load torch into the Compare page; tests/test_presets.py checks they agree.

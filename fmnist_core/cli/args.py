@@ -5,18 +5,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+from typing import Any
 
-from ..config import (
-    PRECISIONS,
-    DenseAEConfig,
-    RunSpec,
-    TrainConfig,
-    encoder_arch,
-    model_config,
-)
+from ..config import ENCODER_ARCH, MODEL_CONFIGS, RunSpec, TrainConfig, encoder_arch, model_config
 from ..data import NOISE_KINDS
-from ..presets import VALIDATION_LABELS
 from ..registry import Registry
+from ..settings import Setting, setting, settings_of
 
 
 class CLIError(Exception):
@@ -33,104 +27,48 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs-dir", help="folder of run folders (or FMNIST_RUNS_DIR; default saved_models)")
 
 
+def _add_setting(g, s: Setting, default: Any, fixed_by_encoder: bool = False) -> None:
+    """One setting of the schema as a command-line option (dest: the config field's name)."""
+    help = (s.flag_help or s.help).rstrip(".").replace("%", "%%")
+    is_bool, is_pair = isinstance(default, bool), isinstance(default, tuple)
+    if fixed_by_encoder:  # None: left out, so the encoder run's value is taken (see with_encoder_arch)
+        help += f" (default: the encoder run's, else {default!r})"
+        default = None
+    elif any(str(c).lower() != label.lower() for c, label in s.choices.items()):
+        help += ": " + "; ".join(f"{c} = {label}" for c, label in s.choices.items())
+    if is_bool:
+        action = "store_false" if s.invert_flag else "store_true"
+        g.add_argument(s.flag, dest=s.name, action=action, default=default, help=help)
+        return
+    metavar = s.flag.lstrip("-").upper().replace("-", "_")
+    kw: dict[str, Any] = {"dest": s.name, "default": default, "help": help, "metavar": metavar}
+    if s.choices:
+        kw.update(choices=tuple(s.choices), metavar=None)
+    elif is_pair:
+        kw.update(type=int, nargs=2, metavar=("C1", "C2"))
+    else:
+        kw["type"] = type(default) if default is not None else int
+        if not fixed_by_encoder:
+            kw["help"] += " (default %(default)s)"
+    g.add_argument(s.flag, **kw)
+
+
 def _train_flags(p: argparse.ArgumentParser, kind: str) -> None:
-    d = TrainConfig()
+    """The train command's options, built from the settings schema (fmnist_core/settings.py)."""
     g = p.add_argument_group("training")
-    g.add_argument("--lr", type=float, default=d.lr, help="learning rate (default %(default)s)")
-    g.add_argument(
-        "--batch-size", type=int, default=d.batch_size, help="images per step (default %(default)s)"
-    )
-    g.add_argument("--epochs", type=int, default=d.epochs, help="maximum epochs (default %(default)s)")
-    g.add_argument("--optimizer", choices=("adam", "sgd"), default=d.optimizer)
-    g.add_argument("--momentum", type=float, default=d.momentum, help="SGD momentum (default %(default)s)")
-    g.add_argument("--seed", type=int, default=d.seed)
-    g.add_argument(
-        "--patience",
-        type=int,
-        default=d.patience,
-        help="early stopping after this many epochs without val_loss improvement; 0 = off",
-    )
-    g.add_argument(
-        "--min-delta", type=float, default=d.min_delta, help="smallest val_loss improvement that counts"
-    )
-    g.add_argument("--keep-last", action="store_true", help="keep the last epoch's weights, not the best")
-    g.add_argument(
-        "--validation",
-        choices=tuple(VALIDATION_LABELS),
-        default=d.validation,
-        help="the images that pick the best epoch and stop early: "
-        + "; ".join(f"{choice} = {label}" for choice, label in VALIDATION_LABELS.items()),
-    )
-    g.add_argument("--limit", type=int, default=0, help="train on the first N images only (0 = all)")
-    g.add_argument(
-        "--train-fraction", type=float, default=1.0, help="seeded fraction of the training set to use"
-    )
-    g.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda or mps")
-    g.add_argument(
-        "--precision",
-        choices=PRECISIONS,
-        default=d.precision,
-        help="bf16 = bfloat16 autocast: faster on CPUs with AVX-512 BF16 or AMX and on GPUs, but not "
-        "the reports' float32 computation (labelled in the run)",
-    )
+    d = TrainConfig()
+    for s in settings_of("train"):
+        if s.flag:
+            _add_setting(g, s, getattr(d, s.name))
     g.add_argument("--name", help="run id to save under (default: kind and time)")
     m = p.add_argument_group("model")
-    # a classifier on a pretrained encoder takes the encoder run's n and conv layers (see with_encoder_arch):
-    # its defaults are None, so an option given by hand can be told from one left out
-    clf = kind == "classifier"
-    if kind in ("autoencoder", "classifier", "dense-autoencoder"):
-        default_n = DenseAEConfig().latent_dim if kind == "dense-autoencoder" else 64
-        m.add_argument(
-            "--latent",
-            type=int,
-            default=None if clf else default_n,
-            help="code size n (default: the encoder run's, else 64)"
-            if clf
-            else "code size n (default %(default)s)",
-        )
-    if kind in ("autoencoder", "classifier"):
-        m.add_argument("--dropout", type=float, default=0.2, help="dropout p after every ReLU (default 0.2)")
-        m.add_argument(
-            "--channels", type=int, nargs=2, default=None if clf else (16, 32), metavar=("C1", "C2")
-        )
-        m.add_argument(
-            "--batch-norm",
-            action="store_true",
-            default=None if clf else False,
-            help="BatchNorm before each pooling (report E)",
-        )
-        m.add_argument("--second-pool", choices=("max", "avg"), default=None if clf else "max")
-        m.add_argument(
-            "--dropout-mode",
-            choices=("element", "channel"),
-            default="element",
-            help="channel = Dropout2d on conv maps: faster, but not the reports' model",
-        )
-    if kind == "autoencoder":
-        m.add_argument(
-            "--decoder",
-            choices=("output_padding", "kernel"),
-            default="output_padding",
-            help="last layer: kernel 3 + output_padding (A) or kernel 4 (C's AE 4)",
-        )
-    if kind == "classifier":
-        m.add_argument(
-            "--encoder", default="random", help="autoencoder RUN_ID to copy the encoder from, or random"
-        )
-        m.add_argument("--freeze-encoder", action="store_true", help="train the head only (report C's C8)")
-        m.add_argument("--head-hidden", type=int, default=0, help="hidden units in the head (0 = none)")
-        m.add_argument(
-            "--no-final-relu",
-            dest="final_relu",
-            action="store_false",
-            help="no ReLU before the softmax (reports A and C use one)",
-        )
-    if kind == "dense-autoencoder":
-        m.add_argument("--dropout", type=float, default=0.1)
-    if kind in ("cnn", "mlp"):
-        m.add_argument("--dropout", type=float, default=0.4 if kind == "cnn" else 0.2)
-    if kind == "mlp":
-        m.add_argument("--hidden", type=int, default=256)
+    model_kind = CLI_KINDS[kind]
+    defaults = MODEL_CONFIGS[model_kind]()
+    for s in settings_of("model", model_kind):
+        if s.flag:
+            # a classifier on a pretrained encoder takes the encoder run's n and conv layers
+            fixed = model_kind == "classifier" and s.name in ENCODER_ARCH
+            _add_setting(m, s, getattr(defaults, s.name), fixed)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -238,41 +176,20 @@ CLI_KINDS = {
 
 
 def spec_from_args(a: argparse.Namespace) -> RunSpec:
-    train = TrainConfig(
-        optimizer=a.optimizer,
-        lr=a.lr,
-        momentum=a.momentum,
-        batch_size=a.batch_size,
-        epochs=a.epochs,
-        seed=a.seed,
-        patience=a.patience,
-        min_delta=a.min_delta,
-        restore_best=not a.keep_last,
-        validation=a.validation,
-        limit=a.limit,
-        train_fraction=a.train_fraction,
-        device=a.device,
-        precision=a.precision,
-    )
+    train = TrainConfig(**{s.name: getattr(a, s.name) for s in settings_of("train") if s.flag})
     # options left out are None: the config's defaults (a pretrained encoder's, see with_encoder_arch)
-    options = ("dropout", "dropout_mode", "decoder", "freeze_encoder", "head_hidden", "final_relu", "hidden")
-    model = model_config(
-        CLI_KINDS[a.kind],
-        **_arch_args(a),
-        **{k: getattr(a, k, None) for k in options},
-        encoder_run=getattr(a, "encoder", None),
-    )
-    return RunSpec(model, train, a.name)
+    choices = {s.name: getattr(a, s.name, None) for s in settings_of("model", CLI_KINDS[a.kind]) if s.flag}
+    if choices.get("channels") is not None:
+        choices["channels"] = tuple(choices["channels"])
+    return RunSpec(model_config(CLI_KINDS[a.kind], **choices), train, a.name)
 
 
 def _arch_args(a: argparse.Namespace) -> dict:
     """The encoder architecture as given on the command line (None: left out)."""
     channels = getattr(a, "channels", None)
     return {
-        "latent_dim": getattr(a, "latent", None),
-        "channels": tuple(channels) if channels else None,
-        "batch_norm": getattr(a, "batch_norm", None),
-        "second_pool": getattr(a, "second_pool", None),
+        k: (tuple(channels) if channels else None) if k == "channels" else getattr(a, k, None)
+        for k in ENCODER_ARCH
     }
 
 
@@ -285,12 +202,7 @@ def with_encoder_arch(a: argparse.Namespace, spec: RunSpec, registry: Registry) 
     if ae.kind != "conv_ae":
         return spec  # build_for_spec says why it cannot be an encoder
     ae_cfg = ae.spec().model
-    flags = {
-        "latent_dim": "--latent",
-        "channels": "--channels",
-        "batch_norm": "--batch-norm",
-        "second_pool": "--second-pool",
-    }
+    flags = {k: setting("model", k).flag for k in ENCODER_ARCH}
     for key, given in _arch_args(a).items():
         if given is not None and given != getattr(ae_cfg, key):
             raise CLIError(
