@@ -15,6 +15,7 @@ from fmnist_core.dead_classes import lost_class_note, lost_classes_cell
 from fmnist_core.plots import band_figure, color, curves_figure, line_figure
 from fmnist_core.presets import REFERENCE_ACCURACY
 from fmnist_core.selection import selected_on_label, val_name
+from fmnist_core.settings import setting
 
 ui.frame("compare")
 
@@ -24,6 +25,15 @@ ui.frame("compare")
 VAL_HELP = "On the images in 'selected on' (loss: MSE for autoencoders, cross-entropy for classifiers)."
 TEST_HELP = "The kept (best-epoch) weights on the test set, read once after training (older runs: none)."
 SETTINGS = ["n", "p", "encoder", "optimizer", "lr", "batch", "seed", "train images", "precision"]
+SETTING_COLUMNS = {  # column -> (section, field) of the settings schema
+    "n": ("model", "latent_dim"),
+    "p": ("model", "dropout"),
+    "encoder": ("model", "encoder_run"),
+    "optimizer": ("train", "optimizer"),
+    "batch": ("train", "batch_size"),
+    "seed": ("train", "seed"),
+    "precision": ("train", "precision"),
+}
 VIEWS = {
     "results": [
         "name",
@@ -178,6 +188,11 @@ selection = st.dataframe(
     column_order=order,
     placeholder="",
     column_config={
+        # the settings' columns: their words from the settings schema
+        **{
+            col: st.column_config.Column(help=f"{setting(*where).label}: {setting(*where).help}")
+            for col, where in SETTING_COLUMNS.items()
+        },
         "selected on": st.column_config.TextColumn(
             help="The images that picked the epoch whose weights the run keeps: the fixed held-out split of "
             "the training set, or the test set (the reports' method, which picks the epoch on the very figure "
@@ -206,7 +221,7 @@ selection = st.dataframe(
         ),
         "s / epoch": st.column_config.NumberColumn(format="%.1f"),
         "train images": st.column_config.NumberColumn(format="localized"),
-        "lr": st.column_config.NumberColumn(format="%g"),
+        "lr": st.column_config.NumberColumn(format="%g", help=setting("train", "lr").help),
         "lost classes": st.column_config.TextColumn(
             help="Classes predicted for no held-out image from that epoch to the last (from the per-epoch "
             "counts; runs trained before they were recorded show nothing). Tick the run for why."
