@@ -12,6 +12,7 @@ from app_support.data import AUTOENCODERS, _load_dataset, fmt_pct, fmt_seconds, 
 from app_support.site import PAGES
 from fmnist_core.config import RunSpec
 from fmnist_core.errors import USER_ERRORS
+from fmnist_core.health import NEVER_LEARNED, never_learned
 
 if TYPE_CHECKING:
     from fmnist_core.jobs import JobQueue
@@ -122,7 +123,10 @@ def job_monitor(state_key: str) -> None:
             "cancelled": f"was cancelled{elsewhere}",
             "diverged": "diverged (loss not finite); lower the learning rate",
         }.get(job.status, job.status)
-        (st.warning if job.status in ("diverged", "cancelled") else st.success)(
+        learned = job.status not in ("completed", "early_stopped") or not never_learned(job.history)
+        if not learned:
+            verb += f", but {NEVER_LEARNED}"
+        (st.warning if job.status in ("diverged", "cancelled") or not learned else st.success)(
             f"Run **{job.run_id or '–'}** {verb}."
         )
     if job.history:

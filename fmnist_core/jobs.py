@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .config import RunSpec
 from .data import FashionMNIST
+from .errors import USER_ERRORS
 from .evalcache import EvalCache
 from .registry import Registry
 from .train import BatchProgress, FitState, train_run
@@ -197,6 +198,8 @@ class JobQueue:
 
     def _evaluate(self, job: Job) -> None:
         """What the pages read about the finished run, computed now (the job already shows as done)."""
+        if job.run_id is None:  # the job made no run folder
+            return
         try:
             EvalCache(self.registry, self._load_data).precompute(job.run_id)
         except Exception:  # a page computes what is missing itself; never stop the queue over it
@@ -227,7 +230,9 @@ class JobQueue:
             job.status = self.registry.info(run_id).summary.get("status", "completed")
         except Exception as e:  # a failed job reports and leaves the queue working
             job.status = "failed"
-            job.error = f"{type(e).__name__}: {e}".splitlines()[0][:300]
+            # a user's error says what to do in its own words; anything else is a bug: name its type
+            what = str(e) if isinstance(e, USER_ERRORS) else f"{type(e).__name__}: {e}"
+            job.error = what.splitlines()[0][:300]
             job.traceback = traceback.format_exc()  # type: ignore[attr-defined]
 
 

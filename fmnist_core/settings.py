@@ -177,3 +177,25 @@ def check_config(section: str, kind: str, config: Any) -> None:
     for s in settings_of(section, kind):
         if hasattr(config, s.name):
             s.check(getattr(config, s.name))
+
+
+# The learning rates the reports trained with (A, C, E: Adam 1e-3; B's grids: 1e-3 to 0.1 for Adam and SGD;
+# C: SGD 0.01): a value far outside is worth a word before a run spends its epochs on it.
+REPORT_LRS = (1e-3, 0.1)
+LR_MARGIN = (10.0, 3.0)  # how far below and above the reports' range a learning rate may go unwarned
+
+
+def lr_warning(lr: float) -> str | None:
+    """A one-line warning for a learning rate far outside the reports' range, else None."""
+    low, high = REPORT_LRS
+    if lr > high * LR_MARGIN[1]:
+        return (
+            f"Learning rate {lr:g} is {lr / high:.0f}× the largest the reports used ({high:g}): "
+            "the loss is likely to diverge or stall."
+        )
+    if lr < low / LR_MARGIN[0]:
+        return (
+            f"Learning rate {lr:g} is {low / lr:.0f}× below the smallest the reports used ({low:g}): "
+            "training will barely move."
+        )
+    return None

@@ -12,6 +12,7 @@ from fmnist_core.compare import (
     seed_groups,
 )
 from fmnist_core.dead_classes import lost_class_note, lost_classes_cell
+from fmnist_core.health import NEVER_LEARNED, never_learned
 from fmnist_core.plots import band_figure, color, curves_figure, line_figure
 from fmnist_core.presets import REFERENCE_ACCURACY
 from fmnist_core.selection import selected_on_label, val_name
@@ -165,7 +166,7 @@ table = pd.DataFrame(
             "s / epoch": r["seconds_per_epoch"],
             "created": r["created"],
             "lost classes": lost_classes_cell(info),
-            "problem": r["damaged"],
+            "problem": r["damaged"] or (NEVER_LEARNED if never_learned(info.history) else None),
         }
         for r, info in zip(rows, shown)
     ],

@@ -8,7 +8,7 @@ from fmnist_core.config import ENCODER_ARCH, KIND_LABELS, RunSpec, TrainConfig, 
 from fmnist_core.errors import ConfigError
 from fmnist_core.presets import presets
 from fmnist_core.registry import validate_run_id
-from fmnist_core.settings import setting
+from fmnist_core.settings import lr_warning, setting
 
 ui.frame("train")
 
@@ -153,6 +153,8 @@ with left:
         fmt=lambda v: f"{v:g}",
         help_extra=" The choices go up by about ×3 each (1e-4, 3e-4, 1e-3, …).",
     )
+    if warning := lr_warning(st.session_state["t_lr"]):
+        st.warning(warning, icon=":material/warning:")
     c1, c2 = st.columns(2)
     controls.stops_slider("t_batch", c1)
     controls.int_slider("t_epochs", 100, c2)
@@ -224,10 +226,15 @@ with right:
         spec = current_spec()
         if spec.name:
             validate_run_id(spec.name)
+            if ui.registry().path(spec.name).exists():
+                raise ConfigError(f"a run named {spec.name!r} already exists; choose another name")
     except (ConfigError, ui.RunError) as e:
         spec = None
         st.error(f"Cannot start: {e}")
     queue = ui.job_queue()
+    failed = queue.get(st.session_state.get("t_job", -1))
+    if failed is not None and failed.status == "failed" and spec is not None and spec != failed.spec:
+        del st.session_state["t_job"]  # its alert is about settings the user has since changed
     c1, c2 = st.columns([1, 2])
     if c1.button(
         "Start training",

@@ -198,6 +198,24 @@ def test_bad_run_name_is_refused(empty_runs):
     assert start.disabled
 
 
+def test_a_taken_run_name_is_refused_before_start(shipped_runs):
+    at = page_run("train")
+    at.text_input(key="t_name").input("ref-a-ae-base").run()
+    errors = [e.value for e in at.error]
+    assert any("a run named 'ref-a-ae-base' already exists; choose another name" in e for e in errors), errors
+    assert not any("RunError" in e for e in errors)
+    assert next(b for b in at.button if b.label == "Start training").disabled
+    at.text_input(key="t_name").input("my-new-ae").run()
+    assert not at.error and not next(b for b in at.button if b.label == "Start training").disabled
+
+
+def test_a_learning_rate_far_outside_the_reports_is_warned_of(empty_runs):
+    at = page_run("train")
+    assert not [w for w in at.warning if "Learning rate" in w.value]
+    at.select_slider(key="t_lr").set_value(1.0).run()
+    assert any("Learning rate 1 is 10× the largest the reports used" in w.value for w in at.warning)
+
+
 def test_start_a_tiny_job_and_see_it_finish(empty_runs):
     at = page_run("train")
     at.segmented_control(key="t_kind").set_value("mlp").run()
