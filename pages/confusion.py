@@ -49,12 +49,6 @@ def gallery(images: np.ndarray, captions: list[str], key: str, cell: int, colors
             )
 
 
-def forget_partner() -> None:
-    """Another classifier: "Compare with" starts again from that run's partner (its twin with the other
-    encoder init, if there is one) instead of staying on the old run's."""
-    st.session_state.pop("cf_run_b", None)
-
-
 def matrix(ev: dict, percent: bool) -> np.ndarray:
     cm = torch.as_tensor(ev["confusion_matrix"])
     return (normalize_rows(cm) if percent else cm).numpy()
@@ -70,7 +64,7 @@ ds = ui.dataset()
 
 c1, c2, c3 = st.columns([5, 2, 3], gap="medium", vertical_alignment="bottom")
 with c1:
-    run_id = ui.run_picker("Classifier", ui.CLASSIFIERS, key="cf_run", on_change=forget_partner)
+    run_id = ui.run_picker("Classifier", ui.CLASSIFIERS, key="cf_run")
 with c2:
     scale = st.segmented_control(
         "Cells show", ["counts", "row %"], default="counts", key="cf_scale", required=True
@@ -234,10 +228,12 @@ with tab_compare:
     else:
         b1, b2, b3 = st.columns([3, 2, 2])
         with b1:
+            # one "Compare with" box per classifier: a box kept across classifiers showed its old choice's
+            # name beside the new pair's numbers; each classifier's box starts at its own partner
             run_b = ui.run_picker(
                 "Compare with",
                 ui.CLASSIFIERS,
-                key="cf_run_b",
+                key=f"cf_run_b_{run_id}",
                 default=partner,
                 help="By default the same classifier with the other encoder init, if there is one.",
             )

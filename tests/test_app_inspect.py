@@ -218,11 +218,14 @@ def test_confusion_page(runs):
     per_class = at.dataframe[1].value
     assert len(per_class) == 12 and {"precision", "recall", "F1", "support"} <= set(per_class.columns)
     assert per_class["support"][:10].sum() == 1000
-    assert at.selectbox(key="cf_run_b").value == "clf-random"  # pretrained vs random init twin
-    at.selectbox(key="cf_run").set_value("clf-random").run()  # another run: its own twin
-    assert at.selectbox(key="cf_run_b").value == "clf"
-    at.selectbox(key="cf_run").set_value("clf").run()
-    assert at.selectbox(key="cf_run_b").value == "clf-random"
+    assert at.selectbox(key="cf_run_b_clf").value == "clf-random"  # pretrained vs random init twin
+    at.selectbox(key="cf_run_b_clf").set_value("mlp").run()  # a user's own choice for this classifier
+    at.selectbox(key="cf_run").set_value("clf-random").run()  # another run: its own twin, named as shown
+    assert at.selectbox(key="cf_run_b_clf-random").value == "clf"
+    assert any(m.label == "B · clf" for m in at.metric), [m.label for m in at.metric]
+    at.selectbox(key="cf_run").set_value("clf").run()  # back: its partner again, named as shown
+    assert at.selectbox(key="cf_run_b_clf").value == "clf-random"
+    assert any(m.label == "B · clf-random" for m in at.metric), [m.label for m in at.metric]
 
     at.segmented_control(key="cf_scale").set_value("row %").run()
     assert not errors(at)
@@ -231,7 +234,7 @@ def test_confusion_page(runs):
     assert any("least confident correct" in c.value for c in at.caption) or at.info
     at.selectbox(key="cf_run").set_value("mlp").run()
     at.button(key="cf_new").click().run()
-    at.selectbox(key="cf_run_b").set_value("mlp").run()  # the same run twice
+    at.selectbox(key="cf_run_b_mlp").set_value("mlp").run()  # the same run twice
     assert not errors(at), errors(at)
     assert any("different one" in i.value for i in at.info)
 
