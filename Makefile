@@ -7,7 +7,7 @@ CORE := $(PYTHON) -m fmnist_core
 DEBIAN_DATA := /usr/share/datasets/fashion-mnist
 PORT ?= 8501
 
-.PHONY: run share test test-fast lint setup data browser reference studies bench clean
+.PHONY: run share test test-fast lint setup lock data browser reference studies bench clean
 
 run: setup data
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1
@@ -25,17 +25,34 @@ test: setup data browser lint
 test-fast: setup data lint
 	$(PYTHON) -m pytest -q -n auto -m "not slow and not browser" --durations=10
 
+# ruff and mypy read their settings from pyproject.toml ([tool.ruff], [tool.mypy]).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
+# The project (pyproject.toml: fmnist_core, app_support) as an editable install, with its test and lint
+# tools (the `dev` extra), at the versions pinned in constraints.txt; again whenever either file changes.
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PYTHON) || $(PY) -m venv $(VENV)
-	$(PYTHON) -m pip install -q --upgrade pip
-	$(PYTHON) -m pip install -q -r requirements.txt
+	$(PYTHON) -m pip install -q -c constraints.txt --upgrade pip
+	$(PYTHON) -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $@
+
+# Pin anew: a throw-away venv gets the newest releases that pyproject.toml (and this machine's pip) allow,
+# and constraints.txt records them; the next `make setup` installs them into .venv.
+LOCK_VENV := .venv-lock
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PY) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install -q --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install -q -e '.[dev]'
+	{ sed -n '/^#/p' constraints.txt; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --all --exclude-editable --exclude fashion-mnist-lab; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf $(LOCK_VENV)
 
 # The data: ./data, $FMNIST_DATA_DIR or Debian's package; install the package where apt exists,
 # else let torchvision download it into ./data.
@@ -71,5 +88,5 @@ bench: setup data
 	$(CORE) bench
 
 clean:
-	rm -rf .pytest_cache test-artifacts
+	rm -rf .pytest_cache .mypy_cache test-artifacts
 	find . -name __pycache__ -prune -exec rm -rf {} +

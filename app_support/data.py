@@ -116,6 +116,15 @@ def load_model(run_id: str) -> torch.nn.Module | None:
     return None
 
 
+def load_models(run_ids: Iterable[str]) -> dict[str, torch.nn.Module]:
+    """load_model() of each run; stops the page (each failure shown) unless every one loads."""
+    models = {r: load_model(r) for r in run_ids}
+    loaded = {r: m for r, m in models.items() if m is not None}
+    if len(loaded) < len(models):
+        st.stop()
+    return loaded
+
+
 def run_picker(
     label: str,
     kinds: Iterable[str],
@@ -131,13 +140,17 @@ def run_picker(
     options = {r.run_id: run_label(r, kind=not multi) for r in runs(kinds)}
     if not options:
         return [] if multi else None
+
+    def shown(run_id: str) -> str:
+        return options[run_id]
+
     if multi:
         default = [d for d in (default or []) if d in options] or list(options)[:1]
         return st.multiselect(
             label,
             list(options),
             default=default,
-            format_func=options.get,
+            format_func=shown,
             key=key,
             max_selections=max_selections,
             help=help,
@@ -146,7 +159,7 @@ def run_picker(
         )
     index = list(options).index(default) if default in options else 0
     return st.selectbox(
-        label, list(options), index=index, format_func=options.get, key=key, help=help, on_change=on_change
+        label, list(options), index=index, format_func=shown, key=key, help=help, on_change=on_change
     )
 
 

@@ -361,7 +361,7 @@ def _report(
     ref_ips, proj_ips = statistics.median(ref_runs), statistics.median(proj_runs)
     flops = train_flops_per_image(kind)
     achieved = proj_ips * flops / 1e9
-    fig = {
+    fig: dict[str, Any] = {
         "reference_img_s": ref_ips,
         "project_img_s": proj_ips,
         "ratio": proj_ips / ref_ips,
@@ -421,7 +421,9 @@ def sweep_bench(
         queue.wait([j.job_id for j in jobs], evaluated=True)
         t_queue = time.perf_counter() - t0
         t0 = time.perf_counter()
-        run_local([Task(spec, spec.name) for spec in specs], Registry(Path(tmp) / "b"), "bench", workers)
+        run_local(
+            [Task(spec, spec.name or "") for spec in specs], Registry(Path(tmp) / "b"), "bench", workers
+        )
         t_workers = time.perf_counter() - t0
     fig = {
         "runs": runs,

@@ -7,7 +7,8 @@ import math
 import statistics
 from collections.abc import Iterable, Sequence
 
-from .config import RunSpec, config_key
+from .config import ClassifierConfig, RunSpec, config_key
+from .errors import RunError
 from .registry import RunInfo
 from .selection import selected_on
 
@@ -58,12 +59,15 @@ def random_init_twin(run: RunInfo, runs: Iterable[RunInfo]) -> RunInfo | None:
     """The random-init twin of a pretrained classifier run, one with the same seed if there is one."""
     twins = random_init_twins(run, runs)
     same_seed = [t for t in twins if t.config["train"].get("seed") == run.config["train"].get("seed")]
-    return (same_seed or twins or [None])[0]
+    found = same_seed or twins
+    return found[0] if found else None
 
 
 def random_init_twin_spec(run: RunInfo) -> RunSpec:
     """What to train to get a pretrained classifier run's random-init twin."""
     spec = run.spec()
+    if not isinstance(spec.model, ClassifierConfig):
+        raise RunError(f"run {run.run_id!r} is a {run.kind}, not a classifier: it has no random-init twin")
     return RunSpec(dataclasses.replace(spec.model, encoder_run="random"), spec.train)
 
 

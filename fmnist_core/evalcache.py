@@ -103,7 +103,8 @@ def _read(path: Path, header: dict, shapes: dict[str, tuple]) -> dict[str, np.nd
 def _write(path: Path, header: dict, arrays: dict[str, np.ndarray]) -> None:
     path.parent.mkdir(exist_ok=True)
     buf = io.BytesIO()
-    np.savez_compressed(buf, __header__=np.array(json.dumps(header, sort_keys=True)), **arrays)
+    # numpy's stub reads **arrays as possibly holding its allow_pickle flag; our keys are array names
+    np.savez_compressed(buf, __header__=np.array(json.dumps(header, sort_keys=True)), **arrays)  # type: ignore[arg-type]
     atomic_write_bytes(path, buf.getvalue())
 
 

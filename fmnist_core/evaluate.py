@@ -10,6 +10,7 @@ from torch import nn
 
 from . import metrics
 from .data import CLASS_NAMES, FashionMNIST, add_noise, to_float
+from .models import config_of
 from .registry import Registry
 from .train import is_reconstruction
 
@@ -89,7 +90,7 @@ def evaluate_run(
         images, labels = images[:limit], labels[:limit]
     x = to_float(images)
     inputs = add_noise(x, noise, level, seed) if noise else x
-    out: dict[str, Any] = {"run_id": run_id, "kind": model.cfg.kind, "n_test": len(labels)}
+    out: dict[str, Any] = {"run_id": run_id, "kind": config_of(model).kind, "n_test": len(labels)}
     if noise:
         out["noise"] = {"kind": noise, "level": level, "seed": seed}
     if is_reconstruction(model):

@@ -9,6 +9,7 @@ layer. Only autoencoders can decode a code back into an image.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 import torch
@@ -16,6 +17,7 @@ from torch import nn
 
 from .config import AUTOENCODER_KINDS
 from .data import to_float
+from .models import ConvAutoencoder, DenseAutoencoder, config_of
 
 MAP_IMAGES = 3000  # a seeded sample of the test set for the map: t-SNE of 3,000 codes takes ~15 s here
 MAP_SEED = 0
@@ -27,12 +29,12 @@ def _float(images: torch.Tensor) -> torch.Tensor:
 
 def code_layer(model: nn.Module) -> nn.Module:
     """The module whose output is the model's code."""
-    kind = model.cfg.kind
+    kind = config_of(model).kind
     if kind in AUTOENCODER_KINDS or kind == "classifier":
-        return model.encoder
+        return model.get_submodule("encoder")
     if kind == "cnn":
-        return model.features
-    return model.net[:3]  # MLP: flatten, hidden linear, ReLU
+        return model.get_submodule("features")
+    return cast(nn.Sequential, model.get_submodule("net"))[:3]  # MLP: flatten, hidden linear, ReLU
 
 
 @torch.inference_mode()
@@ -81,7 +83,7 @@ def decode(model: nn.Module, z: np.ndarray) -> np.ndarray:
     (a point of the map no image reaches) are clipped to 0 first, as the encoder itself would."""
     model.eval()
     zt = torch.as_tensor(np.maximum(z, 0.0), dtype=torch.float32)
-    return model.decode(zt)[:, 0].numpy()
+    return cast(ConvAutoencoder | DenseAutoencoder, model).decode(zt)[:, 0].numpy()
 
 
 def from_map(model: nn.Module, pca: dict[str, np.ndarray], xy: np.ndarray) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -253,3 +255,8 @@ _BUILDERS = {
 def build_model(cfg: ModelConfig) -> nn.Module:
     """The network for a config (random init; load weights separately)."""
     return _BUILDERS[cfg.kind](cfg)
+
+
+def config_of(model: nn.Module) -> ModelConfig:
+    """The config a network of build_model() was built from (each keeps it as .cfg)."""
+    return cast(ModelConfig, model.cfg)  # nn.Module's __getattr__ types any attribute as Tensor | Module

@@ -46,8 +46,9 @@ def open_image(data: bytes) -> tuple[Image.Image, list[str]]:
                 raise ImageError(
                     f"the image is {w}x{h} pixels; use one under {MAX_PIXELS // 1_000_000} megapixels"
                 )
-            if getattr(img, "n_frames", 1) > 1:
-                notes.append(f"animated image: used the first of its {img.n_frames} frames")
+            frames = getattr(img, "n_frames", 1)  # only multi-frame formats (GIF, APNG, TIFF) have it
+            if frames > 1:
+                notes.append(f"animated image: used the first of its {frames} frames")
             img.seek(0)
             img.load()
     except ImageError:
@@ -107,6 +108,7 @@ def prepare_array(gray: np.ndarray, notes: list[str] | None = None) -> Prepared 
 
 def prepare_image(data: bytes | Image.Image) -> Prepared:
     """Bytes of an image file (or a PIL image) -> the model's 28x28 input; ImageError if unusable."""
+    notes: list[str]
     if isinstance(data, Image.Image):
         img, notes = data, []
     else:

@@ -180,6 +180,7 @@ def _weights_problem(path: Path, model_config: dict) -> tuple[str | None, int | 
     key = (str(path), st.st_mtime_ns, st.st_size, json.dumps(model_config, sort_keys=True))
     if key not in _WEIGHTS_CHECKED:
         epoch = None
+        problem: str | None
         try:
             state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
             if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
@@ -278,7 +279,7 @@ def _check_record(info: RunInfo) -> None:
             and value is not None
             and (not isinstance(value, want) or isinstance(value, bool))
         ):
-            what = {int: "a whole number", str: "text"}.get(want, "a number")
+            what = "a whole number" if want is int else "text" if want is str else "a number"
             raise RunError(f"summary.json: {key} is {value!r}, not {what}")
     if info.summary.get("status", "running") not in STATUSES:
         raise RunError(f"summary.json: unknown status {info.summary.get('status')!r}")
@@ -344,6 +345,8 @@ class Registry:
                     break
                 except FileExistsError:
                     continue
+            else:
+                raise RunError(f"no free run name {spec.model.kind}-{stamp}-N; try again in a second")
         self._hold(run_id)
         config = {**spec.to_dict(), **extra, "created": time.strftime("%Y-%m-%d %H:%M:%S")}
         config.pop("name", None)

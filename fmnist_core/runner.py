@@ -39,6 +39,13 @@ class Task:
     label: str
     after: tuple[str, ...] = ()  # run ids that must have finished first (an encoder)
 
+    @property
+    def name(self) -> str:
+        """The run id: a sweep knows its runs by name (outcomes, dependencies), so every spec has one."""
+        if not self.spec.name:
+            raise ValueError(f"the sweep's run {self.label!r} has no name (spec.name)")
+        return self.spec.name
+
 
 @dataclass
 class Outcome:
@@ -216,10 +223,10 @@ def run_ray(
             payload = (enc, _pack(registry.path(enc), enc)) if enc and enc != "random" else None
             ref = remote.remote(t.spec.to_dict(), data, payload, command)
             fut: Future = ref.future()
-            pending[t.spec.name] = fut
+            pending[t.name] = fut
             done: Future = Future()
 
-            def land(f: Future, name: str = t.spec.name) -> None:
+            def land(f: Future, name: str = t.name) -> None:
                 try:
                     done.set_result(_receive(registry, name, f.result()))
                 except BaseException as e:  # the task's own error, a dead worker, a folder that cannot land
@@ -239,14 +246,15 @@ def _schedule(
 ) -> Sweep:
     """Start each task once the runs it waits for have finished; collect what happened to each."""
     report = report or (lambda name, what: None)
-    sweep, waiting, running = Sweep(), list(tasks), {}
-    names = {t.spec.name for t in tasks}
+    sweep, waiting = Sweep(), list(tasks)
+    running: dict[Future, Task] = {}
+    names = {t.name for t in tasks}
     ok = ("completed", "early_stopped")
 
     def skip(t: Task, why: str) -> None:
         waiting.remove(t)
-        sweep.outcomes[t.spec.name] = Outcome(t.spec.name, "skipped", why)
-        report(t.spec.name, f"skipped: {why}")
+        sweep.outcomes[t.name] = Outcome(t.name, "skipped", why)
+        report(t.name, f"skipped: {why}")
 
     while waiting or running:
         for t in list(waiting):
@@ -259,7 +267,7 @@ def _schedule(
             elif all(a in sweep.outcomes for a in deps):
                 waiting.remove(t)
                 running[start(t)] = t
-                report(t.spec.name, "started")
+                report(t.name, "started")
         if not running:
             for t in list(waiting):  # waits for a run that never starts
                 skip(t, "its dependency is not in the sweep")
@@ -270,10 +278,10 @@ def _schedule(
             try:
                 status = fut.result()
                 why = "the sweep was stopped before it started" if status == "skipped" else ""
-                sweep.outcomes[t.spec.name] = Outcome(t.spec.name, status, why)
-                report(t.spec.name, f"skipped: {why}" if why else status)
+                sweep.outcomes[t.name] = Outcome(t.name, status, why)
+                report(t.name, f"skipped: {why}" if why else status)
             except BaseException as e:  # a run's own error or a dead worker: report it, go on with the rest
                 msg = f"{type(e).__name__}: {e}".splitlines()[0][:300]
-                sweep.outcomes[t.spec.name] = Outcome(t.spec.name, "failed", msg)
-                report(t.spec.name, f"failed: {msg}")
+                sweep.outcomes[t.name] = Outcome(t.name, "failed", msg)
+                report(t.name, f"failed: {msg}")
     return sweep

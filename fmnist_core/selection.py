@@ -17,12 +17,16 @@ HOLDOUT = "holdout"  # the fixed held-out split of train (data.holdout_id), the 
 OWN_HOLDOUT = "own holdout"  # a run from before that split: a held-out split of its own seed's choosing
 TEST = "test"  # the official test set: the reports' method
 
-SELECTED_ON_LABELS = {
+SELECTED_ON_LABELS: dict[str | None, str] = {
     HOLDOUT: "held-out",
     OWN_HOLDOUT: "held-out (own split)",
     TEST: "test (reports' method)",
 }
-_VAL_WORD = {HOLDOUT: "held-out", OWN_HOLDOUT: "held-out", TEST: "test"}  # validation figures of such runs
+_VAL_WORD: dict[str | None, str] = {
+    HOLDOUT: "held-out",
+    OWN_HOLDOUT: "held-out",
+    TEST: "test",
+}  # validation figures of such runs
 MIXED = "validation (held-out or test, see table)"
 
 
@@ -35,7 +39,7 @@ def selected_on(info: RunInfo) -> str | None:
     validation = (data if isinstance(data, dict) else {}).get("validation") or (
         train if isinstance(train, dict) else {}
     ).get("validation")
-    return {"test": TEST, "holdout": OWN_HOLDOUT}.get(validation)
+    return {"test": TEST, "holdout": OWN_HOLDOUT}.get(validation) if isinstance(validation, str) else None
 
 
 def selected_on_label(info: RunInfo) -> str:
@@ -47,8 +51,9 @@ def val_name(runs: Iterable[RunInfo], short: bool = False) -> str:
     """What these runs' validation figures (history val_*, summary best_/final_val_*) are on: "held-out" or
     "test" when they agree; else MIXED, or "val" where `short` (a column header beside a "selected on" column)."""
     words = {_VAL_WORD.get(selected_on(r)) for r in runs if not r.damaged}  # a damaged run shows no figure
-    if len(words) == 1 and None not in words:
-        return words.pop()
+    word = words.pop() if len(words) == 1 else None
+    if word is not None:
+        return word
     return "val" if short else MIXED
 
 

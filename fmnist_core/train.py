@@ -10,18 +10,18 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .allocator import keep_freed_memory
-from .config import AUTOENCODER_KINDS, ENCODER_ARCH, RunSpec, TrainConfig
+from .config import AUTOENCODER_KINDS, ENCODER_ARCH, ClassifierConfig, RunSpec, TrainConfig
 from .data import FashionMNIST, Split, make_split, to_float
 from .errors import RunError
 from .files import CLASS_NAMES
-from .models import build_model
+from .models import Classifier, build_model, config_of
 from .registry import Registry
 
 NUM_CLASSES = len(CLASS_NAMES)
@@ -114,7 +114,7 @@ class FitState:
 
 
 def is_reconstruction(model: nn.Module) -> bool:
-    return model.cfg.kind in AUTOENCODER_KINDS
+    return config_of(model).kind in AUTOENCODER_KINDS
 
 
 def _loss(model: nn.Module, out: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -319,7 +319,7 @@ def test_figures(model: nn.Module, ds: FashionMNIST, limit: int, device: torch.d
 def build_for_spec(spec: RunSpec, registry: Registry) -> nn.Module:
     """The model of a spec, with its encoder copied from the named autoencoder run if any."""
     model = build_model(spec.model)
-    if spec.model.kind == "classifier" and spec.model.pretrained:
+    if isinstance(spec.model, ClassifierConfig) and spec.model.pretrained:
         ae = registry.get(spec.model.encoder_run)
         if ae.kind != "conv_ae":
             raise RunError(
@@ -336,7 +336,7 @@ def build_for_spec(spec: RunSpec, registry: Registry) -> nn.Module:
                 )
         state = registry.load_state(ae.run_id)
         enc = {k[len("encoder.") :]: v for k, v in state.items() if k.startswith("encoder.")}
-        model.load_encoder(enc)
+        cast(Classifier, model).load_encoder(enc)
     return model
 
 

@@ -116,13 +116,11 @@ with right:
     if not clf_ids:
         st.info("Pick at least one classifier on the left.")
         st.stop()
-    models = {r: ui.load_model(r) for r in clf_ids}
+    models = ui.load_models(clf_ids)
     ae = ui.load_model(ae_id) if ae_id else None
-    if any(m is None for m in models.values()):
-        st.stop()
 
     guesses = classify(models, x)
-    recon, error = reconstruction(ae, x) if ae is not None else (None, None)
+    recon, recon_mse = reconstruction(ae, x) if ae is not None else (None, None)
     slots = iter(st.columns(3))
     if original is not None:
         col = next(slots)
@@ -151,8 +149,8 @@ with right:
     ref = ui.cached_eval("test", ae_id) if ae is not None else None
     if ae is None:
         st.caption("Train an autoencoder to see how familiar the input looks to it.")
-    elif ref is not None:
-        known = familiarity(error, ref["mse_per_image"])
+    elif ref is not None and recon_mse is not None:
+        known = familiarity(recon_mse, ref["mse_per_image"])
         show, verdict = {
             "familiar": (st.success, "looks like Fashion-MNIST to it."),
             "unusual": (st.info, "is unusual for it."),

@@ -7,6 +7,7 @@ import streamlit as st
 import app_support as ui
 from fmnist_core import CLASS_NAMES
 from fmnist_core.latent import from_map, interpolate
+from fmnist_core.models import config_of
 from fmnist_core.plots import image_grid, latent_figure
 
 ui.frame("latent")
@@ -40,7 +41,7 @@ method = c2.segmented_control(
 )
 model = ui.load_model(run_id)
 m = ui.cached_eval("latent", run_id) if model is not None else None
-if m is None:
+if model is None or m is None:
     st.stop()
 labels = ds.test_labels.numpy()[m["index"]]
 xy = m["pca"] if method == "PCA" else m["tsne"]
@@ -50,7 +51,7 @@ axes = (
     if method == "PCA"
     else ("t-SNE 1", "t-SNE 2")
 )
-is_ae = model.cfg.kind in ui.AUTOENCODERS
+is_ae = config_of(model).kind in ui.AUTOENCODERS
 
 
 def pick() -> None:

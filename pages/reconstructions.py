@@ -11,6 +11,7 @@ from fmnist_core.evalcache import NOISE_GRID, NOISE_IMAGES, NOISE_SEED
 from fmnist_core.evaluate import reconstruct
 from fmnist_core.files import sample_per_class
 from fmnist_core.metrics import edge_errors, mse_per_image
+from fmnist_core.models import config_of
 from fmnist_core.plots import color, heatmap_figure, image_grid, line_figure
 
 ui.frame("reconstructions")
@@ -58,7 +59,7 @@ with left:
         default=PICKS[0],
         key="rc_pick",
         required=True,
-        format_func=PICK_LABELS.get,
+        format_func=lambda p: PICK_LABELS[p],
         help="Random images, one of each class or ten of one class, or the test images you name by index.",
     )
     seed = st.session_state.setdefault("rc_sample", 0)
@@ -92,9 +93,7 @@ with right:
 if not run_ids:
     st.info("Pick at least one autoencoder above.")
     st.stop()
-models = {r: ui.load_model(r) for r in run_ids}
-if any(m is None for m in models.values()):
-    st.stop()
+models = ui.load_models(run_ids)
 
 # -- image by image -----------------------------------------------------------------------
 if pick == "one per class":
@@ -127,7 +126,7 @@ for run_id, model in models.items():
     recon = reconstruct(model, noisy)
     rows.append(
         (
-            f"{run_id} · {ui.KIND_LABELS[model.cfg.kind]}",
+            f"{run_id} · {ui.KIND_LABELS[config_of(model).kind]}",
             recon,
             [f"MSE {v:.4f}" for v in mse_per_image(recon, clean)],
         )
@@ -168,7 +167,7 @@ for run_id in run_ids:
     table.append(
         {
             "model": run_id,
-            "kind": ui.KIND_LABELS[models[run_id].cfg.kind],
+            "kind": ui.KIND_LABELS[config_of(models[run_id]).kind],
             "MSE clean in": float(tests[run_id]["mse_per_image"].mean()),
             "PSNR clean in": float(tests[run_id]["psnr"]),
             "MSE noisy in": at["mse"],

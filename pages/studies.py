@@ -30,7 +30,7 @@ name = left.selectbox(
     "Study", list(STUDIES), key="s_study", format_func=lambda n: f"{n.upper()} — {STUDIES[n].title}"
 )
 study = STUDIES[name]
-seeds = c_seeds.number_input(
+seeds: int | None = c_seeds.number_input(
     "Seeds",
     1,
     100,

@@ -175,6 +175,7 @@ def cmd_cache(a) -> int:
         for r in registry.list_runs()
         if not r.damaged
         and not r.results_only
+        and (r.path / "weights.pt").exists()  # a run that diverged in its first epoch has none
         and r.summary.get("epochs_done", 0) > 0
         and r.status != "running"
     ]
@@ -276,7 +277,7 @@ def cmd_predict(a) -> int:
             "probabilities": {n: round(float(v), 6) for n, v in zip(CLASS_NAMES, guess.probs)},
             "notes": prepared.notes,
         }
-        if ae is not None:
+        if ae is not None and test_mse is not None:
             f = familiarity(reconstruction(ae, prepared.tensor)[1], test_mse)
             result["familiarity"] = {
                 "autoencoder": a.autoencoder,

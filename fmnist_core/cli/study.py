@@ -128,7 +128,11 @@ def run_study(name: str, a) -> int:
     reused = [r for r in plan.runs if r.finished and r.note.startswith("reuses")]
     print(
         f"  {len(plan.runs)} runs: {plan.count('done')} done"
-        + (f" ({len(reused)} reused: {', '.join(sorted({r.run_id for r in reused}))})" if reused else "")
+        + (
+            f" ({len(reused)} reused: {', '.join(sorted({r.run_id for r in reused if r.run_id}))})"
+            if reused
+            else ""
+        )
         + f", {plan.count('running')} running elsewhere, {len(plan.missing)} to train"
         + (f", {len(plan.blocked)} blocked" if plan.blocked else ""),
         file=sys.stderr,

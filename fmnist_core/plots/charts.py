@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -39,7 +39,7 @@ def curves_figure(
             fig.add_trace(
                 go.Scatter(
                     x=epochs,
-                    y=[r[key] * scale for r in h],
+                    y=[None if r[key] is None else r[key] * scale for r in h],  # null: a diverged epoch
                     mode="lines+markers",
                     marker=dict(size=4),
                     line=dict(color=c, dash=dash),
@@ -78,7 +78,8 @@ def band_figure(
         if not hs:
             continue
         n = min(len(h) for h in hs)
-        arr = np.array([[r[metric] for r in h[:n]] for h in hs]) * scale  # (runs, epochs)
+        # (runs, epochs); a diverged epoch's null is NaN, a gap in the line
+        arr = np.array([[r[metric] for r in h[:n]] for h in hs], dtype=float) * scale
         mean = arr.mean(0)
         half = t_quantile(len(hs) - 1) * arr.std(0, ddof=1) / np.sqrt(len(hs)) if len(hs) > 1 else np.zeros(n)
         x = list(range(1, n + 1))
@@ -116,7 +117,9 @@ def band_figure(
 
 
 def probability_bars(
-    probs: dict[str, Sequence[float]], names: Sequence[str] = CLASS_NAMES, title: str | None = None
+    probs: Mapping[str, Sequence[float] | np.ndarray],
+    names: Sequence[str] = CLASS_NAMES,
+    title: str | None = None,
 ) -> go.Figure:
     """Horizontal bars of class probabilities, one colour per model."""
     fig = go.Figure()
@@ -140,7 +143,7 @@ def probability_bars(
 
 def line_figure(
     x: Sequence[float],
-    ys: dict[str, Sequence[float]],
+    ys: Mapping[str, Sequence[float | None]],
     xlabel: str,
     ylabel: str,
     title: str | None = None,
@@ -148,13 +151,14 @@ def line_figure(
     percent: bool = False,
     zero_line: bool = False,
 ) -> go.Figure:
-    """Several named lines over a shared x (e.g. MSE against noise level, accuracy against label fraction)."""
+    """Several named lines over a shared x (e.g. MSE against noise level, accuracy against label fraction);
+    a None is a gap in its line (e.g. a diverged epoch)."""
     fig = go.Figure()
     for i, (name, y) in enumerate(ys.items()):
         fig.add_trace(
             go.Scatter(
                 x=list(x),
-                y=[100 * v if percent else v for v in y],
+                y=[100 * v if percent and v is not None else v for v in y],
                 mode="lines+markers",
                 name=name,
                 line=dict(color=color(i), dash=(dashes or {}).get(name, "solid")),
@@ -303,17 +307,17 @@ def latent_figure(
     height: int = 520,
 ) -> go.Figure:
     """Codes mapped to 2-D, one trace (and colour) per class; hover names the test image."""
-    xy, labels, index = np.asarray(xy), np.asarray(labels), np.asarray(index)
+    xy, label_of, index_of = np.asarray(xy), np.asarray(labels), np.asarray(index)
     fig = go.Figure()
     for c, name in enumerate(CLASS_NAMES):
-        m = labels == c
+        m = label_of == c
         fig.add_trace(
             go.Scattergl(
                 x=xy[m, 0],
                 y=xy[m, 1],
                 mode="markers",
                 name=name,
-                customdata=index[m],
+                customdata=index_of[m],
                 marker=dict(size=5, color=color(c), opacity=0.75),
                 hovertemplate=f"test #%{{customdata}} · {name}<extra></extra>",
             )
