@@ -18,7 +18,7 @@ from fmnist_core.config import AUTOENCODER_KINDS, CLASSIFIER_KINDS, KIND_LABELS
 from fmnist_core.errors import DataError, RunError
 from fmnist_core.files import find_data, read_split
 from fmnist_core.registry import Registry, RunInfo, default_runs_dir
-from fmnist_core.selection import figure_label
+from fmnist_core.selection import figure_label, scale_tag
 
 if TYPE_CHECKING:
     import torch
@@ -95,6 +95,8 @@ def run_label(r: RunInfo, kind: bool = True) -> str:
     """A run in a picker: name, kind (unless `kind` is False) and its figure, saying what it is."""
     figure = figure_label(r) or r.status
     name = f"{r.name} · bf16" if r.settings.get("train", {}).get("precision") == "bf16" else r.name
+    if tag := scale_tag(r):  # "1% · 3 ep": a quick run's figure is not read as a result
+        name = f"{name} · {tag}"
     return f"{name} · {KIND_LABELS.get(r.kind, r.kind)} · {figure}" if kind else f"{name} · {figure}"
 
 

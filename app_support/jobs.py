@@ -13,6 +13,7 @@ from app_support.site import PAGES
 from fmnist_core.config import RunSpec
 from fmnist_core.errors import USER_ERRORS
 from fmnist_core.health import NEVER_LEARNED, never_learned
+from fmnist_core.selection import quick_note
 
 if TYPE_CHECKING:
     from fmnist_core.jobs import JobQueue
@@ -129,6 +130,8 @@ def job_monitor(state_key: str) -> None:
         (st.warning if job.status in ("diverged", "cancelled") or not learned else st.success)(
             f"Run **{job.run_id or '–'}** {verb}."
         )
+        if job.run_id and (note := quick_note(registry().info(job.run_id))):
+            st.caption(note)
     if job.history:
         last = job.history[-1]
         st.markdown(

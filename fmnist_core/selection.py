@@ -74,3 +74,32 @@ def figure_label(info: RunInfo, digits: int = 1) -> str | None:
         return None
     shown = f"{100 * value:.{digits}f}%" if acc else f"{value:.4f}"
     return f"{where} {metric} {shown}" + (" (selected on it)" if on == TEST else "")
+
+
+FULL_EPOCHS = 10  # the fewest epochs any report trained: a run with fewer is a quick look
+
+
+def scale_tag(info: RunInfo) -> str | None:
+    """'1% · 3 ep' for a run that is not full-size (a fraction or the first N of the training images, or
+    fewer epochs than any report trained), so a quick run's figure is not read as a result; else None."""
+    t = info.settings.get("train", {})
+    parts = []
+    fraction, limit, epochs = t.get("train_fraction", 1.0), t.get("limit", 0), t.get("epochs", 0)
+    if isinstance(limit, int) and limit:
+        parts.append(f"first {limit:,}")
+    if isinstance(fraction, (int, float)) and fraction < 1:
+        parts.append(f"{100 * fraction:g}%")
+    if parts or (isinstance(epochs, int) and epochs < FULL_EPOCHS):
+        parts.append(f"{epochs} ep")
+    return " · ".join(parts) or None
+
+
+def quick_note(info: RunInfo) -> str | None:
+    """What to expect of a quick run's figure, or None for a full-size run."""
+    tag = scale_tag(info)
+    if tag is None:
+        return None
+    return (
+        f"A quick run ({tag}): its figures show the mechanics, not what the model can do; the reports "
+        f"trained on all the training images for {FULL_EPOCHS} to 40 epochs."
+    )

@@ -236,7 +236,9 @@ def test_start_a_tiny_job_and_see_it_finish(empty_runs):
     ]
     info = Registry(empty_runs).get("tiny-mlp")
     assert info.status == "completed" and len(info.history) == 2
-    assert info.spec().train.precision == "bf16" and ui.run_label(info).startswith("tiny-mlp · bf16 · ")
+    assert info.spec().train.precision == "bf16"
+    assert ui.run_label(info).startswith("tiny-mlp · bf16 · 1% · 2 ep · ")  # a quick run says so
+    assert any("A quick run (1% · 2 ep)" in c.value for c in at.caption)
     assert info.config["data"]["n_train"] == 540  # 1% of the 54,000 left after the 10% holdout (MLP preset)
     # the new run is in Compare's table
     at = page_run("compare")

@@ -99,3 +99,20 @@ def test_run_rows_carry_what_selected_and_the_test_figure():
     assert rows[0]["selected_on"] == HOLDOUT and rows[1]["selected_on"] == TEST
     assert (rows[0]["test_acc"], rows[0]["test_loss"], rows[0]["test_n"]) == (0.9041, 0.2901, 10000)
     assert rows[1]["test_acc"] is rows[1]["test_loss"] is rows[1]["test_n"] is None
+
+
+def test_a_quick_run_is_tagged_and_a_full_one_is_not(tmp_path):
+    from fmnist_core.config import MLPConfig, RunSpec, TrainConfig
+    from fmnist_core.registry import Registry
+    from fmnist_core.selection import quick_note, scale_tag
+
+    reg = Registry(tmp_path)
+    quick = reg.create(RunSpec(MLPConfig(), TrainConfig(train_fraction=0.01, epochs=3)), {}, "quick")
+    first = reg.create(RunSpec(MLPConfig(), TrainConfig(limit=500, epochs=20)), {}, "first")
+    short = reg.create(RunSpec(MLPConfig(), TrainConfig(epochs=2)), {}, "short")
+    full = reg.create(RunSpec(MLPConfig(), TrainConfig(epochs=10)), {}, "full")
+    assert scale_tag(reg.info(quick)) == "1% · 3 ep"
+    assert scale_tag(reg.info(first)) == "first 500 · 20 ep"
+    assert scale_tag(reg.info(short)) == "2 ep"
+    assert scale_tag(reg.info(full)) is None and quick_note(reg.info(full)) is None
+    assert quick_note(reg.info(quick)).startswith("A quick run (1% · 3 ep): its figures show the mechanics")
