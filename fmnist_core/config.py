@@ -151,7 +151,7 @@ class MLPConfig(_Base):
     dropout: float = 0.2
 
 
-MODEL_CONFIGS: dict[str, type] = {
+MODEL_CONFIGS: dict[str, type[ModelConfig]] = {
     c.kind: c for c in (ConvAEConfig, DenseAEConfig, ClassifierConfig, CNNConfig, MLPConfig)
 }
 AUTOENCODER_KINDS = ("conv_ae", "dense_ae")
@@ -191,7 +191,8 @@ def encoder_arch(cfg: ConvAEConfig | ClassifierConfig) -> dict[str, Any]:
 def model_config_from_dict(d: dict[str, Any]) -> ModelConfig:
     """Rebuild a model config from its dict; the 'kind' key picks the class."""
     kind = d.get("kind")
-    _check(kind in MODEL_CONFIGS, f"unknown model kind {kind!r}; expected one of {', '.join(MODEL_CONFIGS)}")
+    if not isinstance(kind, str) or kind not in MODEL_CONFIGS:
+        raise ConfigError(f"unknown model kind {kind!r}; expected one of {', '.join(MODEL_CONFIGS)}")
     return MODEL_CONFIGS[kind].from_dict(d)
 
 

@@ -4,7 +4,15 @@ import streamlit as st
 
 import app_support as ui
 from app_support import controls
-from fmnist_core.config import ENCODER_ARCH, KIND_LABELS, RunSpec, TrainConfig, encoder_arch, model_config
+from fmnist_core.config import (
+    ENCODER_ARCH,
+    KIND_LABELS,
+    ConvAEConfig,
+    RunSpec,
+    TrainConfig,
+    encoder_arch,
+    model_config,
+)
 from fmnist_core.errors import ConfigError
 from fmnist_core.presets import presets
 from fmnist_core.registry import validate_run_id
@@ -93,8 +101,8 @@ st.caption(
 
 if notice := st.session_state.pop("t_notice", None):
     st.toast(notice, icon=":material/tune:")
-kind = st.segmented_control(
-    "Model", list(KINDS), format_func=KINDS.get, key="t_kind", on_change=switch_kind, required=True
+kind: str = st.segmented_control(  # type: ignore[assignment]  # required=True: never None
+    "Model", list(KINDS), format_func=lambda k: KINDS[k], key="t_kind", on_change=switch_kind, required=True
 )
 left, right = st.columns([5, 7], gap="large")
 with left:
@@ -113,7 +121,7 @@ with left:
         else PRESETS[kind][chosen_preset(kind)].about
     )
 
-    encoder_run, encoder_cfg = "random", None
+    encoder_run, encoder_cfg = "random", None  # encoder_cfg: ConvAEConfig | ClassifierConfig | None
     if kind == "classifier":
         ae_runs = {r.run_id: ui.run_label(r) for r in ui.runs(["conv_ae"])}
         options = ["random"] + list(ae_runs)
@@ -127,7 +135,9 @@ with left:
             help="Copy the encoder weights of an autoencoder run, or start from random weights.",
         )
         if encoder_run != "random":
-            encoder_cfg = ui.registry().info(encoder_run).spec().model
+            encoder_model = ui.registry().info(encoder_run).spec().model
+            assert isinstance(encoder_model, ConvAEConfig)  # the box offers conv_ae runs only
+            encoder_cfg = encoder_model
             latents = controls.schema("t_latent").stops
             if encoder_cfg.latent_dim in latents:
                 st.session_state["t_latent"] = encoder_cfg.latent_dim
@@ -161,7 +171,7 @@ with left:
     c1, c2 = st.columns(2)
     controls.choice("t_optimizer", c1)
     seed = controls.schema("t_seed")
-    c2.number_input(seed.label, int(seed.low), int(seed.high), key="t_seed", help=seed.help)
+    c2.number_input(seed.label, 0, 2**31 - 1, key="t_seed", help=seed.help)
     c1, c2 = st.columns(2)
     controls.int_slider("t_patience", 20, c1)
     controls.stops_slider("t_fraction", c2, fmt=lambda v: f"{100 * v:g}%")
@@ -216,12 +226,13 @@ def current_spec() -> RunSpec:
         if encoder_cfg is not None:  # a pretrained encoder fixes the architecture
             choices.update(encoder_arch(encoder_cfg))
     model = model_config(kind, **choices)
-    train = {**controls.chosen(s, "train"), "seed": int(s["t_seed"]), "min_delta": float(s["t_min_delta"])}
-    train = TrainConfig(**train, device=s.get("t_device", "auto"))
+    given = {**controls.chosen(s, "train"), "seed": int(s["t_seed"]), "min_delta": float(s["t_min_delta"])}
+    train = TrainConfig(**given, device=s.get("t_device", "auto"))
     return RunSpec(model, train, (s.get("t_name") or "").strip() or None)
 
 
 with right:
+    spec: RunSpec | None
     try:
         spec = current_spec()
         if spec.name:
@@ -236,12 +247,15 @@ with right:
     if failed is not None and failed.status == "failed" and spec is not None and spec != failed.spec:
         del st.session_state["t_job"]  # its alert is about settings the user has since changed
     c1, c2 = st.columns([1, 2])
-    if c1.button(
-        "Start training",
-        type="primary",
-        icon=":material/play_arrow:",
-        disabled=spec is None,
-        use_container_width=True,
+    if (
+        c1.button(
+            "Start training",
+            type="primary",
+            icon=":material/play_arrow:",
+            disabled=spec is None,
+            use_container_width=True,
+        )
+        and spec is not None
     ):
         job, new = ui.submit_job(
             spec,

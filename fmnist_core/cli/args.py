@@ -7,7 +7,7 @@ import dataclasses
 import os
 from typing import Any
 
-from ..config import ENCODER_ARCH, MODEL_CONFIGS, RunSpec, TrainConfig, encoder_arch, model_config
+from ..config import ENCODER_ARCH, MODEL_CONFIGS, ClassifierConfig, ConvAEConfig, RunSpec, TrainConfig, encoder_arch, model_config
 from ..data import NOISE_KINDS
 from ..registry import Registry
 from ..settings import Setting, setting, settings_of
@@ -40,7 +40,7 @@ def _add_setting(g, s: Setting, default: Any, fixed_by_encoder: bool = False) ->
         action = "store_false" if s.invert_flag else "store_true"
         g.add_argument(s.flag, dest=s.name, action=action, default=default, help=help)
         return
-    metavar = s.flag.lstrip("-").upper().replace("-", "_")
+    metavar = (s.flag or s.name).lstrip("-").upper().replace("-", "_")
     kw: dict[str, Any] = {"dest": s.name, "default": default, "help": help, "metavar": metavar}
     if s.choices:
         kw.update(choices=tuple(s.choices), metavar=None)
@@ -179,29 +179,27 @@ def spec_from_args(a: argparse.Namespace) -> RunSpec:
     train = TrainConfig(**{s.name: getattr(a, s.name) for s in settings_of("train") if s.flag})
     # options left out are None: the config's defaults (a pretrained encoder's, see with_encoder_arch)
     choices = {s.name: getattr(a, s.name, None) for s in settings_of("model", CLI_KINDS[a.kind]) if s.flag}
-    if choices.get("channels") is not None:
-        choices["channels"] = tuple(choices["channels"])
+    if (channels := choices.get("channels")) is not None:
+        choices["channels"] = tuple(channels)
     return RunSpec(model_config(CLI_KINDS[a.kind], **choices), train, a.name)
 
 
 def _arch_args(a: argparse.Namespace) -> dict:
     """The encoder architecture as given on the command line (None: left out)."""
-    channels = getattr(a, "channels", None)
-    return {
-        k: (tuple(channels) if channels else None) if k == "channels" else getattr(a, k, None)
-        for k in ENCODER_ARCH
-    }
+    given = {k: getattr(a, k, None) for k in ENCODER_ARCH}
+    return {**given, "channels": tuple(given["channels"]) if given["channels"] else None}
 
 
 def with_encoder_arch(a: argparse.Namespace, spec: RunSpec, registry: Registry) -> RunSpec:
     """A classifier on a pretrained encoder gets the encoder run's latent size and conv layers, as on the
     Train page; an option given by hand that differs is refused in one line."""
-    if spec.model.kind != "classifier" or not spec.model.pretrained:
+    if not isinstance(spec.model, ClassifierConfig) or not spec.model.pretrained:
         return spec
     ae = registry.get(spec.model.encoder_run)
     if ae.kind != "conv_ae":
         return spec  # build_for_spec says why it cannot be an encoder
     ae_cfg = ae.spec().model
+    assert isinstance(ae_cfg, ConvAEConfig)  # its kind is conv_ae
     flags = {k: setting("model", k).flag for k in ENCODER_ARCH}
     for key, given in _arch_args(a).items():
         if given is not None and given != getattr(ae_cfg, key):
