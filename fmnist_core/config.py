@@ -183,6 +183,11 @@ def model_config(kind: str, **choices: Any) -> ModelConfig:
     return cls(**{k: v for k, v in choices.items() if k in names and v is not None})
 
 
+def latent_of(cfg: ModelConfig) -> int | None:
+    """The code size n of a model that has one (the autoencoders and the classifier), else None."""
+    return cfg.latent_dim if isinstance(cfg, (ConvAEConfig, DenseAEConfig, ClassifierConfig)) else None
+
+
 def encoder_arch(cfg: ConvAEConfig | ClassifierConfig) -> dict[str, Any]:
     """The ENCODER_ARCH fields of a config: equal for an autoencoder and a classifier that copies it."""
     return {k: getattr(cfg, k) for k in ENCODER_ARCH}

@@ -5,6 +5,7 @@ numbers, written out as data."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..config import (
     OPTIMIZER_LABELS,
@@ -82,8 +83,8 @@ A1_MSE = {64: 0.037, 128: 0.031, 256: 0.031, 512: 0.029}
 A2_MSE = {0.2: 0.037, 0.05: 0.025, 0.01: 0.023, 0.0001: 0.023}
 LABEL_FRACTIONS = (0.01, 0.05, 0.1, 0.5, 1.0)
 LABEL_EPOCHS = {0.01: 100, 0.05: 50, 0.1: 40, 0.5: 20, 1.0: 20}  # fewer labels: more (cheaper) epochs
-C_AE = dict(epochs=15, patience=5)  # report C gives no epoch count for the AEs
-C_CLF = dict(epochs=40, patience=5)
+C_AE: dict[str, Any] = dict(epochs=15, patience=5)  # report C gives no epoch count for the AEs
+C_CLF: dict[str, Any] = dict(epochs=40, patience=5)
 E_AE = TrainConfig(epochs=30)
 E_STEPS = (
     ("baseline", "baseline (p=0.2)", _ae(64, 0.2), (0.0858, 0.0726)),
@@ -97,7 +98,7 @@ E_STEPS = (
         (0.0159, 0.0175),
     ),
 )
-E_ENC = dict(
+E_ENC: dict[str, Any] = dict(
     latent_dim=64, dropout=0.0, channels=(64, 96), batch_norm=True, second_pool="avg", final_relu=False
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..config import ENCODER_ARCH, RunSpec
+from ..config import ENCODER_ARCH, ClassifierConfig, RunSpec
 from ..errors import ConfigError
 from ..registry import RUN_ID_RE
 from .catalog import Study, StudyRun
@@ -34,7 +34,7 @@ def check_study(study: Study, max_seeds: int = 100) -> None:
                     raise ConfigError(
                         f"study {study.name}: {t.key}'s {k} differs from its encoder {enc.key}'s"
                     )
-        elif t.model.kind == "classifier" and t.model.encoder_run != "random":
+        elif isinstance(t.model, ClassifierConfig) and t.model.encoder_run != "random":
             raise ConfigError(
                 f"study {study.name}: {t.key} names encoder run {t.model.encoder_run!r} directly; "
                 "use `encoder=` with a study run so the plan can resolve it"

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import AUTOENCODER_KINDS
+from ..config import AUTOENCODER_KINDS, latent_of
 from ..data import FashionMNIST
 from ..registry import Registry
 from .catalog import DENOISE_IMAGES, DENOISE_LEVELS, Study
@@ -64,7 +64,7 @@ def denoise_curve(
     from ..data import add_noise, to_float
     from ..evalcache import EvalCache
 
-    if run_id is not None:
+    if run_id is not None and registry is not None:
         curve = EvalCache(registry, lambda: ds).curve(run_id, "gaussian_image", tuple(levels), n)
         return [float(v) for v in curve["mse"]]
     clean = to_float(ds.test_images[:n])
@@ -91,7 +91,7 @@ def _b_best(plan: StudyPlan) -> dict[str, PlannedRun]:
         if not r.finished or m is None or not math.isfinite(m):
             continue
         opt = r.template.params["optimizer"]
-        if opt not in best or m < _last(best[opt], "val_loss"):
+        if opt not in best or m < (_last(best[opt], "val_loss") or math.inf):
             best[opt] = r
     return best
 
@@ -99,7 +99,7 @@ def _b_best(plan: StudyPlan) -> dict[str, PlannedRun]:
 def extras_needed(study: Study, plan: StudyPlan) -> dict[str, list]:
     """Which PCA sizes, test-set evaluations and denoising curves the study's view uses."""
     pca = sorted(
-        {t.model.latent_dim for t in study.runs if t.model.kind in AUTOENCODER_KINDS}
+        {n for t in study.runs if t.model.kind in AUTOENCODER_KINDS and (n := latent_of(t.model))}
         if study.view in ("ae_sweep", "b", "c", "e")
         else []
     )

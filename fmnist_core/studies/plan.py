@@ -257,7 +257,7 @@ def sweep_tasks(plan: StudyPlan) -> list:
             r.spec,
             f"{plan.study.name.upper()} · {r.label}",
             after=(r.depends_on.run_id,)
-            if r.depends_on is not None and r.depends_on.status != "done"
+            if r.depends_on is not None and r.depends_on.status != "done" and r.depends_on.run_id
             else (),
         )
         for r in plan.missing

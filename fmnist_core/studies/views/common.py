@@ -89,6 +89,20 @@ def test_value(r: PlannedRun, key: str, ex=None) -> float | None:
     return None
 
 
+def train_gap(r: PlannedRun) -> float | None:
+    """Train − held-out accuracy at a finished run's last epoch: how much it over-fits."""
+    tr, va = held_out(r, "train_acc"), held_out(r, "val_acc")
+    return None if tr is None or va is None else tr - va
+
+
+def pca_at(ex, model) -> float | None:
+    """PCA's test MSE with as many components as the model's code (None: no code, or not computed)."""
+    from ...config import latent_of
+
+    n = latent_of(model)
+    return None if n is None else ex.pca.get(n)
+
+
 def by_seed(rs: Sequence[PlannedRun], get) -> dict[int, float | None]:
     """get(run) for each finished run, by seed (for paired differences)."""
     return {r.seed: get(r) for r in rs if r.finished}
@@ -163,7 +177,7 @@ def _nothing(view: StudyView, plan: StudyPlan) -> StudyView:
     return view
 
 
-def _curves(runs: Sequence[PlannedRun], metric: str, title: str, reference_lines=(), show_train=True):
+def _curves(runs: Sequence[PlannedRun], metric: str, title: str | None, reference_lines=(), show_train=True):
     from ...plots import curves_figure
 
     series = [{"name": r.label, "history": r.history} for r in runs if r.history]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ...config import latent_of
 from ...stats import (
     difference,
     estimate,
@@ -37,7 +38,9 @@ from .common import (
     held_out,
     loses_a_class,
     mean_std,
+    pca_at,
     test_value,
+    train_gap,
 )
 
 
@@ -62,7 +65,7 @@ def _view_ae_sweep(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
                 f"report, epoch {epoch} (on test)": fmt_mse(rep),
                 "ours vs report": compare(m.mean, rep).split(": ")[-1] if m else "",
                 "test MSE, selected epoch": fmt_est(tests[t.key], fmt_mse),
-                "PCA, same n (test)": fmt_mse(ex.pca.get(t.model.latent_dim)),
+                "PCA, same n (test)": fmt_mse(pca_at(ex, t.model)),
             }
         )
     xs = [t.params[x] for t in mains]
@@ -78,7 +81,7 @@ def _view_ae_sweep(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
             "style": "report",
         },
     ]
-    pca = [ex.pca.get(t.model.latent_dim) for t in mains]
+    pca = [pca_at(ex, t.model) for t in mains]
     if any(v_ is not None for v_ in pca):
         series.append({"name": "PCA, same n (best linear)", "y": pca, "style": "baseline"})
     xlabel = "latent size n" if x == "n" else "dropout p"
@@ -88,7 +91,7 @@ def _view_ae_sweep(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
             sweep_figure(xs, series, xlabel, "MSE", categorical=True),
         )
     )
-    ns = sorted({t.model.latent_dim for t in mains})
+    ns = sorted({n for t in mains if (n := latent_of(t.model))})
     lines = [(f"PCA-{n}: {ex.pca[n]:.4f}", ex.pca[n]) for n in ns if n in ex.pca] if len(ns) == 1 else []
     first = [plan.by(t.key)[0] for t in mains]
     if any(r.history for r in first):
@@ -101,10 +104,8 @@ def _view_ae_sweep(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
     v.tables.append(Table("Reconstruction error", rows, SELECTION_NOTE))
     v.reading += _caveat(plan, "54,000 images and 20 epochs")
     for t in mains:
-        if at_epoch[t.key] is not None:
-            v.reading.append(
-                f"{t.label}, epoch {epoch}: {compare(at_epoch[t.key].mean, t.report.get('final_val_loss'))}."
-            )
+        if (m := at_epoch[t.key]) is not None:
+            v.reading.append(f"{t.label}, epoch {epoch}: {compare(m.mean, t.report.get('final_val_loss'))}.")
     v.reading += _sweep_steps(mains, plan, x)
     v.reading += _against_pca(mains, tests, ex)
     return _nothing(v, plan)
@@ -135,7 +136,7 @@ def _against_pca(mains: Sequence, tests: dict, ex: Extras) -> list[str]:
     """Each size against PCA with as many components (its test MSE minus PCA's, with the seeds' CI)."""
     parts = []
     for t in mains:
-        e, base = tests[t.key], ex.pca.get(t.model.latent_dim)
+        e, base = tests[t.key], pca_at(ex, t.model)
         if e is None or base is None:
             continue
         d = estimate_shift(e, -base)
@@ -165,7 +166,7 @@ CLF_NOTE = (
 
 def _clf_row(label: str, rs: Sequence[PlannedRun], ex: Extras, epoch: int = 30) -> dict[str, str]:
     fin = [r for r in rs if r.finished and r.history]
-    gap = cell(fin, lambda r: held_out(r, "train_acc") - held_out(r, "val_acc"))
+    gap = cell(fin, train_gap)
     last = min(epoch, max((r.epochs_done for r in fin), default=epoch))
     return {
         "classifier": label,
@@ -191,7 +192,7 @@ def _view_a3(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
         Table("The three classifiers", [_clf_row(t.label, plan.by(t.key), ex) for t in mains], CLF_NOTE)
     )
     v.reading += _caveat(plan, "54,000 images and 30 epochs")
-    gap = lambda r: held_out(r, "train_acc") - held_out(r, "val_acc")  # noqa: E731
+    gap = train_gap
     for t in mains:
         rs = [r for r in plan.by(t.key) if r.finished and len(r.history) >= 2]
         if not rs:
@@ -202,13 +203,13 @@ def _view_a3(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
         )
         line = (
             f"**{t.label}** — report: {t.report['says']}. Ours (held-out, {len(rs)} seed{'s' * (len(rs) > 1)}): "
-            f"{first.fmt(pct)} after epoch 1, {last.fmt(pct)} at epoch {rs[0].epochs_done}; lowest held-out loss "
-            f"at epoch {', '.join(str(_best(r, 'epoch')) for r in rs)}; train − held-out accuracy at the end "
-            f"{cell(rs, gap).fmt(points)}."
+            f"{fmt_est(first, pct)} after epoch 1, {fmt_est(last, pct)} at epoch {rs[0].epochs_done}; "
+            f"lowest held-out loss at epoch {', '.join(str(_best(r, 'epoch')) for r in rs)}; "
+            f"train − held-out accuracy at the end {fmt_est(cell(rs, gap), points)}."
         )
         if t.key == "clf-improved-p0.2":
             line += f" Largest one-epoch gain at epoch {', '.join(str(_jump_epoch(r.history)) for r in rs)}."
-        if t.key == "clf-base":
+        if t.key == "clf-base" and last is not None:
             line += (
                 " Report A's mean at epoch 30 (on test): "
                 + compare(last.mean, study.numbers["base_acc"], pct=True)
@@ -279,7 +280,11 @@ def _view_a4(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
     lost = {r.run_id for r in done if loses_a_class(r.run_id, ex.tests)}
     for epoch, (rm, rsd) in study.numbers.items():
         for without in (False, True) if lost else (False,):
-            vals = [_at(r, epoch, "val_acc") for r in done if not (without and r.run_id in lost)]
+            vals = [
+                a
+                for r in done
+                if not (without and r.run_id in lost) and (a := _at(r, epoch, "val_acc")) is not None
+            ]
             m, sd, k = mean_std(vals)
             if m is None:
                 continue

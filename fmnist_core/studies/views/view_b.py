@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ...config import OPTIMIZER_LABELS
 from ..catalog import DENOISE_IMAGES, DENOISE_LEVELS, Study
 from ..extras import Extras, _b_best
@@ -91,21 +93,21 @@ def _view_b(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
             + ("" if done == len(opt_rows) else " — the grid is incomplete")
             + "."
         )
-        n = p["n"]
-        if n in ex.pca:
+        n, mse = p["n"], _last(r, "val_loss")
+        if n in ex.pca and mse is not None:
             v.reading.append(
                 f"PCA with {n} components reaches {ex.pca[n]:.4f} on the test images; this run's held-out "
-                f"MSE is {_last(r, 'val_loss') / ex.pca[n]:.2f}× that linear baseline."
+                f"MSE is {mse / ex.pca[n]:.2f}× that linear baseline."
             )
     if len(best) == 2:
-        a, s = _last(best["adam"], "val_loss"), _last(best["sgd"], "val_loss")
+        a, s = _last(best["adam"], "val_loss") or math.inf, _last(best["sgd"], "val_loss") or math.inf
         v.reading.append(
             f"Best Adam {fmt_mse(a)} vs best SGD {fmt_mse(s)}: "
             + ("Adam lower, as in the report." if a < s else "SGD lower, unlike the report.")
         )
         if all(best[o].run_id in ex.denoise for o in best):
             i = DENOISE_LEVELS.index(0.2)
-            da, dsg = ex.denoise[best["adam"].run_id][i], ex.denoise[best["sgd"].run_id][i]
+            da, dsg = ex.denoise[best["adam"].run_id or ""][i], ex.denoise[best["sgd"].run_id or ""][i]
             v.reading.append(
                 f"Denoising at level 0.2: Adam {fmt_mse(da)} vs SGD {fmt_mse(dsg)} (noisy input "
                 f"{fmt_mse(ex.denoise['noisy input'][i])}): "
@@ -116,7 +118,7 @@ def _view_b(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
                 )
             )
             v.reading += [
-                _denoise_onset(opt, ex.denoise[r.run_id], ex.denoise["noisy input"])
+                _denoise_onset(opt, ex.denoise[r.run_id or ""], ex.denoise["noisy input"])
                 for opt, r in best.items()
             ]
     return _nothing(v, plan)

@@ -19,6 +19,7 @@ from .common import (
     compare,
     fmt_est,
     fmt_mse,
+    pca_at,
     test_value,
 )
 
@@ -43,7 +44,7 @@ def _view_c(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
             "selected epoch": _epochs(plan.by(t.key), "best"),
             "held-out MSE, selected": fmt_est(cell(plan.by(t.key), lambda r: _best(r, "val_loss")), fmt_mse),
             "test MSE, selected": fmt_est(ae_test[t.key], fmt_mse),
-            "PCA, same n (test)": fmt_mse(ex.pca.get(t.model.latent_dim)),
+            "PCA, same n (test)": fmt_mse(pca_at(ex, t.model)),
         }
         for t in aes
     ]
