@@ -7,7 +7,16 @@ import dataclasses
 import os
 from typing import Any
 
-from ..config import ENCODER_ARCH, MODEL_CONFIGS, ClassifierConfig, ConvAEConfig, RunSpec, TrainConfig, encoder_arch, model_config
+from ..config import (
+    ENCODER_ARCH,
+    MODEL_CONFIGS,
+    ClassifierConfig,
+    ConvAEConfig,
+    RunSpec,
+    TrainConfig,
+    encoder_arch,
+    model_config,
+)
 from ..data import NOISE_KINDS
 from ..registry import Registry
 from ..settings import Setting, setting, settings_of
