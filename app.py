@@ -7,8 +7,8 @@ torch (2 s) is imported by the sidebar's device line, which comes after them.
 import streamlit as st
 
 import app_support as ui
+from fmnist_core.compare import overview_rows
 from fmnist_core.files import CLASS_NAMES, EXPECTED_COUNTS, sample_per_class
-from fmnist_core.selection import figure_label
 
 ui.frame("home", status=False)  # the device and queue lines import torch: drawn after the images
 
@@ -68,20 +68,8 @@ if not all_runs:
         "to rebuild the shipped reference models."
     )
 else:
-    rows = [
-        {
-            "name": r.name,
-            "kind": ui.KIND_LABELS.get(r.kind, r.kind),
-            "status": r.status,
-            "epochs": r.summary.get("epochs_done"),
-            "figure": figure_label(r, digits=2),  # says what it is: "test acc 90.36%", "held-out MSE 0.0187"
-            "reference": r.run_id.startswith("ref-"),
-            "problem": r.damaged or "",
-        }
-        for r in all_runs
-    ]
     st.dataframe(
-        rows,
+        overview_rows(all_runs),
         hide_index=True,
         placeholder="",
         column_config={
@@ -90,6 +78,8 @@ else:
                 "where it has one, else its held-out figure at that epoch; a run that picked its epoch on the "
                 "test set (the reports' method) says so. Compare shows every figure side by side."
             ),
-            "reference": st.column_config.CheckboxColumn("shipped"),
+            "shipped": st.column_config.CheckboxColumn(
+                help="Shipped with the lab (reference and study runs): read-only here, restored by git."
+            ),
         },
     )

@@ -17,7 +17,7 @@ from app_support.site import PAGES
 from fmnist_core.config import AUTOENCODER_KINDS, CLASSIFIER_KINDS, KIND_LABELS
 from fmnist_core.errors import DataError, RunError
 from fmnist_core.files import find_data, read_split
-from fmnist_core.registry import Registry, RunInfo, default_runs_dir
+from fmnist_core.registry import Registry, RunInfo, default_runs_dir, is_shipped, is_usable, reference_first
 from fmnist_core.selection import figure_label, scale_tag
 
 if TYPE_CHECKING:
@@ -66,29 +66,15 @@ def registry() -> Registry:
     return Registry(default_runs_dir())
 
 
-def shipped(run_id: str) -> bool:
-    """A run shipped with the lab (ref-*, study-*): read-only in the app, restored by git if changed."""
-    return run_id.startswith(("ref-", "study-"))
+shipped = is_shipped  # a run shipped with the lab: read-only in the app, restored by git if changed
 
 
 def runs(kinds: Iterable[str] | None = None, usable: bool = True) -> list[RunInfo]:
-    """Runs in the registry, newest first; `usable` keeps those with weights and no damage."""
+    """Runs in the registry, the reference runs first, then newest first; `usable`: those a page can load."""
     kinds = tuple(kinds) if kinds else None
-    out = []
-    for r in registry().list_runs():
-        if kinds and r.kind not in kinds:
-            continue
-        if usable and (
-            r.damaged
-            or r.summary.get("epochs_done", 0) < 1
-            or r.status in ("failed", "diverged")
-            or r.results_only
-        ):
-            continue
-        out.append(r)
-    # the shipped reference runs first, in report order (ref-a-… before ref-b-…), then the user's own, newest first
-    refs = sorted((r for r in out if r.run_id.startswith("ref-")), key=lambda r: r.run_id)
-    return refs + [r for r in out if not r.run_id.startswith("ref-")]
+    return reference_first(
+        [r for r in registry().list_runs() if (not kinds or r.kind in kinds) and (not usable or is_usable(r))]
+    )
 
 
 def run_label(r: RunInfo, kind: bool = True) -> str:

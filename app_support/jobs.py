@@ -96,9 +96,8 @@ def job_monitor(state_key: str) -> None:
         if p is None:
             st.progress(0.0, text="Preparing data and model…")
         else:
-            done = ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches)
             st.progress(
-                min(done, 1.0),
+                p.fraction,
                 text=f"epoch {p.epoch}/{p.epochs} · batch {p.batch}/{p.batches} · "
                 f"loss {p.loss:.4f} · elapsed {fmt_seconds(p.elapsed)} · ETA {fmt_seconds(p.eta)}",
             )

@@ -117,7 +117,7 @@ def _queue_panel() -> None:
         p = running.progress
         if p is not None:
             st.progress(
-                min(((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches), 1.0),
+                p.fraction,
                 text=f"{running.label}: epoch {p.epoch}/{p.epochs} · ETA {fmt_seconds(p.eta)}",
             )
         else:

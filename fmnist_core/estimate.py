@@ -91,6 +91,11 @@ def estimate_seconds(spec: RunSpec, ds: FashionMNIST, epochs: int | None = None)
     return RUN_OVERHEAD + (cfg.epochs if epochs is None else epochs) * (per_epoch + EPOCH_OVERHEAD)
 
 
+def workers_used(workers: int, runs: int) -> int:
+    """The workers a sweep of `runs` runs keeps busy: no more than it has runs, at least one."""
+    return max(1, min(int(workers), runs or 1))
+
+
 def plan_seconds(plan, estimate: Callable[[RunSpec], float | None]) -> tuple[float, list[str]]:
     """Seconds to train a study plan's missing runs and finish its running ones, and the model kinds
     `estimate` (seconds for a whole run, None if unknown) could not time. A running run goes on at its

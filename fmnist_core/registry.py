@@ -163,6 +163,29 @@ class RunInfo:
             return self.config
 
 
+SHIPPED_PREFIXES = ("ref-", "study-")  # the runs the lab ships (tracked by git; read-only in the app)
+
+
+def is_shipped(run_id: str) -> bool:
+    return run_id.startswith(SHIPPED_PREFIXES)
+
+
+def is_usable(info: RunInfo) -> bool:
+    """Whether a run can be loaded and used: not damaged, failed or diverged, a finished epoch, its weights."""
+    return not (
+        info.damaged
+        or info.summary.get("epochs_done", 0) < 1
+        or info.status in ("failed", "diverged")
+        or info.results_only
+    )
+
+
+def reference_first(runs: list[RunInfo]) -> list[RunInfo]:
+    """The shipped reference runs first, in report order (ref-a-… before ref-b-…), then the rest as given."""
+    refs = sorted((r for r in runs if r.run_id.startswith("ref-")), key=lambda r: r.run_id)
+    return refs + [r for r in runs if not r.run_id.startswith("ref-")]
+
+
 _WEIGHTS_CHECKED: dict[tuple, tuple[str | None, int | None]] = {}
 
 

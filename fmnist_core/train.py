@@ -100,6 +100,16 @@ class BatchProgress:
     elapsed: float  # seconds since fit() started
     eta: float  # seconds left, estimated
 
+    @property
+    def batches_done(self) -> int:
+        """Batches trained so far over all epochs."""
+        return (self.epoch - 1) * self.batches + self.batch
+
+    @property
+    def fraction(self) -> float:
+        """How far the whole run is, in [0, 1]."""
+        return min(self.batches_done / max(self.epochs * self.batches, 1), 1.0)
+
 
 @dataclass
 class FitState:

@@ -5,7 +5,7 @@ import time
 import streamlit as st
 
 import app_support as ui
-from fmnist_core.estimate import plan_seconds
+from fmnist_core.estimate import plan_seconds, workers_used
 from fmnist_core.studies import STUDIES, build_view, runs_table
 
 ui.frame("studies")
@@ -128,7 +128,7 @@ elif c_button.button(
     st.rerun()
 seconds, unknown = plan_seconds(plan, ui.estimate_seconds)
 left_to_do = n_missing + len(plan.blocked) + plan.count("running", "queued")
-per = max(1, min(int(workers), n_missing or 1)) if where == "this machine" else 1
+per = workers_used(workers, n_missing) if where == "this machine" else 1
 if sweep is not None:
     c_info.caption(
         f"A sweep of this study is running in the background (pid {sweep['pid']}, "

@@ -72,7 +72,7 @@ def train_with_progress(spec: RunSpec, ds, registry: Registry, command: str | No
         nonlocal bar
         if bar is None:
             bar = tqdm(total=pr.epochs * pr.batches, unit="batch", dynamic_ncols=True, file=sys.stderr)
-        bar.n = (pr.epoch - 1) * pr.batches + pr.batch
+        bar.n = pr.batches_done
         bar.set_description(f"epoch {pr.epoch}/{pr.epochs}", refresh=False)
         bar.set_postfix(loss=f"{pr.loss:.4f}", refresh=False)
         bar.update(0)
