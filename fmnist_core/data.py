@@ -11,12 +11,46 @@ import torch
 
 from .files import CLASS_NAMES, DEBIAN_DIR, FILES, DataError, candidate_dirs, find_data, read_idx, read_split  # noqa: F401
 
-NOISE_KINDS = {
-    "gaussian": "Gaussian, std = level",
-    "gaussian_image": "Gaussian with each image's own mean and std, times level (report B)",
-    "salt_pepper": "salt and pepper, fraction of pixels = level",
-    "mask": "a random square covering a fraction = level of the image is blanked",
+
+@dataclass(frozen=True)
+class Noise:
+    """A kind of noise: how it is named and what its level means, the level a page starts at, and the
+    levels whose figures are cached (0 to `top` in steps of `step`)."""
+
+    label: str
+    level: str  # what the level measures
+    about: str
+    start: float
+    top: float
+    step: float
+
+    def grid(self) -> tuple[float, ...]:
+        return tuple(round(i * self.step, 4) for i in range(int(round(self.top / self.step)) + 1))
+
+
+NOISES = {
+    "gaussian": Noise("Gaussian", "σ", "Gaussian, std = level", 0.3, 1.0, 0.1),
+    "gaussian_image": Noise(
+        "Gaussian per image (report B)",
+        "intensity",
+        "Gaussian with each image's own mean and std, times level (report B)",
+        0.5,
+        2.0,
+        0.1,
+    ),
+    "salt_pepper": Noise(
+        "Salt and pepper", "fraction of pixels", "salt and pepper, fraction of pixels = level", 0.1, 0.5, 0.05
+    ),
+    "mask": Noise(
+        "Masking (a blank square)",
+        "fraction of the area",
+        "a random square covering a fraction = level of the image is blanked",
+        0.15,
+        0.5,
+        0.05,
+    ),
 }
+NOISE_KINDS = {kind: n.about for kind, n in NOISES.items()}
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from .config import AUTOENCODER_KINDS
-from .data import NOISE_KINDS, FashionMNIST
+from .data import NOISES, FashionMNIST
 from .errors import RunError
 from .evaluate import autoencoder_figures, denoise_classify_sweep, noise_sweep, predict_proba
 from .registry import Registry, atomic_write_bytes
@@ -41,18 +41,8 @@ NOISE_IMAGES = 1000  # the first test images, per point of a noise curve (a whol
 NOISE_SEED = 0  # the noise the cached figures use; another seed is computed on the spot
 
 
-def _steps(top: float, step: float) -> tuple[float, ...]:
-    return tuple(round(i * step, 4) for i in range(int(round(top / step)) + 1))
-
-
 # kind -> the noise levels cached (and offered by the Reconstructions page's slider)
-NOISE_GRID: dict[str, tuple[float, ...]] = {
-    "gaussian": _steps(1.0, 0.1),  # std
-    "gaussian_image": _steps(2.0, 0.1),  # intensity times the image's own mean and std (report B)
-    "salt_pepper": _steps(0.5, 0.05),  # fraction of pixels
-    "mask": _steps(0.5, 0.05),  # fraction of the area
-}
-assert set(NOISE_GRID) == set(NOISE_KINDS)
+NOISE_GRID: dict[str, tuple[float, ...]] = {kind: n.grid() for kind, n in NOISES.items()}
 
 Progress = Callable[[float, str], None]  # (fraction done, what is being computed)
 

@@ -5,8 +5,8 @@ import streamlit as st
 import torch
 
 import app_support as ui
-from fmnist_core import CLASS_NAMES, NOISE_KINDS, add_noise, to_float
-from fmnist_core.data import sample_of_class
+from fmnist_core import CLASS_NAMES, add_noise, to_float
+from fmnist_core.data import NOISES, sample_of_class
 from fmnist_core.evalcache import NOISE_GRID, NOISE_IMAGES, NOISE_SEED
 from fmnist_core.evaluate import reconstruct
 from fmnist_core.files import sample_per_class
@@ -16,13 +16,6 @@ from fmnist_core.plots import color, heatmap_figure, image_grid, line_figure
 
 ui.frame("reconstructions")
 
-# kind -> (label, what the level means, default level); the levels themselves are the cached grid
-NOISE_UI = {
-    "gaussian": ("Gaussian", "σ", 0.3),
-    "gaussian_image": ("Gaussian, the image's own mean and std (report B)", "intensity", 0.5),
-    "salt_pepper": ("Salt and pepper", "fraction of pixels", 0.1),
-    "mask": ("Masking (a blank square)", "fraction of the area", 0.15),
-}
 PICKS = ("one per class", "one class", "by index")
 PICK_LABELS = {"one per class": "per class", "one class": "one class", "by index": "by index"}
 
@@ -75,12 +68,12 @@ with left:
 with right:
     noise = st.selectbox(
         "Noise",
-        list(NOISE_UI),
-        format_func=lambda k: NOISE_UI[k][0],
+        list(NOISES),
+        format_func=lambda k: NOISES[k].label,
         key="rc_noise",
-        help="; ".join(f"{NOISE_UI[k][0]}: {v}" for k, v in NOISE_KINDS.items()),
+        help="; ".join(f"{n.label}: {n.about}" for n in NOISES.values()) + ". Each kind keeps its own level.",
     )
-    label, unit, level0 = NOISE_UI[noise]
+    label, unit, level0 = NOISES[noise].label, NOISES[noise].level, NOISES[noise].start
     grid = NOISE_GRID[noise]
     n1, n2 = st.columns([3, 2], vertical_alignment="bottom")
     level = n1.slider(
