@@ -40,7 +40,7 @@ _API = {
     "models": ("Classifier", "ConvAutoencoder", "DeepCNN", "DenseAutoencoder", "MLP", "build_model"),
     "preprocess": ("ImageError", "Prepared", "prepare_image"),
     "registry": ("Registry", "RunError", "RunInfo", "validate_run_id"),
-    # train.evaluate (the validation pass) is not here: fmnist_core.evaluate is the module of that name
+    # train.loss_and_accuracy (the validation pass) is not here: fmnist_core.evaluate evaluates runs
     "train": ("BatchProgress", "EarlyStopping", "FitState", "fit", "resolve_device", "train_run"),
 }
 _WHERE = {name: module for module, names in _API.items() for name in names}

@@ -17,7 +17,7 @@ import torch
 from .config import KIND_LABELS, RunSpec
 from .data import FashionMNIST, make_split
 from .models import build_model
-from .train import evaluate, make_optimizer, prepare_model, resolve_device, train_step
+from .train import loss_and_accuracy, make_optimizer, prepare_model, resolve_device, train_step
 
 EPOCH_OVERHEAD = 0.02  # seconds per epoch beyond the steps: the batch-order gather, saving the epoch
 RUN_OVERHEAD = 0.3  # seconds per run: building the model and split, creating the run folder
@@ -72,9 +72,9 @@ def _measure(spec: RunSpec, device: torch.device, budget: float) -> StepTimes:
     train_image = (time.perf_counter() - t0) / (steps * bs)
     val = torch.randint(0, 256, (500, 1, 28, 28), generator=g, dtype=torch.uint8)
     labels = torch.randint(0, 10, (500,), generator=g)
-    evaluate(model, val[:50], labels[:50], device)
+    loss_and_accuracy(model, val[:50], labels[:50], device)
     t0 = time.perf_counter()
-    evaluate(model, val, labels, device)
+    loss_and_accuracy(model, val, labels, device)
     return StepTimes(train_image, (time.perf_counter() - t0) / len(val))
 
 

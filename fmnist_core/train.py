@@ -132,7 +132,7 @@ def _loss(model: nn.Module, out: torch.Tensor, x: torch.Tensor, y: torch.Tensor)
 
 
 @torch.inference_mode()
-def evaluate(
+def loss_and_accuracy(
     model: nn.Module,
     images: torch.Tensor,
     labels: torch.Tensor,
@@ -262,7 +262,7 @@ def fit(
         if stopped:
             state.status = "stopped"
             break
-        val = evaluate(model, split.x_val, split.y_val, device)
+        val = loss_and_accuracy(model, split.x_val, split.y_val, device)
         record: dict[str, Any] = {"epoch": epoch, "train_loss": loss_sum / n}
         if not recon:
             record["train_acc"] = correct / n
@@ -322,7 +322,7 @@ def test_figures(model: nn.Module, ds: FashionMNIST, limit: int, device: torch.d
     """The figure a run reports: its saved weights (selected on the held-out split) on the test set, read
     once, after training (a quick run with a limit reads as many test images as it validated on)."""
     n = max(limit, 200) if limit else len(ds.test_labels)
-    m = evaluate(model, ds.test_images[:n], ds.test_labels[:n], device)
+    m = loss_and_accuracy(model, ds.test_images[:n], ds.test_labels[:n], device)
     return {"test_loss": m["loss"], "test_n": n, **({"test_acc": m["acc"]} if "acc" in m else {})}
 
 

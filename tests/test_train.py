@@ -25,7 +25,7 @@ from fmnist_core import (
     train_run,
 )
 from fmnist_core.data import holdout_id
-from fmnist_core.train import build_for_spec, evaluate
+from fmnist_core.train import build_for_spec, loss_and_accuracy
 
 
 # -- EarlyStopping on scripted sequences ----------------------------------------------------
@@ -93,14 +93,14 @@ def test_evaluate_averages_over_samples_not_batches(ds):
     torch.manual_seed(0)
     model = build_model(MLPConfig())
     x, y = ds.test_images[:250], ds.test_labels[:250]
-    whole = evaluate(model, x, y, batch_size=250)
-    uneven = evaluate(model, x, y, batch_size=100)  # batches of 100, 100, 50
+    whole = loss_and_accuracy(model, x, y, batch_size=250)
+    uneven = loss_and_accuracy(model, x, y, batch_size=100)  # batches of 100, 100, 50
     assert whole["loss"] == pytest.approx(uneven["loss"], rel=1e-5)
     assert whole["acc"] == uneven["acc"]
     logits = model.eval()(x.float() / 255)
     assert whole["acc"] == pytest.approx(float((logits.argmax(1) == y).float().mean()))
     ae = build_model(ConvAEConfig())
-    m = evaluate(ae, x, y)
+    m = loss_and_accuracy(ae, x, y)
     assert set(m) == {"loss"} and 0 < m["loss"] < 1
 
 
@@ -111,7 +111,7 @@ def test_conv_autoencoder_learns(ds):
     torch.manual_seed(0)
     model = build_model(ConvAEConfig(latent_dim=64, dropout=0.2))
     split = small_split(ds, 3200, 1000)
-    untrained = evaluate(model, split.x_val, split.y_val)["loss"]
+    untrained = loss_and_accuracy(model, split.x_val, split.y_val)["loss"]
     epochs_seen = []
     state = fit(
         model,
@@ -127,7 +127,7 @@ def test_conv_autoencoder_learns(ds):
     assert h[-1]["train_loss"] < h[0]["train_loss"]
     # the returned model holds the best epoch's weights and is in eval mode
     assert not model.training
-    assert evaluate(model, split.x_val, split.y_val)["loss"] == pytest.approx(
+    assert loss_and_accuracy(model, split.x_val, split.y_val)["loss"] == pytest.approx(
         h[state.best_epoch - 1]["val_loss"], rel=1e-5
     )
 
@@ -146,9 +146,9 @@ def test_small_classifier_beats_70_percent_on_held_out_images(ds):
     assert batches[-1].epoch == 3 and batches[-1].batch == batches[-1].batches and batches[-1].eta >= 0
     h = state.history
     assert all(0 <= r["train_acc"] <= 1 and 0 <= r["val_acc"] <= 1 for r in h)
-    held_out = evaluate(model, ds.test_images[5000:7000], ds.test_labels[5000:7000])
+    held_out = loss_and_accuracy(model, ds.test_images[5000:7000], ds.test_labels[5000:7000])
     assert held_out["acc"] > 0.70, (held_out, h)
-    assert evaluate(model, split.x_val, split.y_val)["acc"] == pytest.approx(
+    assert loss_and_accuracy(model, split.x_val, split.y_val)["acc"] == pytest.approx(
         h[state.best_epoch - 1]["val_acc"]
     )
 
@@ -218,7 +218,7 @@ def test_train_run_records_config_data_and_summary(ds, registry):
     # the test set, read once after training, for the saved weights (a limited run reads as many images)
     assert s["test_n"] == 500 and 0 <= s["test_acc"] <= 1 and s["test_loss"] > 0
     model = registry.load_model(run_id)
-    again = evaluate(model, ds.test_images[:500], ds.test_labels[:500])
+    again = loss_and_accuracy(model, ds.test_images[:500], ds.test_labels[:500])
     assert again["acc"] == s["test_acc"] and again["loss"] == pytest.approx(s["test_loss"])
 
 
