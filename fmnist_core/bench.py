@@ -7,7 +7,7 @@ side is build_model(ConvAEConfig() / ClassifierConfig()) trained by fit() for on
 of the same first `images` training images.
 
 Fairness: fit() always validates after its epoch, so both sides include the same validation pass,
-over the same first VAL_IMAGES test images (one batch): fit() through evaluate(), the reference
+over the same first VAL_IMAGES test images (one batch): fit() through loss_and_accuracy(), the reference
 through a torchvision test-set DataLoader in eval mode under no_grad, as the reports did. Each
 timed pass covers optimizer creation, the training epoch and that validation pass (for fit(): the
 whole call, with its conversion of the images to float and its copy of the best weights); model
