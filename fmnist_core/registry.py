@@ -219,7 +219,7 @@ def _weights_problem(path: Path, model_config: dict) -> tuple[str | None, int | 
                 if fits and not all(
                     bool(torch.isfinite(v).all()) for v in state.values() if v.is_floating_point()
                 ):
-                    problem = "weights.pt holds NaN or infinite values (the run diverged); train it again"
+                    problem = "weights.pt holds NaN or infinite values (the run diverged)"
         except Exception as e:  # unpickling and zip errors come in many types
             problem = f"weights.pt cannot be read ({e.__class__.__name__})"
         _WEIGHTS_CHECKED[key] = (problem, epoch)

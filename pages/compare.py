@@ -230,7 +230,7 @@ selection = st.dataframe(
     },
 )
 picked = [shown[i] for i in selection.selection.rows] if selection.selection.rows else shown[:2]
-picked = [r for r in picked if r.history]
+picked = [r for r in picked if r.history and not r.damaged]  # a damaged run's history may be anything
 
 # one colour per run on the whole page: the plotted runs first, then the seed groups and the
 # pretrained-vs-random pair
@@ -253,7 +253,7 @@ def name_val_traces(fig, runs: dict):
 # -- curves ---------------------------------------------------------------------------------
 st.subheader("Curves")
 if not picked:
-    st.info("The selected runs have no finished epoch yet.")
+    st.info("The selected runs have no finished epoch yet (or are damaged: see their problem column).")
 else:
     c1, c2, c3 = st.columns([2, 2, 3])
     log_y = c1.toggle("Log-scale loss", value=False)
