@@ -16,13 +16,13 @@ from fmnist_core.health import NEVER_LEARNED, never_learned
 from fmnist_core.selection import quick_note
 
 if TYPE_CHECKING:
-    from fmnist_core.jobs import JobQueue
+    from fmnist_core.job_queue import JobQueue
 
 
 # -- training jobs --------------------------------------------------------------------------
 def submit_job(spec: RunSpec, label: str):
     """Queue a training job for this browser session; (job, new), or (None, False) after one error line."""
-    from fmnist_core.jobs import QueueFull
+    from fmnist_core.job_queue import QueueFull
 
     owner = st.session_state.setdefault("queue_owner", os.urandom(8).hex())
     try:
@@ -33,7 +33,7 @@ def submit_job(spec: RunSpec, label: str):
 
 
 def job_queue() -> JobQueue:
-    from fmnist_core.jobs import get_queue
+    from fmnist_core.job_queue import get_queue
 
     return get_queue(registry(), _load_dataset)
 

@@ -48,7 +48,7 @@ def start_study_sweep(
     name: str, seeds: int | None, epochs: int | None, limit: int, workers: int, ray: str | None = None
 ) -> int:
     """Start the study's missing runs as a background sweep (its own process); returns its pid."""
-    from fmnist_core.background import start_sweep
+    from fmnist_core.background_sweep import start_sweep
 
     args = ["--limit", str(limit)] + (["--seeds", str(seeds)] if seeds else [])
     args += ["--epochs", str(epochs)] if epochs else []
@@ -58,13 +58,13 @@ def start_study_sweep(
 
 def study_sweep(name: str) -> dict | None:
     """The record of the study's sweep running now (from any process), or None."""
-    from fmnist_core.background import running_sweep
+    from fmnist_core.background_sweep import running_sweep
 
     return running_sweep(registry(), name)
 
 
 def stop_study_sweep(name: str) -> bool:
-    from fmnist_core.background import stop_sweep
+    from fmnist_core.background_sweep import stop_sweep
 
     return stop_sweep(registry(), name)
 

@@ -397,9 +397,9 @@ def sweep_bench(
     by the app's job queue in this process with torch's default threads, and (B) by the sweep runner's
     worker processes of one thread each. Both include each run's evaluations for the pages."""
     from .config import RunSpec
-    from .jobs import JobQueue
+    from .job_queue import JobQueue
     from .registry import Registry
-    from .runner import Task, default_workers, run_local
+    from .sweep import Task, default_workers, run_local
 
     out = out or sys.stdout
     workers = workers or default_workers()

@@ -221,7 +221,7 @@ def test_killing_training_at_random_moments_never_breaks_a_run(tmp_path):
 
 
 def test_the_queue_caps_each_session_and_the_whole(tmp_path):
-    from fmnist_core.jobs import MAX_JOBS, MAX_PER_OWNER, JobQueue, QueueFull
+    from fmnist_core.job_queue import MAX_JOBS, MAX_PER_OWNER, JobQueue, QueueFull
 
     q = JobQueue(Registry(tmp_path), lambda: None)
     q._ensure_worker = lambda: None  # keep the jobs queued: no worker thread
@@ -243,7 +243,7 @@ def test_a_killed_server_leaves_its_job_interrupted_and_usable(tmp_path):
     code = (
         f"import sys, time; sys.path.insert(0, {str(ROOT)!r})\n"
         "from fmnist_core import MLPConfig, Registry, RunSpec, TrainConfig, load_fashion_mnist\n"
-        "from fmnist_core.jobs import get_queue\n"
+        "from fmnist_core.job_queue import get_queue\n"
         f"q = get_queue(Registry({str(tmp_path)!r}), load_fashion_mnist)\n"
         "q.submit(RunSpec(MLPConfig(), TrainConfig(epochs=500, limit=600, batch_size=50), 'app-job'), owner='tab')\n"
         "time.sleep(600)\n"

@@ -265,7 +265,7 @@ def test_plan_dependencies_blocking_and_names(tmp_path):
 
 
 def test_plan_sees_the_job_queue(tmp_path):
-    from fmnist_core.jobs import JobQueue
+    from fmnist_core.job_queue import JobQueue
 
     reg = Registry(tmp_path)
     q = JobQueue(reg, load_fashion_mnist)
@@ -490,7 +490,7 @@ def test_studies_page_renders_with_runs(tmp_path, monkeypatch):
 def test_studies_page_trains_the_missing_runs_in_a_background_sweep(tmp_path, monkeypatch):
     import time
 
-    from fmnist_core.background import running_sweep
+    from fmnist_core.background_sweep import running_sweep
 
     runs = tmp_path / "runs"
     at = _page(runs, monkeypatch)

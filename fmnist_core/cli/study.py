@@ -52,7 +52,7 @@ def _sweep(tasks: list, registry: Registry, a, command: str):
     """Train the tasks locally in worker processes or on Ray; SIGTERM or Ctrl-C stops them cleanly."""
     import multiprocessing
 
-    from ..runner import run_local, run_ray
+    from ..sweep import run_local, run_ray
 
     epochs = _EpochPrinter(registry, [t.spec.name for t in tasks])
 
@@ -118,7 +118,7 @@ def cmd_study(a) -> int:
 
 def run_study(name: str, a) -> int:
     """Plan one study, train what is missing, print its view; the exit code (1 if a run failed)."""
-    from ..background import running_sweep, sweep_record
+    from ..background_sweep import running_sweep, sweep_record
     from ..studies import build_view, compute_extras, get_study, plan_study, runs_table, sweep_tasks
 
     study = get_study(name)

@@ -5,7 +5,7 @@ A study run is *present* when the registry holds a run whose model and train con
 study's (ignoring the device and the run's name), so the shipped ref-* runs are reused as they
 are. Missing runs get deterministic names (study-a1-n128-s0) so a classifier queued after its
 autoencoder can name it as its encoder before it exists. The plan reads the app's job queue too,
-so a run queued there counts as queued; sweep_tasks hands the missing runs to fmnist_core.runner
+so a run queued there counts as queued; sweep_tasks hands the missing runs to fmnist_core.sweep
 (worker processes or Ray).
 """
 
@@ -250,7 +250,7 @@ def plan_study(
 
 def sweep_tasks(plan: StudyPlan) -> list:
     """The plan's missing runs as sweep tasks, each classifier waiting for its encoder's run."""
-    from ..runner import Task
+    from ..sweep import Task
 
     return [
         Task(

@@ -24,8 +24,8 @@ from fmnist_core import (
     TrainConfig,
     train_run,
 )
-from fmnist_core.background import running_sweep, start_sweep, stop_sweep
-from fmnist_core.runner import Task, _pack, _receive, run_local
+from fmnist_core.background_sweep import running_sweep, start_sweep, stop_sweep
+from fmnist_core.sweep import Task, _pack, _receive, run_local
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = TrainConfig(epochs=2, limit=300, batch_size=50, device="cpu")
@@ -147,13 +147,13 @@ def _cli(args, runs):
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_a_tiny_study_through_local_ray_matches_one_worker(tmp_path):
-    args = ["study", "a5", "--limit", "300", "--epochs", "1"]
+    args = ["study", "a5", "--seeds", "1", "--limit", "300", "--epochs", "1"]
     one = _cli(args + ["--workers", "1"], tmp_path / "one")
     assert one.returncode == 0, one.stderr[-2000:]
     ray = _cli(args + ["--ray", "local"], tmp_path / "ray")
     assert ray.returncode == 0, ray.stderr[-2000:]
     names = sorted(p.name for p in (tmp_path / "one").iterdir() if not p.name.startswith("."))
-    assert len(names) == 3
+    assert len(names) == 5  # the encoder, then each arm with and without the final ReLU
     assert sorted(p.name for p in (tmp_path / "ray").iterdir() if not p.name.startswith(".")) == names
     for n in names:
         a, b = Registry(tmp_path / "one").get(n), Registry(tmp_path / "ray").get(n)
