@@ -331,7 +331,7 @@ def _view_a5(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
         lines = _a5_pair(plan, ex, pre, rnd)
         if lines:
             v.reading.append(
-                f"**{name.capitalize()}**, pretrained − random init, paired by seed: "
+                f"**{name[0].upper() + name[1:]}**, pretrained − random init, paired by seed: "
                 + "; ".join(lines)
                 + "."
             )
