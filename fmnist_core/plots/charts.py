@@ -65,7 +65,11 @@ def curves_figure(
 
 
 def band_figure(
-    groups: Sequence[dict], metric: str = "val_acc", title: str | None = None, log_y: bool = False
+    groups: Sequence[dict],
+    metric: str = "val_acc",
+    title: str | None = None,
+    log_y: bool = False,
+    ylabel: str | None = None,
 ) -> go.Figure:
     """Mean line with its 95% confidence band (Student's t) over runs that differ only in seed.
 
@@ -110,9 +114,8 @@ def band_figure(
             )
         )
     _epoch_axis(fig, max((min(len(h) for h in g["histories"]) for g in groups if g["histories"]), default=1))
-    fig.update_yaxes(
-        title=metric.replace("_", " ") + (" (%)" if scale == 100 else ""), type="log" if log_y else "linear"
-    )
+    label = ylabel or metric.replace("_", " ")
+    fig.update_yaxes(title=label + (" (%)" if scale == 100 else ""), type="log" if log_y else "linear")
     return _layout(fig, title)
 
 

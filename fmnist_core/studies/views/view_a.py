@@ -238,7 +238,11 @@ def _view_a4(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
         v.figures.append(
             (
                 f"Held-out accuracy per epoch, mean ± 95% CI over {len(rs)} seed(s)",
-                band_figure([{"name": "base classifier", "histories": [r.history for r in rs]}], "val_acc"),
+                band_figure(
+                    [{"name": "base classifier", "histories": [r.history for r in rs]}],
+                    "val_acc",
+                    ylabel="held-out acc",
+                ),
             )
         )
     rows = []
@@ -305,7 +309,7 @@ def _view_a4(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
 
 # A5: pretrained vs random init, with and without the final ReLU, paired by seed
 A5_PAIRS = (
-    ("with the final ReLU (as the reports)", "clf-pretrained", "clf-random"),
+    ("with the reports' final ReLU", "clf-pretrained", "clf-random"),
     ("without the final ReLU", "clf-pretrained-norelu", "clf-random-norelu"),
 )
 
@@ -318,10 +322,16 @@ def _view_a5(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
     groups = [{"name": label, "histories": [r.history for r in plan.by(k) if r.history]} for k, label in arms]
     if any(g["histories"] for g in groups):
         v.figures.append(
-            ("Held-out accuracy per epoch, mean ± 95% CI over seeds", band_figure(groups, "val_acc"))
+            (
+                "Held-out accuracy per epoch, mean ± 95% CI over seeds",
+                band_figure(groups, "val_acc", ylabel="held-out acc"),
+            )
         )
         v.figures.append(
-            ("Held-out loss per epoch, mean ± 95% CI over seeds", band_figure(groups, "val_loss"))
+            (
+                "Held-out loss per epoch, mean ± 95% CI over seeds",
+                band_figure(groups, "val_loss", ylabel="held-out loss"),
+            )
         )
     v.tables.append(
         Table("Pretrained vs random init", [_clf_row(label, plan.by(k), ex) for k, label in arms], CLF_NOTE)
