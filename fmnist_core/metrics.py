@@ -36,6 +36,23 @@ def edge_errors(pixel_mse, width: int = 2) -> tuple[float, float]:
     return float(far), float(near)
 
 
+STRIPE_RATIO = 1.5  # a bottom/right border this much worse than the top/left one is striped
+
+
+def edge_note(far: float, near: float, can_stripe: bool) -> str:
+    """What the border errors say: report C's stripes are named only where the decoder can make them (a
+    conv autoencoder with the output-padding decoder) and the ratio is high."""
+    ratio = far / max(near, 1e-9)
+    note = (
+        f"Mean error on the two-pixel bottom/right border {far:.4f}, top/left {near:.4f} (ratio {ratio:.1f})"
+    )
+    if not can_stripe:
+        return note + "."
+    return note + (
+        ": the output padding's stripes." if ratio >= STRIPE_RATIO else ": no stripes to speak of."
+    )
+
+
 def accuracy(pred: torch.Tensor, labels: torch.Tensor) -> float:
     return float((pred == labels).float().mean()) if len(labels) else float("nan")
 

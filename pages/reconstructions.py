@@ -10,7 +10,7 @@ from fmnist_core.data import NOISES, sample_of_class
 from fmnist_core.evalcache import NOISE_GRID, NOISE_IMAGES, NOISE_SEED
 from fmnist_core.evaluate import reconstruct
 from fmnist_core.files import sample_per_class
-from fmnist_core.metrics import edge_errors, mse_per_image
+from fmnist_core.metrics import edge_errors, edge_note, mse_per_image
 from fmnist_core.models import config_of
 from fmnist_core.plots import color, heatmap_figure, image_grid, line_figure
 
@@ -74,6 +74,7 @@ with right:
         help="; ".join(f"{n.label}: {n.about}" for n in NOISES.values()) + ". Each kind keeps its own level.",
     )
     label, unit, level0 = NOISES[noise].label, NOISES[noise].level, NOISES[noise].start
+    noun = label[0].lower() + label[1:]  # in a sentence, keeping "report B" as it is
     grid = NOISE_GRID[noise]
     n1, n2 = st.columns([3, 2], vertical_alignment="bottom")
     level = n1.slider(
@@ -110,7 +111,7 @@ rows = [("Test images", clean, [CLASS_NAMES[int(c)] for c in ds.test_labels[idx]
 if level > 0:
     rows.append(
         (
-            f"Noisy input ({label.lower()}, {unit} {level:g})",
+            f"Noisy input ({noun}, {unit} {level:g})",
             noisy,
             [f"in MSE {v:.3f}" for v in mse_per_image(noisy, clean)],
         )
@@ -179,7 +180,7 @@ table.append(
 )
 st.caption(
     f"Reconstruction of the clean image: from the clean image, over all "
-    f"{len(tests[run_ids[0]]['mse_per_image']):,} test images, and from the noisy one ({label.lower()}, "
+    f"{len(tests[run_ids[0]]['mse_per_image']):,} test images, and from the noisy one ({noun}, "
     f"{unit} {level:g}), over the first {NOISE_IMAGES:,}"
     + (f" (noise seed {int(noise_seed)} is not in the cache: computed now)" if not cached_level else "")
     + ". The last row is the noisy input compared with the clean image: a model denoises when it scores "
@@ -202,7 +203,7 @@ with left:
         lines,
         f"noise level ({unit})",
         "MSE against the clean image",
-        title=f"MSE against noise: {label.lower()}",
+        title=f"MSE against noise: {noun}",
         dashes={"noisy input itself": "dot"},
     )
     sweep_fig.update_traces(
@@ -257,7 +258,7 @@ for col, run_id in zip(cols, run_ids):
     pm = tests[run_id]["pixel_mse"]
     far, near = edge_errors(pm)
     col.plotly_chart(heatmap_figure(pm, title=run_id, colorbar="MSE", height=320), key=f"rc_map_{run_id}")
+    cfg = config_of(models[run_id])
     col.caption(
-        f"Mean error on the two-pixel bottom/right border {far:.4f}, top/left {near:.4f} "
-        f"(ratio {far / max(near, 1e-9):.1f}; stripes make it large)."
+        edge_note(far, near, cfg.kind == "conv_ae" and getattr(cfg, "decoder", "") == "output_padding")
     )

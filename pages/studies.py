@@ -45,7 +45,7 @@ epochs = c_epochs.number_input(
     1000,
     value=None,
     key="s_epochs",
-    placeholder="study's own",
+    placeholder="default",
     help="Empty: each run trains for the epochs the study sets. A number makes different "
     "runs from the full ones (for example 50 for A4's epoch-50 row).",
 )

@@ -116,3 +116,11 @@ def test_report_from_a_confusion_matrix_matches_scikit_learn():
     for key in (*CLASS_NAMES, "macro avg", "weighted avg"):
         for field in ("precision", "recall", "f1-score", "support"):
             assert ours[key][field] == pytest.approx(theirs[key][field], abs=1e-12), (key, field)
+
+
+def test_the_stripes_are_named_only_where_the_decoder_can_make_them():
+    from fmnist_core.metrics import edge_note
+
+    assert edge_note(0.03, 0.01, can_stripe=True).endswith("(ratio 3.0): the output padding's stripes.")
+    assert edge_note(0.011, 0.01, can_stripe=True).endswith("(ratio 1.1): no stripes to speak of.")
+    assert edge_note(0.03, 0.01, can_stripe=False).endswith("(ratio 3.0).")  # a dense AE or kernel decoder

@@ -133,6 +133,6 @@ def _lost_classes(plan: StudyPlan, ex: Extras) -> list[str]:
     if not runs:
         return []
     if not lost["rnd"][0] + lost["pre"][0]:
-        return [f"All {runs} runs predict every class on the test set."]
+        return [f"All {runs} classifiers predict every class on the test set."]
     arms = [f"{name} {rate(*lost[arm])}" for arm, name in ARMS if lost[arm][1]]
     return [f"Runs that never predict at least one class: {', '.join(arms)}: {LOST_CLASS_WHY}."]
