@@ -71,6 +71,15 @@ def random_init_twin_spec(run: RunInfo) -> RunSpec:
     return RunSpec(dataclasses.replace(spec.model, encoder_run="random"), spec.train)
 
 
+def default_pair(runs: list[RunInfo]) -> list[RunInfo]:
+    """The runs a page plots before the user picks any: the first reference classifier on a pretrained
+    encoder and its random-init twin (the comparison a newcomer learns most from), else the first two."""
+    for r in runs:
+        if r.run_id.startswith("ref-") and r.encoder_run is not None and (twin := random_init_twin(r, runs)):
+            return [r, twin]
+    return runs[:2]
+
+
 def partner_run(run_id: str, runs: list[RunInfo]) -> str | None:
     """The classifier run to compare `run_id` with: its twin with the other encoder init if there is one,
     else another run of the same kind, else any other run of `runs`."""

@@ -5,6 +5,7 @@ import streamlit as st
 
 import app_support as ui
 from fmnist_core.compare import (
+    default_pair,
     random_init_twin,
     random_init_twin_spec,
     random_init_twins,
@@ -176,8 +177,8 @@ table = pd.DataFrame(
 flagged = [c for c in ("lost classes", "problem") if table[c].astype(bool).any()]
 order = VIEWS[view] + ([] if view == "all" else flagged)
 st.caption(
-    f"{len(rows)} of {len(all_runs)} runs. Click column headers to sort; tick rows to plot them "
-    "(the first two are ticked when nothing is)."
+    f"{len(rows)} of {len(all_runs)} runs. Click column headers to sort; tick rows to plot them (with none "
+    "ticked, the reference pretrained classifier and its random-init twin are plotted)."
 )
 selection = st.dataframe(
     table,
@@ -229,7 +230,7 @@ selection = st.dataframe(
         ),
     },
 )
-picked = [shown[i] for i in selection.selection.rows] if selection.selection.rows else shown[:2]
+picked = [shown[i] for i in selection.selection.rows] if selection.selection.rows else default_pair(shown)
 picked = [r for r in picked if r.history and not r.damaged]  # a damaged run's history may be anything
 
 # one colour per run on the whole page: the plotted runs first, then the seed groups and the

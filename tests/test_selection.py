@@ -116,3 +116,18 @@ def test_a_quick_run_is_tagged_and_a_full_one_is_not(tmp_path):
     assert scale_tag(reg.info(short)) == "2 ep"
     assert scale_tag(reg.info(full)) is None and quick_note(reg.info(full)) is None
     assert quick_note(reg.info(quick)).startswith("A quick run (1% · 3 ep): its figures show the mechanics")
+
+
+def test_compare_plots_the_reference_pretrained_and_random_init_pair_first(tmp_path):
+    from fmnist_core.compare import default_pair
+    from fmnist_core.config import ClassifierConfig, MLPConfig, RunSpec, TrainConfig
+    from fmnist_core.registry import Registry
+
+    reg = Registry(tmp_path)
+    reg.create(RunSpec(MLPConfig(), TrainConfig()), {}, "study-label-rnd-f0.01-s1")
+    reg.create(RunSpec(ClassifierConfig(encoder_run="ref-a-ae-base"), TrainConfig()), {}, "ref-a-clf-base")
+    reg.create(RunSpec(ClassifierConfig(), TrainConfig()), {}, "ref-a-clf-random")
+    runs = reg.list_runs()
+    assert [r.run_id for r in default_pair(runs)] == ["ref-a-clf-base", "ref-a-clf-random"]
+    others = [r for r in runs if r.run_id != "ref-a-clf-random"]
+    assert [r.run_id for r in default_pair(others)] == [r.run_id for r in others[:2]]
