@@ -105,13 +105,21 @@ def sidebar_status() -> None:
 
 @st.fragment(run_every=2.0)
 def _queue_panel() -> None:
+    # one slot, replaced whole at each refresh: drawn element by element, a finished job's progress bar
+    # could stay under "idle" after a Stop
+    slot = st.empty()
     q = job_queue()
     jobs = q.jobs()
     running = next((j for j in jobs if j.status == "running"), None)
     queued = [j for j in jobs if j.status == "queued"]
     if running is None and not queued:
-        st.caption("**Training queue** · idle")
+        slot.caption("**Training queue** · idle")
         return
+    with slot.container():
+        _queue_lines(running, queued)
+
+
+def _queue_lines(running, queued) -> None:
     st.caption("**Training queue**")
     if running is not None:
         p = running.progress
