@@ -20,8 +20,23 @@ st.markdown(
     "and step-by-step tuning (E) — with live curves, reconstructions, confusion matrices and your own drawings."
 )
 
-c1, c2 = st.columns([3, 2], gap="large")
-with c1:
+# "Where to start" first: on a phone the columns stack, and it would sit below all 30 sample images
+start, data_col = st.columns([2, 3], gap="large")
+with start:
+    st.subheader("Where to start")
+    st.page_link(ui.PAGES["train"], label="Train a model with live curves", icon=":material/model_training:")
+    st.page_link(
+        ui.PAGES["compare"], label="Compare runs, seeds, pretraining", icon=":material/stacked_line_chart:"
+    )
+    st.page_link(ui.PAGES["studies"], label="Reproduce the reports' studies", icon=":material/science:")
+    st.page_link(
+        ui.PAGES["reconstructions"], label="Reconstructions and denoising", icon=":material/blur_on:"
+    )
+    st.page_link(ui.PAGES["confusion"], label="Confusion matrix and mistakes", icon=":material/grid_on:")
+    st.page_link(ui.PAGES["classify"], label="Draw or upload an image", icon=":material/draw:")
+    st.page_link(ui.PAGES["latent"], label="Map what the code holds", icon=":material/scatter_plot:")
+
+with data_col:
     st.subheader("The data")
     data = ui.test_arrays(required=False)  # numpy, no torch
     if data is not None:
@@ -43,20 +58,6 @@ with c1:
         if st.button("New sample", icon=":material/shuffle:"):
             st.session_state["home_seed"] = seed + 1
             st.rerun()
-
-with c2:
-    st.subheader("Where to start")
-    st.page_link(ui.PAGES["train"], label="Train a model with live curves", icon=":material/model_training:")
-    st.page_link(
-        ui.PAGES["compare"], label="Compare runs, seeds, pretraining", icon=":material/stacked_line_chart:"
-    )
-    st.page_link(ui.PAGES["studies"], label="Reproduce the reports' studies", icon=":material/science:")
-    st.page_link(
-        ui.PAGES["reconstructions"], label="Reconstructions and denoising", icon=":material/blur_on:"
-    )
-    st.page_link(ui.PAGES["confusion"], label="Confusion matrix and mistakes", icon=":material/grid_on:")
-    st.page_link(ui.PAGES["classify"], label="Draw or upload an image", icon=":material/draw:")
-    st.page_link(ui.PAGES["latent"], label="Map what the code holds", icon=":material/scatter_plot:")
 
 ui.sidebar_status()
 
