@@ -48,6 +48,16 @@ def estimate_seconds(spec: RunSpec) -> float | None:
         return None
 
 
+def evaluation_seconds(spec: RunSpec) -> float | None:
+    """Seconds of evaluation after the run's training (its test figure and what the pages read)."""
+    from fmnist_core.estimate import evaluation_seconds as estimate
+
+    try:
+        return estimate(spec, _load_dataset())
+    except (*USER_ERRORS, RuntimeError):
+        return None
+
+
 def _history_metrics(h: dict) -> list[tuple[str, str]]:
     out = [("train loss", f"{h['train_loss']:.4f}"), ("val loss", f"{h['val_loss']:.4f}")]
     if "val_acc" in h:
@@ -86,7 +96,12 @@ def job_monitor(state_key: str) -> None:
         return
     st.subheader(job.label)
     if job.status == "queued":
-        st.info(f"Waiting for the job ahead of it: position **{q.position(job.job_id)}** in the queue.")
+        ahead = (
+            "the run before it is being evaluated for the pages (its test figure, reconstructions, noise)"
+            if any(j.evaluating for j in q.jobs())
+            else "waiting for the job ahead of it"
+        )
+        st.info(f"Queued, position **{q.position(job.job_id)}**: {ahead}.")
         if st.button("Cancel", key=f"cancel_{job.job_id}"):
             st.session_state[f"stopped_here_{job.job_id}"] = True
             q.stop(job.job_id)

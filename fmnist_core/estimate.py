@@ -91,6 +91,22 @@ def estimate_seconds(spec: RunSpec, ds: FashionMNIST, epochs: int | None = None)
     return RUN_OVERHEAD + (cfg.epochs if epochs is None else epochs) * (per_epoch + EPOCH_OVERHEAD)
 
 
+def evaluation_seconds(spec: RunSpec, ds: FashionMNIST) -> float:
+    """Seconds of forward passes after a run's last epoch, before the queue takes the next job: its test
+    figure, then what the pages read (the test entry and, for an autoencoder, every level of every noise
+    kind on NOISE_IMAGES images; for a classifier, its confusion matrix)."""
+    from .config import AUTOENCODER_KINDS
+    from .evalcache import NOISE_GRID, NOISE_IMAGES
+
+    n_test = len(ds.test_labels)
+    images = (max(spec.train.limit, 200) if spec.train.limit else n_test) + n_test
+    if spec.model.kind in AUTOENCODER_KINDS:
+        images += sum(len(levels) for levels in NOISE_GRID.values()) * NOISE_IMAGES
+    else:
+        images += n_test
+    return images * calibrate(spec).eval_image
+
+
 def workers_used(workers: int, runs: int) -> int:
     """The workers a sweep of `runs` runs keeps busy: no more than it has runs, at least one."""
     return max(1, min(int(workers), runs or 1))

@@ -268,9 +268,11 @@ with right:
         if job is not None and not new:
             st.toast("That exact job is already in the queue; showing it.", icon=":material/info:")
     if spec is not None:
-        est = ui.estimate_seconds(spec)
+        est, after = ui.estimate_seconds(spec), ui.evaluation_seconds(spec)
         c2.caption(
-            f"About **{ui.fmt_seconds(est)}** on this device (timed on a few steps of this model)."
+            f"About **{ui.fmt_seconds(est + (after or 0))}** on this device: {ui.fmt_seconds(est)} of "
+            f"training, then {ui.fmt_seconds(after or 0)} to evaluate the run for the pages (timed on a few "
+            "steps of this model)."
             if est
             else "Time per epoch will show after the first epoch."
         )

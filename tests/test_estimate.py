@@ -31,3 +31,15 @@ def test_plan_seconds_adds_missing_runs_and_the_rest_of_running_ones():
     total, unknown = plan_seconds(plan, lambda spec: seconds[spec.model.kind])
     assert total == pytest.approx(100 + 100 * 0.6 + 3 * 3)
     assert unknown == ["MLP"]
+
+
+def test_the_evaluation_after_training_is_counted(ds):
+    """A quick run spends most of its time on the evaluations after its last epoch (for an autoencoder,
+    every noise level the Reconstructions page offers): the estimate counts them."""
+    from fmnist_core.config import ConvAEConfig, MLPConfig, RunSpec, TrainConfig
+    from fmnist_core.estimate import estimate_seconds, evaluation_seconds
+
+    quick = TrainConfig(train_fraction=0.01, epochs=3, device="cpu")
+    ae, mlp = RunSpec(ConvAEConfig(), quick), RunSpec(MLPConfig(), quick)
+    assert evaluation_seconds(ae, ds) > estimate_seconds(ae, ds)  # the noise grid outweighs 3 tiny epochs
+    assert evaluation_seconds(ae, ds) > 3 * evaluation_seconds(mlp, ds) > 0
