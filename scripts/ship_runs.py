@@ -2,7 +2,7 @@
 (replacing a stale run of the same name), make them results-only except the few the app's pages need
 with weights, then delete the stale runs that no study uses any more.
 
-    python scripts/ship_runs.py /path/to/staging/runs [--dry-run]
+    python scripts/ship_runs.py /path/to/staging/runs [--to saved_models] [--dry-run]
 
 Why a staging folder: re-training a study under the names its stale runs hold would either collide with
 them or delete them hours before their replacements exist; the sweep trains elsewhere (FMNIST_RUNS_DIR)
@@ -85,9 +85,10 @@ def stale_unused(shipped: Registry) -> list[str]:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("staging", type=Path)
+    p.add_argument("--to", type=Path, default=ROOT / "saved_models", help="the shipped runs' folder")
     p.add_argument("--dry-run", action="store_true")
     a = p.parse_args()
-    staging, shipped = Registry(a.staging), Registry(ROOT / "saved_models")
+    staging, shipped = Registry(a.staging), Registry(a.to)
     copied = copy_finished(staging, shipped, a.dry_run)
     strip(shipped, copied, a.dry_run)
     # deleting one stale run can free another (a stale classifier held its stale encoder): repeat

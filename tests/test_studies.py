@@ -226,6 +226,16 @@ def test_runs_from_before_the_fixed_split_are_stale_and_give_way(tmp_path):
     fake_run(reg, spec, "new-cnn")
     plan = plan_study(study, reg, seeds=1)
     assert plan.by("cnn")[0].run_id == "new-cnn" and not plan.stale
+    # a run that validated on the test set (the old default) stands in too, flagged, until replaced
+    mlp = plan.by("mlp")[0].spec
+    fake_run(reg, RunSpec(mlp.model, mlp.train.replace(validation="test")), "old-mlp", split_id=None)
+    old = plan_study(study, reg, seeds=1).by("mlp")[0]
+    assert old.run_id == "old-mlp" and old.stale
+    # but not a run of today validated on the test set: that is another experiment
+    fake_run(
+        reg, RunSpec(mlp.model, mlp.train.replace(validation="test", seed=0)), "test-mlp", split_id="test"
+    )
+    assert plan_study(study, reg, seeds=1).by("mlp")[0].run_id == "old-mlp"
 
 
 def test_plan_dependencies_blocking_and_names(tmp_path):
