@@ -103,14 +103,22 @@ def pca_at(ex, model) -> float | None:
     return None if n is None else ex.pca.get(n)
 
 
+def counted(rs: Sequence[PlannedRun]) -> list[PlannedRun]:
+    """The finished runs a figure counts: those on the fixed held-out split where there are any (a run from
+    before it selected on other images, often the test set, and is never averaged with them), else the
+    stale ones, which the page flags."""
+    done = [r for r in rs if r.finished]
+    return [r for r in done if not r.stale] or done
+
+
 def by_seed(rs: Sequence[PlannedRun], get) -> dict[int, float | None]:
-    """get(run) for each finished run, by seed (for paired differences)."""
-    return {r.seed: get(r) for r in rs if r.finished}
+    """get(run) for each counted run, by seed (for paired differences)."""
+    return {r.seed: get(r) for r in counted(rs)}
 
 
 def cell(rs: Sequence[PlannedRun], get) -> Estimate | None:
-    """Mean ± 95% CI of get(run) over the finished runs."""
-    return estimate([get(r) for r in rs if r.finished])
+    """Mean ± 95% CI of get(run) over the counted runs."""
+    return estimate([get(r) for r in counted(rs)])
 
 
 def fmt_est(e: Estimate | None, f) -> str:
