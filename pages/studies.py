@@ -184,7 +184,11 @@ def results() -> None:
     st.subheader("Reading")
     # a sentence that starts with "+" or "-" (a step's name) would become a nested list item
     st.markdown(
-        "\n".join("- " + ("\\" + line if line and line[0] in "+-*" else line) for line in view.reading)
+        # a line that starts like a list marker ("- ", "+ ", "* ") is escaped; "**bold**" is not a marker
+        "\n".join(
+            "- " + ("\\" + line if line[:1] in ("+", "-", "*") and line[1:2] == " " else line)
+            for line in view.reading
+        )
     )
     with st.expander(
         f"Runs of this study ({done}/{total} done)", expanded=bool(live.missing or live.blocked)

@@ -21,11 +21,13 @@ def curves_figure(
     title: str | None = None,
     show_train: bool = True,
     height: int = 400,
+    val_label: str = "val",
 ) -> go.Figure:
     """Train (dashed) and validation (solid) curves, one colour per run.
 
     series: dicts with name, history (list of per-epoch dicts) and optional color.
     metric: "loss" or "acc"; accuracy is shown in percent.
+    val_label: what the validation curves are called in the legend ("held-out", "test").
     """
     fig = go.Figure()
     scale = 100.0 if metric == "acc" else 1.0
@@ -43,7 +45,7 @@ def curves_figure(
                     mode="lines+markers",
                     marker=dict(size=4),
                     line=dict(color=c, dash=dash),
-                    name=f"{s['name']} · {split}",
+                    name=f"{s['name']} · {val_label if split == 'val' else split}",
                     legendgroup=s["name"],
                     hovertemplate="%{y:.4f}" if metric == "loss" else "%{y:.2f}%",
                 )

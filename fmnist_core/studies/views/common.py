@@ -189,4 +189,11 @@ def _curves(runs: Sequence[PlannedRun], metric: str, title: str | None, referenc
     from ...plots import curves_figure
 
     series = [{"name": r.label, "history": r.history} for r in runs if r.history]
-    return curves_figure(series, metric, title=title, reference_lines=reference_lines, show_train=show_train)
+    return curves_figure(
+        series,
+        metric,
+        title=title,
+        reference_lines=reference_lines,
+        show_train=show_train,
+        val_label="held-out",
+    )
