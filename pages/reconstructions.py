@@ -74,7 +74,6 @@ with right:
         help="; ".join(f"{n.label}: {n.about}" for n in NOISES.values()) + ". Each kind keeps its own level.",
     )
     label, unit, level0 = NOISES[noise].label, NOISES[noise].level, NOISES[noise].start
-    noun = label[0].lower() + label[1:]  # in a sentence, keeping "report B" as it is
     grid = NOISE_GRID[noise]
     n1, n2 = st.columns([3, 2], vertical_alignment="bottom")
     level = n1.slider(
@@ -111,7 +110,7 @@ rows = [("Test images", clean, [CLASS_NAMES[int(c)] for c in ds.test_labels[idx]
 if level > 0:
     rows.append(
         (
-            f"Noisy input ({noun}, {unit} {level:g})",
+            f"Noisy input ({label}, {unit} {level:g})",
             noisy,
             [f"in MSE {v:.3f}" for v in mse_per_image(noisy, clean)],
         )
@@ -180,7 +179,7 @@ table.append(
 )
 st.caption(
     f"Reconstruction of the clean image: from the clean image, over all "
-    f"{len(tests[run_ids[0]]['mse_per_image']):,} test images, and from the noisy one ({noun}, "
+    f"{len(tests[run_ids[0]]['mse_per_image']):,} test images, and from the noisy one ({label}, "
     f"{unit} {level:g}), over the first {NOISE_IMAGES:,}"
     + (f" (noise seed {int(noise_seed)} is not in the cache: computed now)" if not cached_level else "")
     + ". The last row is the noisy input compared with the clean image: a model denoises when it scores "
@@ -203,7 +202,7 @@ with left:
         lines,
         f"noise level ({unit})",
         "MSE against the clean image",
-        title=f"MSE against noise: {noun}",
+        title=f"MSE against noise: {label}",
         dashes={"noisy input itself": "dot"},
     )
     sweep_fig.update_traces(
