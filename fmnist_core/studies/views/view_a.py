@@ -32,6 +32,7 @@ from .common import (
     by_seed,
     cell,
     compare,
+    counted,
     fmt_acc,
     fmt_est,
     fmt_mse,
@@ -232,8 +233,8 @@ def _view_a4(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
     from ...plots import band_figure
 
     v = StudyView()
-    rs = [r for r in plan.by("clf-base") if r.history]
-    done = [r for r in rs if r.finished]
+    done = counted(plan.by("clf-base"))  # the seeds on the fixed split, where there are any
+    rs = [r for r in plan.by("clf-base") if r.history and (r in done or not r.finished)]
     if rs:
         v.figures.append(
             (
