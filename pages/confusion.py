@@ -16,6 +16,7 @@ from fmnist_core.plots import confusion_figure, gallery_figure, with_cell_picker
 ui.frame("confusion")
 
 SIZES = [1000, 2000, 5000, 10000]
+SHOWN = 20  # images of a confusion cell shown before "Show all"
 SHORT = {"T-shirt/top": "T-shirt", "Ankle boot": "Boot"}  # keeps three-line captions inside a thumbnail
 
 
@@ -146,10 +147,11 @@ with tab_matrix:
     true_name = s1.selectbox("True class", CLASS_NAMES, key="cf_true")
     pred_name = s2.selectbox("Predicted as", CLASS_NAMES, key="cf_pred")
     t, p = CLASS_NAMES.index(true_name), CLASS_NAMES.index(pred_name)
-    idx = pair_examples(probs, labels, t, p, k=20)
     total = int(np.asarray(ev["confusion_matrix"])[t, p])
+    show_all = total > SHOWN and s3.toggle(f"Show all {total:,}", key="cf_show_all")
+    idx = pair_examples(probs, labels, t, p, k=total if show_all else SHOWN)
     s3.caption(
-        f"{total:,} test images. "
+        f"{total:,} test images{'' if show_all or total <= SHOWN else f', the first {SHOWN} shown'}. "
         + ("The least confident correct ones first." if t == p else "The most confident mistakes first.")
         + " Each shows its test index and the model's top three classes."
     )

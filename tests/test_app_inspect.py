@@ -232,6 +232,9 @@ def test_confusion_page(runs):
     at.selectbox(key="cf_true").set_value("Trouser").run()
     at.selectbox(key="cf_pred").set_value("Trouser").run()
     assert any("least confident correct" in c.value for c in at.caption) or at.info
+    assert any("the first 20 shown" in c.value for c in at.caption)  # a big cell: 20, then "Show all"
+    at.toggle(key="cf_show_all").set_value(True).run()
+    assert not errors(at) and not any("the first 20 shown" in c.value for c in at.caption)
     at.selectbox(key="cf_run").set_value("mlp").run()
     at.button(key="cf_new").click().run()
     at.selectbox(key="cf_run_b_mlp").set_value("mlp").run()  # the same run twice
