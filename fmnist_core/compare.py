@@ -72,8 +72,12 @@ def random_init_twin_spec(run: RunInfo) -> RunSpec:
 
 
 def default_pair(runs: list[RunInfo]) -> list[RunInfo]:
-    """The runs a page plots before the user picks any: the first reference classifier on a pretrained
-    encoder and its random-init twin (the comparison a newcomer learns most from), else the first two."""
+    """The runs a page plots before the user picks any (`runs` newest first): the user's own two newest,
+    where there are any (what they just trained); else the first reference classifier on a pretrained
+    encoder and its random-init twin (what a newcomer learns most from); else the first two."""
+    own = [r for r in runs if not is_shipped(r.run_id)]
+    if own:
+        return own[:2]
     for r in runs:
         if r.run_id.startswith("ref-") and r.encoder_run is not None and (twin := random_init_twin(r, runs)):
             return [r, twin]

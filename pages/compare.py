@@ -178,7 +178,8 @@ flagged = [c for c in ("lost classes", "problem") if table[c].astype(bool).any()
 order = VIEWS[view] + ([] if view == "all" else flagged)
 st.caption(
     f"{len(rows)} of {len(all_runs)} runs. Click column headers to sort; tick rows to plot them (with none "
-    "ticked: the reference pretrained classifier and its random-init twin, else the first two)."
+    "ticked: your two newest runs, or with none of your own the reference pretrained classifier and its "
+    "random-init twin)."
 )
 selection = st.dataframe(
     table,

@@ -148,7 +148,7 @@ def test_reconstructions_page(runs):
     # denoise-then-classify; one error map per model
     assert gallery_rows(at) == [
         "Test images",
-        "Noisy input (gaussian, σ 0.3)",
+        "Noisy input (Gaussian, σ 0.3)",
         "ae · conv autoencoder",
         "dense · dense autoencoder",
     ]

@@ -131,3 +131,5 @@ def test_compare_plots_the_reference_pretrained_and_random_init_pair_first(tmp_p
     assert [r.run_id for r in default_pair(runs)] == ["ref-a-clf-base", "ref-a-clf-random"]
     others = [r for r in runs if r.run_id != "ref-a-clf-random"]
     assert [r.run_id for r in default_pair(others)] == [r.run_id for r in others[:2]]
+    mine = reg.create(RunSpec(MLPConfig(), TrainConfig()), {}, "my-mlp")  # a user's own run: theirs first
+    assert [r.run_id for r in default_pair([reg.info(mine), *runs])] == ["my-mlp"]

@@ -433,7 +433,9 @@ def test_study_cli_end_to_end(tmp_path):
     names = sorted(p.name for p in runs.iterdir() if not p.name.startswith("."))
     assert names == [
         "study-a5-ae-base-s0-e1-l300",
+        "study-a5-clf-pretrained-norelu-s0-e1-l300",
         "study-a5-clf-pretrained-s0-e1-l300",
+        "study-a5-clf-random-norelu-s0-e1-l300",
         "study-a5-clf-random-s0-e1-l300",
     ]
     assert "study-a5-clf-random-s0-e1-l300: completed" in first.stderr

@@ -353,10 +353,11 @@ def _view_a5(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
     if any(any(c) for c in counted.values()):
         rates = ", ".join(f"{label} {rate(sum(c), len(c))}" for label, c in counted.items() if c)
         v.reading.append(f"Runs that never predict some class on the test set: {rates}: {LOST_CLASS_WHY}.")
-    v.reading.append(
-        "Report A: the randomly initialised classifier starts lower but ends at the same accuracy "
-        "(30 epochs, one run per arm)."
-    )
+    if v.reading:  # beside our figures, not in place of them
+        v.reading.append(
+            "Report A: the randomly initialised classifier starts lower but ends at the same accuracy "
+            "(30 epochs, one run per arm)."
+        )
     return _nothing(v, plan)
 
 
