@@ -19,6 +19,7 @@ Entries (all on the official test set):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -70,6 +71,15 @@ def weights_digest(path: Path) -> str:
 def _lock(path: Path) -> threading.Lock:
     with _LOCKS_LOCK:
         return _LOCKS.setdefault(str(path.resolve()), threading.Lock())
+
+
+@contextlib.contextmanager
+def _held(lock: threading.Lock):
+    """Release an already acquired lock on the way out."""
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _read(path: Path, header: dict, shapes: dict[str, tuple]) -> dict[str, np.ndarray] | None:
@@ -303,7 +313,12 @@ class EvalCache:
         found = _read(path, header, shapes)
         if found is not None:
             return found
-        with _lock(path):  # two sessions asking at once compute it once
+        lock = _lock(path)
+        if not lock.acquire(blocking=False):  # another session is computing it: say so, then wait
+            if progress is not None:
+                progress(0.0, f"{owner}: {name}, being computed for another page or session")
+            lock.acquire()
+        with _held(lock):  # two sessions asking at once compute it once
             found = _read(path, header, shapes)
             if found is not None:
                 return found

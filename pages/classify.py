@@ -208,11 +208,15 @@ with right:
     with tab_why:
         attr = attributions(models[inner], x[0], target)
         w1, w2 = st.columns(2)
-        w1.plotly_chart(attribution_figure(attr["occlusion"], "Occlusion"), key="cl_occ")
-        w2.plotly_chart(attribution_figure(attr["integrated_gradients"], "Integrated gradients"), key="cl_ig")
+        seen = x[0, 0].detach().numpy()  # the 28×28 the model received, under each map
+        w1.plotly_chart(attribution_figure(attr["occlusion"], "Occlusion", image=seen), key="cl_occ")
+        w2.plotly_chart(
+            attribution_figure(attr["integrated_gradients"], "Integrated gradients", image=seen), key="cl_ig"
+        )
         st.caption(
             f"Why {inner} says **{CLASS_NAMES[target]}**. Occlusion: how much that class's probability "
             "drops when a 4×4 patch is greyed out; red patches supported the answer, blue ones argued "
-            "against it. Integrated gradients: each pixel's share of the answer, summed along the way from "
-            "a black image to this one. Both from Captum; where they agree, the evidence is solid."
+            "against it (both maps lie over the image it saw). Integrated gradients: each pixel's share of "
+            "the answer, summed along the way from a black image to this one. Both from Captum; where they "
+            "agree, the evidence is solid."
         )

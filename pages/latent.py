@@ -55,12 +55,12 @@ is_ae = config_of(model).kind in ui.AUTOENCODERS
 
 
 def pick() -> None:
-    """A click on a point of the map: that test image, and (PCA) its place for the decoder."""
+    """A click on a point of either map: that test image, and its place on the PCA plane for the decoder
+    (set below, where the map's coordinates are at hand)."""
     points = st.session_state["lt_map"].selection.points
     if points:
         st.session_state["lt_picked"] = int(points[0]["customdata"])
-        if st.session_state.get("lt_method") == "PCA":
-            st.session_state["lt_x"], st.session_state["lt_y"] = float(points[0]["x"]), float(points[0]["y"])
+        st.session_state["lt_place"] = True
 
 
 left, right = st.columns([3, 2], gap="large")
@@ -86,8 +86,13 @@ with right:
             "autoencoder to decode points of the map."
         )
     else:
-        st.markdown("**Decode from the map (PCA)**")
+        st.markdown("**Decode a point of the PCA plane**")
+        if method != "PCA":
+            st.caption("t-SNE has no way back to a code, so the decoder is driven from the PCA plane.")
         lo, hi = m["pca"].min(0), m["pca"].max(0)
+        rows = np.flatnonzero(m["index"] == picked) if st.session_state.pop("lt_place", False) else []
+        if len(rows):  # a clicked image: start the decoder at its own code's place
+            st.session_state["lt_x"], st.session_state["lt_y"] = map(float, m["pca"][rows[0]])
         for key, i in (("lt_x", 0), ("lt_y", 1)):  # another run's map has another range
             st.session_state[key] = min(
                 max(float(st.session_state.get(key, 0.0)), float(lo[i])), float(hi[i])

@@ -215,3 +215,53 @@ def test_noise_slider_changes_the_reconstructions(page):
     no_exception(page)
     assert page.locator(".js-plotly-plot").count() >= 3
     screenshot(page, "reconstructions-noisier")
+
+
+def _picked(page, label: str) -> str:
+    """The run id a run picker shows (its label starts with the run's name)."""
+    return page.get_by_role("combobox", name=label).first.input_value().split(" · ")[0].strip()
+
+
+def _metric_run(page, prefix: str) -> str:
+    text = page.locator('[data-testid="stMetric"]', has_text=f"{prefix} · ").first.inner_text()
+    return re.search(rf"{prefix} · (\S+)", text).group(1)
+
+
+def test_confusion_compare_names_the_runs_it_shows(page):
+    """The partner box names the run whose numbers stand beside it, also after the classifier changes
+    (a box kept across classifiers once showed its old choice's name beside another run's figures)."""
+    goto(page, "Confusion & errors")
+    page.get_by_role("tab", name="Compare two runs").click()
+    wait_idle(page)
+    first = _picked(page, "Classifier")
+    assert _metric_run(page, "A") == first
+    assert _metric_run(page, "B") == _picked(page, "Compare with") != first
+    page.locator('[data-testid="stSelectbox"]', has_text="Classifier").first.get_by_role("button").click()
+    options = page.get_by_role("option")
+    other = next(t for t in options.all_inner_texts() if not t.startswith(first + " "))
+    options.filter(has_text=other).first.click()
+    wait_idle(page)
+    second = _picked(page, "Classifier")
+    assert second != first
+    page.get_by_role("tab", name="Compare two runs").click()
+    wait_idle(page)
+    no_exception(page)
+    assert _metric_run(page, "A") == second
+    assert _metric_run(page, "B") == _picked(page, "Compare with") != second
+    screenshot(page, "confusion-compare")
+
+
+def test_a_click_on_the_latent_map_shows_the_image_and_moves_the_decoder(page):
+    goto(page, "Latent space")
+    chart = page.locator(".js-plotly-plot").first
+    chart.wait_for()
+    wait_idle(page)
+    x_value = page.locator('[data-testid="stSlider"]', has_text="PC 1").get_by_test_id("stSliderThumbValue")
+    before = x_value.inner_text()
+    point = chart.locator("g.scatterlayer path.point").nth(100)
+    point.click(force=True)
+    page.get_by_text(re.compile(r"Test image #\d+")).first.wait_for(timeout=60_000)
+    wait_idle(page)
+    no_exception(page)
+    assert x_value.inner_text() != before
+    screenshot(page, "latent-clicked")

@@ -311,13 +311,14 @@ def latent_figure(
     axes: tuple[str, str] = ("1", "2"),
     height: int = 520,
 ) -> go.Figure:
-    """Codes mapped to 2-D, one trace (and colour) per class; hover names the test image."""
+    """Codes mapped to 2-D, one trace (and colour) per class; hover names the test image. SVG markers, not
+    WebGL: plotly fires no click on a WebGL trace in select mode, and 3,000 points draw fast either way."""
     xy, label_of, index_of = np.asarray(xy), np.asarray(labels), np.asarray(index)
     fig = go.Figure()
     for c, name in enumerate(CLASS_NAMES):
         m = label_of == c
         fig.add_trace(
-            go.Scattergl(
+            go.Scatter(
                 x=xy[m, 0],
                 y=xy[m, 1],
                 mode="markers",
@@ -329,7 +330,9 @@ def latent_figure(
         )
     fig = _layout(fig, title, height=height)
     fig.update_layout(
-        hovermode="closest", legend=dict(orientation="h", y=-0.12, itemsizing="constant"), dragmode="select"
+        hovermode="closest",
+        legend=dict(orientation="h", y=-0.12, itemsizing="constant"),
+        clickmode="event+select",
     )
     fig.update_xaxes(title=axes[0], zeroline=False)
     fig.update_yaxes(title=axes[1], zeroline=False)

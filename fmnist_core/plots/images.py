@@ -153,8 +153,8 @@ def heatmap_figure(
     )
 
 
-def _image_map(heatmap: go.Heatmap, title: str | None, height: int) -> go.Figure:
-    """A heatmap laid out as an image: square pixels, row 0 at the top, no axes."""
+def _image_map(heatmap: go.Heatmap | list[go.Heatmap], title: str | None, height: int) -> go.Figure:
+    """A heatmap (or several, drawn in order) laid out as an image: square pixels, row 0 at the top, no axes."""
     fig = go.Figure(heatmap)
     fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
     fig.update_xaxes(visible=False)
@@ -248,22 +248,33 @@ def with_cell_picker(fig: go.Figure, names: Sequence[str] = CLASS_NAMES, size: i
     return fig
 
 
-def attribution_figure(a: np.ndarray, title: str | None = None, height: int = 300) -> go.Figure:
-    """A (28, 28) attribution map on a diverging scale centred at 0: red for, blue against the class."""
+# red for the class, blue against, see-through where the evidence is ~0 so the image shows beneath
+_ATTRIBUTION_SCALE = [
+    [0.0, "rgba(33,102,172,0.95)"],
+    [0.5, "rgba(247,247,247,0)"],
+    [1.0, "rgba(178,24,43,0.95)"],
+]
+
+
+def attribution_figure(
+    a: np.ndarray, title: str | None = None, height: int = 300, image: np.ndarray | None = None
+) -> go.Figure:
+    """A (28, 28) attribution map on a diverging scale centred at 0, laid over the (28, 28) input image
+    in gray when one is given: red for, blue against the class."""
     lim = float(np.abs(a).max()) or 1.0
-    return _image_map(
-        go.Heatmap(
-            z=np.asarray(a),
-            colorscale="RdBu_r",
-            zmin=-lim,
-            zmax=lim,
-            zmid=0,
-            colorbar=dict(thickness=10),
-            hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>",
-        ),
-        title,
-        height,
+    attribution = go.Heatmap(
+        z=np.asarray(a),
+        colorscale=_ATTRIBUTION_SCALE if image is not None else "RdBu_r",
+        zmin=-lim,
+        zmax=lim,
+        zmid=0,
+        colorbar=dict(thickness=10),
+        hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>",
     )
+    if image is None:
+        return _image_map(attribution, title, height)
+    under = go.Heatmap(z=_unit(image), colorscale="gray", zmin=0, zmax=1, showscale=False, hoverinfo="skip")
+    return _image_map([under, attribution], title, height)  # the image first: drawn beneath the map
 
 
 def mosaic_figure(maps: np.ndarray, cols: int = 16, cell: int = 48, title: str | None = None) -> go.Figure:
