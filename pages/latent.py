@@ -90,7 +90,8 @@ with right:
         if method != "PCA":
             st.caption("t-SNE has no way back to a code, so the decoder is driven from the PCA plane.")
         lo, hi = m["pca"].min(0), m["pca"].max(0)
-        rows = np.flatnonzero(m["index"] == picked) if st.session_state.pop("lt_place", False) else []
+        placed = st.session_state.pop("lt_place", False)
+        rows = np.flatnonzero(m["index"] == picked) if placed else np.array([], dtype=int)
         if len(rows):  # a clicked image: start the decoder at its own code's place
             st.session_state["lt_x"], st.session_state["lt_y"] = map(float, m["pca"][rows[0]])
         for key, i in (("lt_x", 0), ("lt_y", 1)):  # another run's map has another range
