@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from .errors import ConfigError  # noqa: F401  (re-exported)
-from .settings import check_config, setting
+from .settings import check_config, setting, settings_of
 
 
 def _check(cond: bool, msg: str) -> None:
@@ -84,10 +84,19 @@ class ConvAEConfig(_Base):
     dropout_mode: str = (
         "element"  # "element" (the reports) | "channel" (Dropout2d on maps: a different, faster model)
     )
+    padding: str = (
+        "valid"  # "valid": maps 28 -> 13 -> 5 (the reports) | "same": 28 -> 14 -> 7, mirrored decoder
+    )
+    code_activation: str = "relu"  # "relu" on the code (the reports) | "linear"
 
     def __post_init__(self):
         _check(
             len(self.channels) == 2, f"channels must be two numbers between 1 and 512 (got {self.channels})"
+        )
+        _check(
+            self.padding == "valid" or self.decoder == "output_padding",
+            "the decoder's last layer is a choice of the unpadded layout only: with padding 'same' the "
+            "decoder mirrors the encoder (leave decoder at 'output_padding')",
         )
         super().__post_init__()
 
@@ -115,6 +124,8 @@ class ClassifierConfig(_Base):
     batch_norm: bool = False
     second_pool: str = "max"
     dropout_mode: str = "element"
+    padding: str = "valid"
+    code_activation: str = "relu"
     encoder_run: str = "random"
     freeze_encoder: bool = False  # report C's C8
     head_hidden: int = 0  # 0: Linear(n->10); else Linear(n->h), ReLU, Linear(h->10) (report E)
@@ -164,7 +175,7 @@ KIND_LABELS = {
     "mlp": "MLP",
 }
 # What a classifier must share with the conv autoencoder whose encoder it copies.
-ENCODER_ARCH = ("latent_dim", "channels", "batch_norm", "second_pool")
+ENCODER_ARCH = ("latent_dim", "channels", "batch_norm", "second_pool", "padding", "code_activation")
 PRECISIONS = tuple(setting("train", "precision").choices)
 OPTIMIZER_LABELS = setting("train", "optimizer").choices  # the optimizers TrainConfig takes, as shown
 ModelConfig = ConvAEConfig | DenseAEConfig | ClassifierConfig | CNNConfig | MLPConfig
@@ -225,6 +236,10 @@ class TrainConfig(_Base):
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "mps"
     precision: str = "fp32"  # "fp32" (the reports) | "bf16": training steps under bfloat16 autocast,
     # faster where the hardware has bf16 units (AVX-512 BF16 / AMX CPUs, GPUs); a different computation
+    schedule: str = "constant"  # "constant" (the reports) | "onecycle": warm up to lr, then anneal
+    weight_decay: float = 0.0  # decoupled (AdamW with Adam); 0 = off
+    label_smoothing: float = 0.0  # classifiers only
+    augment: str = "none"  # classifiers only: "none" | "shift_flip" (shifts of up to 2 px, mirror images)
 
     def __post_init__(self):
         super().__post_init__()
@@ -241,6 +256,18 @@ class RunSpec:
     model: ModelConfig
     train: TrainConfig = field(default_factory=TrainConfig)
     name: str | None = None
+
+    def __post_init__(self):
+        # a training setting for other kinds of model (label smoothing for an autoencoder) is refused,
+        # not ignored: a run must do what its config says
+        for s in settings_of("train"):
+            value = getattr(self.train, s.name)
+            if not s.applies(self.model.kind) and value != getattr(TrainConfig(), s.name):
+                kinds = ", ".join(KIND_LABELS[k] for k in s.kinds)
+                raise ConfigError(
+                    f"{s.words} applies to {kinds} only; leave it at its default for a "
+                    f"{KIND_LABELS[self.model.kind]}"
+                )
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model.to_dict(), "train": self.train.to_dict(), "name": self.name}

@@ -65,6 +65,12 @@ class Dropout(nn.Module):
         return f"p={self.p}, mode={self.mode}"
 
 
+def map_side(cfg: ConvAEConfig) -> int:
+    """The side of the encoder's last feature map: unpadded 3x3 convs and two poolings take 28 to 13 to
+    5 (the reports); padded ones take 28 to 14 to 7."""
+    return 7 if cfg.padding == "same" else 5
+
+
 class ConvEncoder(nn.Module):
     """(B, 1, 28, 28) -> (B, n): two conv blocks and a linear code layer."""
 
@@ -72,22 +78,23 @@ class ConvEncoder(nn.Module):
         super().__init__()
         c1, c2 = cfg.channels
         p, mode = cfg.dropout, cfg.dropout_mode
+        pad, side = (1 if cfg.padding == "same" else 0), map_side(cfg)
         bn = (lambda c: nn.BatchNorm2d(c)) if cfg.batch_norm else (lambda c: nn.Identity())
         pool2 = nn.MaxPool2d(2) if cfg.second_pool == "max" else nn.AvgPool2d(2)
         self.features = nn.Sequential(
-            nn.Conv2d(1, c1, 3),
+            nn.Conv2d(1, c1, 3, padding=pad),
             bn(c1),
             nn.ReLU(),
             Dropout(p, mode),
-            nn.MaxPool2d(2),  # (B, c1, 26, 26) -> (B, c1, 13, 13)
-            nn.Conv2d(c1, c2, 3),
+            nn.MaxPool2d(2),  # (B, c1, 26, 26) -> (B, c1, 13, 13); padded: 28 -> 14
+            nn.Conv2d(c1, c2, 3, padding=pad),
             bn(c2),
             nn.ReLU(),
             Dropout(p, mode),
-            pool2,  # (B, c2, 11, 11) -> (B, c2, 5, 5)
-            nn.Flatten(),  # (B, c2 * 25)
-            nn.Linear(c2 * 25, cfg.latent_dim),
-            nn.ReLU(),
+            pool2,  # (B, c2, 11, 11) -> (B, c2, 5, 5); padded: 14 -> 7
+            nn.Flatten(),  # (B, c2 * side²)
+            nn.Linear(c2 * side * side, cfg.latent_dim),
+            nn.ReLU() if cfg.code_activation == "relu" else nn.Identity(),  # same indices either way
             Dropout(p),  # (B, n)
         )
 
@@ -96,27 +103,36 @@ class ConvEncoder(nn.Module):
 
 
 class ConvDecoder(nn.Module):
-    """(B, n) -> (B, 1, 28, 28) in [0, 1]."""
+    """(B, n) -> (B, 1, 28, 28) in [0, 1]: the encoder's geometry in reverse."""
 
     def __init__(self, cfg: ConvAEConfig):
         super().__init__()
         c1, c2 = cfg.channels
-        p, mode = cfg.dropout, cfg.dropout_mode
-        # Report A: kernel 3 + output_padding 1 gives (13-1)*2+3+1 = 28. Report C's AE 4 drops the
-        # output padding for a larger kernel, (13-1)*2+4 = 28, which removes the edge stripes.
-        last = (
-            nn.ConvTranspose2d(c1, 1, 3, stride=2, output_padding=1)
-            if cfg.decoder == "output_padding"
-            else nn.ConvTranspose2d(c1, 1, 4, stride=2)
+        p, mode, side = cfg.dropout, cfg.dropout_mode, map_side(cfg)
+        same = cfg.padding == "same"  # 7 -> 14 -> 28: kernel 4, stride 2, padding 1 doubles the side
+        # Unpadded, 5 -> 13 -> 28. Report A: kernel 3 + output_padding 1 gives (13-1)*2+3+1 = 28. Report C's
+        # AE 4 drops the output padding for a larger kernel, (13-1)*2+4 = 28, which removes the edge stripes.
+        # (The layers are made in the order the reports' code made them: the same seed, the same weights.)
+        if same:
+            last: nn.Module = nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1)
+        elif cfg.decoder == "output_padding":
+            last = nn.ConvTranspose2d(c1, 1, 3, stride=2, output_padding=1)
+        else:
+            last = nn.ConvTranspose2d(c1, 1, 4, stride=2)
+        code_in = nn.Linear(cfg.latent_dim, c2 * side * side)
+        up = (
+            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1)
+            if same
+            else nn.ConvTranspose2d(c2, c1, 5, stride=2)
         )
         self.layers = nn.Sequential(
-            nn.Linear(cfg.latent_dim, c2 * 25),
+            code_in,
             nn.ReLU(),
-            Dropout(p),  # (B, c2 * 25)
-            nn.Unflatten(1, (c2, 5, 5)),  # (B, c2, 5, 5)
-            nn.ConvTranspose2d(c2, c1, 5, stride=2),
+            Dropout(p),  # (B, c2 * side²)
+            nn.Unflatten(1, (c2, side, side)),  # (B, c2, side, side)
+            up,
             nn.ReLU(),
-            Dropout(p, mode),  # (B, c1, 13, 13)
+            Dropout(p, mode),  # (B, c1, 13 or 14, 13 or 14)
             last,
             nn.Sigmoid(),  # (B, 1, 28, 28)
         )

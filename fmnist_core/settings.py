@@ -17,6 +17,7 @@ from .errors import ConfigError
 
 CONV = ("conv_ae", "classifier")  # the kinds with report A's conv encoder
 CODED = ("conv_ae", "dense_ae", "classifier")  # the kinds with a code of size n
+LABELLED = ("classifier", "cnn", "mlp")  # the kinds trained on labels
 MODEL_KINDS = ("conv_ae", "dense_ae", "classifier", "cnn", "mlp")
 
 
@@ -28,7 +29,7 @@ class Setting:
     section: str  # "model" | "train"
     label: str  # how the Train page and tables name it
     help: str
-    kinds: tuple[str, ...] = MODEL_KINDS  # the model kinds that have it (train settings: every kind)
+    kinds: tuple[str, ...] = MODEL_KINDS  # the model kinds that have it (or, for training, use it)
     low: float | None = None  # numbers: the allowed range
     high: float | None = None
     open_low: bool = False  # low itself excluded (a learning rate of 0)
@@ -42,7 +43,7 @@ class Setting:
     example: str = ""  # a sensible value, named in the error for a bad one
 
     def applies(self, kind: str) -> bool:
-        return self.section == "train" or kind in self.kinds
+        return kind in self.kinds
 
     def bounds(self) -> str:
         lo = "(" if self.open_low else "["
@@ -105,6 +106,14 @@ SETTINGS: tuple[Setting, ...] = (
            "(report C's AE 4, no edge stripes).", ("conv_ae",),
            choices={"output_padding": "kernel 3 + output padding (A)", "kernel": "kernel 4, no padding (C's AE 4)"},
            flag="--decoder"),
+    _model("padding", "Conv padding", "No padding shrinks the maps 28→26→13→11→5 as in the reports; "
+           "'same' padding keeps 28→14→7, and the decoder mirrors it with two stride-2 upsamplings (kernel 4): "
+           "a cleaner geometry that needs no output padding.", CONV,
+           choices={"valid": "none: 28→13→5 (the reports)", "same": "same: 28→14→7, mirrored decoder"},
+           flag="--padding"),
+    _model("code_activation", "Activation on the code", "The reports put a ReLU (and dropout) on the code, "
+           "which zeroes every negative coordinate; a linear code keeps them, as PCA's does.", CONV,
+           choices={"relu": "ReLU (the reports)", "linear": "none (a linear code)"}, flag="--code-activation"),
     _model("encoder_run", "Encoder", "Copy the encoder weights of an autoencoder run, or start from random "
            "weights.", ("classifier",), flag="--encoder"),
     _model("freeze_encoder", "Freeze the encoder", "Train the head only (report C's C8).", ("classifier",),
@@ -124,6 +133,19 @@ SETTINGS: tuple[Setting, ...] = (
     _train("lr", "Learning rate", "The optimizer's step size. The reports used 1e-3 with Adam and 0.01 to "
            "0.1 with SGD; too high and the loss diverges.", low=0, high=10, open_low=True, flag="--lr",
            example="1e-3", stops=(1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)),
+    _train("schedule", "Learning-rate schedule", "Constant as in the reports, or one cycle: the rate "
+           "warms up to the learning rate over the first 30% of the steps, then anneals to almost 0.",
+           choices={"constant": "constant (the reports)", "onecycle": "one cycle (warm-up, then anneal)"},
+           flag="--schedule"),
+    _train("weight_decay", "Weight decay", "Decoupled weight decay (AdamW with Adam); 0 = off, as in the "
+           "reports.", low=0, high=1, flag="--weight-decay", example="5e-4"),
+    _train("label_smoothing", "Label smoothing", "Train towards 1 − ε on the true class and ε/10 spread over "
+           "all; 0 = off (the reports).", kinds=LABELLED, low=0, high=0.5, open_high=True,
+           flag="--label-smoothing", example="0.1"),
+    _train("augment", "Augmentation", "Each training image shifted by up to 2 pixels and mirrored left to "
+           "right at random (a new draw every epoch), or none as in the reports.", kinds=LABELLED,
+           choices={"none": "none (the reports)", "shift_flip": "random shifts and mirror images"},
+           flag="--augment"),
     _train("momentum", "SGD momentum", "SGD only.", low=0, high=1, open_high=True, flag="--momentum"),
     _train("batch_size", "Batch size", "Images per step.", low=1, high=60000, flag="--batch-size",
            unit="images", stops=(16, 32, 64, 100, 128, 256, 500, 1000, 2000, 5000)),
@@ -168,13 +190,13 @@ def setting(section: str, name: str) -> Setting:
 
 
 def settings_of(section: str, kind: str | None = None) -> Iterator[Setting]:
-    """The settings of a section ("model" or "train"); for "model", those of one kind."""
+    """The settings of a section ("model" or "train"), or those one model kind has or uses."""
     return (s for s in SETTINGS if s.section == section and (kind is None or s.applies(kind)))
 
 
 def check_config(section: str, kind: str, config: Any) -> None:
     """Check every field of a config that the schema describes (ConfigError naming the first bad one)."""
-    for s in settings_of(section, kind):
+    for s in settings_of(section, None if section == "train" else kind):
         if hasattr(config, s.name):
             s.check(getattr(config, s.name))
 

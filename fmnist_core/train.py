@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .allocator import keep_freed_memory
+from .augment import shift_flip
 from .config import AUTOENCODER_KINDS, ENCODER_ARCH, ClassifierConfig, RunSpec, TrainConfig
 from .data import FashionMNIST, Split, make_split, to_float
 from .errors import RunError
@@ -25,6 +26,9 @@ from .models import Classifier, build_model, config_of
 from .registry import Registry
 
 NUM_CLASSES = len(CLASS_NAMES)
+
+
+AUGMENT_SEED_OFFSET = 7919  # the augmentation generator's seed: the run's seed plus this
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -127,8 +131,12 @@ def is_reconstruction(model: nn.Module) -> bool:
     return config_of(model).kind in AUTOENCODER_KINDS
 
 
-def _loss(model: nn.Module, out: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return F.mse_loss(out, x) if is_reconstruction(model) else F.cross_entropy(out, y)
+def _loss(
+    model: nn.Module, out: torch.Tensor, x: torch.Tensor, y: torch.Tensor, smoothing: float = 0.0
+) -> torch.Tensor:
+    if is_reconstruction(model):
+        return F.mse_loss(out, x)
+    return F.cross_entropy(out, y, label_smoothing=smoothing) if smoothing else F.cross_entropy(out, y)
 
 
 @torch.inference_mode()
@@ -172,12 +180,18 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
 
 
 def train_step(
-    model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, precision: str = "fp32"
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    precision: str = "fp32",
+    smoothing: float = 0.0,
 ) -> tuple[float, int]:
-    """One optimizer step on a batch; returns its mean loss and (classifiers) how many it got right."""
+    """One optimizer step on a batch; returns its mean loss and (classifiers) how many it got right. Label
+    smoothing changes the training loss only: held-out losses stay plain cross-entropy, comparable."""
     with autocast(x.device, precision):
         out = model(x)
-        loss = _loss(model, out, x, y)
+        loss = _loss(model, out, x, y, smoothing)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
@@ -198,8 +212,18 @@ def prepare_model(model: nn.Module, device: torch.device) -> nn.Module:
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    if cfg.weight_decay:  # decoupled from the gradient's scaling (Loshchilov & Hutter), not Adam's L2
+        return torch.optim.AdamW(params, lr=cfg.lr, eps=1e-8, weight_decay=cfg.weight_decay)
     return torch.optim.Adam(params, lr=cfg.lr, eps=1e-8)
+
+
+def make_schedule(opt: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch: int) -> Any:
+    """The learning-rate schedule, stepped after every batch; None for a constant rate (the reports)."""
+    if cfg.schedule != "onecycle":
+        return None
+    total = max(cfg.epochs * steps_per_epoch, 2)
+    return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total, pct_start=0.3)
 
 
 def fit(
@@ -226,7 +250,10 @@ def fit(
     n, bs = len(y_all), cfg.batch_size
     batches = math.ceil(n / bs)
     opt = make_optimizer(model, cfg)
+    schedule = make_schedule(opt, cfg, batches)
     gen = torch.Generator().manual_seed(cfg.seed)
+    # augmentation draws from its own generator: the batch order stays the seed's, augmented or not
+    aug_gen = torch.Generator().manual_seed(cfg.seed + AUGMENT_SEED_OFFSET) if cfg.augment != "none" else None
     stopper = EarlyStopping(cfg.patience, cfg.min_delta)
     state = FitState(model)
     t0 = time.perf_counter()
@@ -241,7 +268,11 @@ def fit(
                 stopped = True
                 break
             x, y = xs[b * bs : (b + 1) * bs], ys[b * bs : (b + 1) * bs]
-            batch_loss, batch_correct = train_step(model, opt, x, y, cfg.precision)
+            if aug_gen is not None:
+                x = shift_flip(x, aug_gen)
+            batch_loss, batch_correct = train_step(model, opt, x, y, cfg.precision, cfg.label_smoothing)
+            if schedule is not None:
+                schedule.step()
             loss_sum += batch_loss * len(y)
             correct += batch_correct
             if on_batch is not None:
@@ -313,7 +344,8 @@ def summarize(state: FitState, status: str | None = None, **extra: Any) -> dict[
             if k in h[-1]:
                 s[f"final_{k}"] = h[-1][k]
                 s[f"best_{k}"] = best[k]
-        s["seconds_per_epoch"] = sum(r["epoch_seconds"] for r in h) / len(h)
+        s["train_seconds"] = sum(r["epoch_seconds"] for r in h)  # training and validation, wall clock
+        s["seconds_per_epoch"] = s["train_seconds"] / len(h)
     s.update(extra)
     return s
 

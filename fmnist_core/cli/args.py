@@ -66,12 +66,12 @@ def _train_flags(p: argparse.ArgumentParser, kind: str) -> None:
     """The train command's options, built from the settings schema (fmnist_core/settings.py)."""
     g = p.add_argument_group("training")
     d = TrainConfig()
-    for s in settings_of("train"):
+    model_kind = CLI_KINDS[kind]
+    for s in settings_of("train", model_kind):  # label smoothing and augmentation: classifiers only
         if s.flag:
             _add_setting(g, s, getattr(d, s.name))
     g.add_argument("--name", help="run id to save under (default: kind and time)")
     m = p.add_argument_group("model")
-    model_kind = CLI_KINDS[kind]
     defaults = MODEL_CONFIGS[model_kind]()
     for s in settings_of("model", model_kind):
         if s.flag:
@@ -185,7 +185,9 @@ CLI_KINDS = {
 
 
 def spec_from_args(a: argparse.Namespace) -> RunSpec:
-    train = TrainConfig(**{s.name: getattr(a, s.name) for s in settings_of("train") if s.flag})
+    train = TrainConfig(
+        **{s.name: getattr(a, s.name) for s in settings_of("train", CLI_KINDS[a.kind]) if s.flag}
+    )
     # options left out are None: the config's defaults (a pretrained encoder's, see with_encoder_arch)
     choices = {s.name: getattr(a, s.name, None) for s in settings_of("model", CLI_KINDS[a.kind]) if s.flag}
     if (channels := choices.get("channels")) is not None:
