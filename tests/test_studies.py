@@ -568,3 +568,28 @@ def test_study_all_plans_every_study_in_order(tmp_path):
     assert order == list(STUDIES)
     assert "study-a1-n128-s0-l300" in p.stdout and "study-label-rnd-f1-s2-l300" in p.stdout
     assert not (tmp_path / "runs").exists()
+
+
+def test_beyond_pca_ranks_the_levers_and_reads_the_goals(tmp_path):
+    """Beyond PCA with three seeds a cell: the levers come out largest first as after ÷ before ratios, a
+    step inside the seed noise is not called, and the last step is read against PCA and its goal."""
+    study, reg = STUDIES["beyond-pca"], Registry(tmp_path)
+    plan = plan_study(study, reg)
+    ratio = {"reports": 1.0, "geometry": 0.5, "p0": 0.4, "linear": 0.4, "bn": 0.36, "onecycle": 0.33}
+    pca = {32: 0.0146, 64: 0.0098, 128: 0.0059}
+    for r in plan.runs:
+        n, step = r.template.params["n"], r.template.params["step"]
+        fake_run(reg, r.spec, r.run_id)
+        mse = 3 * pca[n] * ratio[step] + 0.00002 * (r.seed - 1)
+        h = [{"epoch": e, "train_loss": mse, "val_loss": mse, "epoch_seconds": 1.0} for e in (1, 2)]
+        summary = {"status": "completed", "epochs_done": 2, "best_epoch": 2, "weights_epoch": 2}
+        reg.save_epoch(r.run_id, h, {**summary, "test_loss": mse}, None)
+    view = build_view(study, plan_study(study, reg), Extras(pca=pca))
+    text = "\n".join(view.reading)
+    levers = [line for line in view.reading if line[:2] in ("1.", "2.", "3.", "4.", "5.")]
+    assert levers[0].startswith("1. + padded convs") and "× 0.50" in levers[0]
+    assert levers[-1].startswith("5. + linear code") and "within seed noise" in levers[-1]
+    assert "n = 64: the modern layout reaches 0.0097 ± 0.0000 on test (0.99× PCA-64, 0.0098)" in text
+    assert "it misses the goal of 0.0065" in text
+    row = view.tables[0].rows[-1]
+    assert row["step"] == "PCA, same n (test)" and row["n=32: test MSE (× PCA-32)"] == "0.0146"

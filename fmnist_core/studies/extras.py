@@ -100,7 +100,7 @@ def extras_needed(study: Study, plan: StudyPlan) -> dict[str, list]:
     """Which PCA sizes, test-set evaluations and denoising curves the study's view uses."""
     pca = sorted(
         {n for t in study.runs if t.model.kind in AUTOENCODER_KINDS and (n := latent_of(t.model))}
-        if study.view in ("ae_sweep", "b", "c", "e")
+        if study.view in ("ae_sweep", "b", "c", "e", "pca")
         else []
     )
     tests = [

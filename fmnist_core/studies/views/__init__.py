@@ -15,6 +15,7 @@ from .view_c import _view_c
 from .view_d import _view_d
 from .view_e import _view_e
 from .view_label import _view_label
+from .view_pca import _view_pca
 
 VIEWS: dict[str, Callable[[Study, StudyPlan, Extras], StudyView]] = {
     "ae_sweep": _view_ae_sweep,
@@ -26,6 +27,7 @@ VIEWS: dict[str, Callable[[Study, StudyPlan, Extras], StudyView]] = {
     "d": _view_d,
     "e": _view_e,
     "label": _view_label,
+    "pca": _view_pca,
 }
 
 
