@@ -1,6 +1,6 @@
 """The only non-page code that imports streamlit: the widgets, the caching and the job panel the pages share.
 No logic a test would want lives here (that is fmnist_core, which never imports streamlit). The pages do
-`import app_support as ui` and use `ui.<name>`: every name they use is re-exported here.
+`import app_support as ui` and use `ui.<name>`: every shared name they use is re-exported here.
 
 - site: the pages in sidebar order (SITE, PAGES) and APP_TITLE
 - sidebar: frame(), which every page calls first: the page config, the sidebar's navigation, the password
@@ -11,6 +11,11 @@ No logic a test would want lives here (that is fmnist_core, which never imports 
 - studies: a study's plan and extras, its background sweep
 
 They import one another in that direction only: site <- data <- jobs <- sidebar, studies; data <- evals.
+
+Each page's sections live in a module of their own, which that page imports by name (`from app_support
+import compare_view as view`; not re-exported here, so a page loads only its own): compare_view,
+confusion_view, reconstructions_view, classify_view, latent_view, train_view (with controls), studies_view.
+They draw; what they show is decided in fmnist_core (run_table, confusion, reconstructions, study_status, …).
 
 torch and the modules that need it are imported inside the functions that use them: the Home page draws
 from the IDX files and the run folders alone, before torch (2 s) is loaded.

@@ -34,6 +34,12 @@ KEYS: dict[str, tuple[str, str]] = {
     "t_validation": ("train", "validation"),
     "t_fraction": ("train", "train_fraction"),
     "t_precision": ("train", "precision"),
+    "t_padding": ("model", "padding"),
+    "t_code_act": ("model", "code_activation"),
+    "t_schedule": ("train", "schedule"),
+    "t_wd": ("train", "weight_decay"),
+    "t_ls": ("train", "label_smoothing"),
+    "t_augment": ("train", "augment"),
 }
 
 
@@ -72,9 +78,14 @@ def values_of(model: ModelConfig, train: TrainConfig) -> dict[str, Any]:
     }
 
 
-def chosen(state: dict[str, Any], section: str) -> dict[str, Any]:
-    """The config fields of one section as the controls hold them."""
-    return {name: _from_widget(name, state[key]) for key, (sec, name) in KEYS.items() if sec == section}
+def chosen(state: dict[str, Any], section: str, kind: str | None = None) -> dict[str, Any]:
+    """The config fields of one section as the controls hold them; with a model kind, only the settings
+    that kind has or uses (label smoothing set for a classifier does not follow the user to an autoencoder)."""
+    return {
+        name: _from_widget(name, state[key])
+        for key, (sec, name) in KEYS.items()
+        if sec == section and (kind is None or setting(sec, name).applies(kind))
+    }
 
 
 # -- widgets: the schema's words, the page's layout ----------------------------------------------------

@@ -61,3 +61,26 @@ def reconstruction(autoencoder: nn.Module, x: torch.Tensor) -> tuple[torch.Tenso
 def familiarity(error: float, test_mse: np.ndarray) -> Familiarity:
     """How an image's reconstruction error ranks among the test images' (`test_mse`, one per image)."""
     return Familiarity(error, percentile_of(error, test_mse))
+
+
+# what the Classify page says of the input after "The input …", by verdict
+VERDICTS = {
+    "familiar": "looks like Fashion-MNIST to it.",
+    "unusual": "is unusual for it.",
+    "foreign": "looks nothing like Fashion-MNIST to it, so the classifiers' answer means little.",
+}
+
+
+def answer_line(run_id: str, guess: Guess, true_label: str | None = None) -> str:
+    """A classifier's answer in markdown, ticked or crossed where the true class is known (a test image):
+    '**clf** says **Bag** (97.1%) ✓'."""
+    mark = "" if true_label is None else " ✓" if guess.label == true_label else f" ✗ (it is a {true_label})"
+    return f"**{run_id}** says **{guess.label}** ({100 * guess.confidence:.1f}%){mark}"
+
+
+def familiarity_line(known: Familiarity, n_test: int) -> str:
+    """How the input's reconstruction error ranks among the n_test test images', and what that means."""
+    return (
+        f"Reconstruction MSE **{known.mse:.4f}**: higher than {known.percentile:.1f}% of the "
+        f"{n_test:,} test images. The input {VERDICTS[known.verdict]}"
+    )

@@ -71,6 +71,37 @@ def random_init_twin_spec(run: RunInfo) -> RunSpec:
     return RunSpec(dataclasses.replace(spec.model, encoder_run="random"), spec.train)
 
 
+def pretrained_classifiers(runs: Sequence[RunInfo]) -> list[RunInfo]:
+    """Classifier runs on an encoder copied from an autoencoder run, with a history and not damaged; those
+    with a random-init twin first."""
+    found = [r for r in runs if r.kind == "classifier" and r.encoder_run and r.history and not r.damaged]
+    return sorted(found, key=lambda r: not random_init_twins(r, runs))
+
+
+def advantage(run: RunInfo, twin: RunInfo) -> list[float]:
+    """Each epoch's validation accuracy of a pretrained run minus its twin's, in percentage points, over
+    the epochs both have."""
+    n = min(len(run.history), len(twin.history))
+    return [100 * (run.history[i]["val_acc"] - twin.history[i]["val_acc"]) for i in range(n)]
+
+
+def lead(points: float) -> str:
+    """An advantage in words: "ahead by 1.20 points", "behind by 0.35 points"."""
+    return f"ahead by {points:.2f} points" if points >= 0 else f"behind by {-points:.2f} points"
+
+
+def seed_group_label(group: Sequence[RunInfo]) -> str:
+    """A seed group as the Seeds picker names it: the first run's name without its seed, kind, seed count."""
+    first = group[0]
+    return f"{first.name.rsplit('-s', 1)[0]} · {KIND_LABELS.get(first.kind, first.kind)} · {len(group)} seeds"
+
+
+def metric_label(metric: str, on: str) -> str:
+    """A history metric as a chart names it, its val_ figures named for the images they are on:
+    metric_label("val_acc", "held-out") -> "held-out acc", "train_loss" -> "train loss"."""
+    return metric.replace("val_", f"{on} ").replace("_", " ")
+
+
 def default_pair(runs: list[RunInfo]) -> list[RunInfo]:
     """The runs a page plots before the user picks any (`runs` newest first): the user's own two newest,
     where there are any (what they just trained); else the first reference classifier on a pretrained

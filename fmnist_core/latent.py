@@ -91,6 +91,23 @@ def from_map(model: nn.Module, pca: dict[str, np.ndarray], xy: np.ndarray) -> np
     return decode(model, pca["mean"] + np.atleast_2d(xy) @ pca["components"])
 
 
+def map_axes(method: str, explained: np.ndarray) -> tuple[str, str]:
+    """The map's axis titles: the principal components with their share of the variance, or t-SNE's."""
+    if method != "PCA":
+        return "t-SNE 1", "t-SNE 2"
+    ex = 100 * explained
+    return f"PC 1 ({ex[0]:.0f}% of the variance)", f"PC 2 ({ex[1]:.0f}%)"
+
+
+def principal_walk(xy: np.ndarray, pc: int, reach: float, steps: int = 9) -> tuple[np.ndarray, np.ndarray]:
+    """Points (steps, 2) of the PCA map from -reach to +reach standard deviations of the codes along
+    principal component pc (1 or 2), and each point's distance in those standard deviations."""
+    spread = float(xy[:, pc - 1].std())
+    ts = np.linspace(-reach, reach, steps) * spread
+    points = np.stack([ts, np.zeros_like(ts)], 1) if pc == 1 else np.stack([np.zeros_like(ts), ts], 1)
+    return points, ts / spread
+
+
 def interpolate(model: nn.Module, a: torch.Tensor, b: torch.Tensor, steps: int = 9) -> np.ndarray:
     """Decoded images (steps, 28, 28) along the straight line between the codes of images a and b."""
     za, zb = codes(model, torch.stack([a, b]))
