@@ -44,6 +44,10 @@ _CHOSEN = (
      "pool, p={m.dropout:g})",
      "Report E's final autoencoder: validation MSE {r[final_val_loss]} after {t.epochs} epochs "
      "(slow on a CPU: many more filters)."),
+    ("beyond-pca", "onecycle-n64", "Beats PCA (n={m.latent_dim}: padded convs, linear code, one cycle)",
+     "The beyond-PCA study's last step, at the reports' widths: {t.epochs} epochs at batch {t.batch_size}, "
+     "one cycle up to lr {t.lr:g}, no dropout, batch norm; its goal is a test MSE of {s[goals][64]} or "
+     "less, below PCA with {m.latent_dim} components."),
     ("b", "adam-lr0.001-n512", "Report B {o} (n={m.latent_dim}, lr {t.lr:g})",
      "Report B's best with {o}: 784 → {m.latent_dim} → 784."),
     ("b", "sgd-lr0.1-n512", "Report B {o} (n={m.latent_dim}, lr {t.lr:g})",

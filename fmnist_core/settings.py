@@ -138,10 +138,10 @@ SETTINGS: tuple[Setting, ...] = (
            choices={"constant": "constant (the reports)", "onecycle": "one cycle (warm-up, then anneal)"},
            flag="--schedule"),
     _train("weight_decay", "Weight decay", "Decoupled weight decay (AdamW with Adam); 0 = off, as in the "
-           "reports.", low=0, high=1, flag="--weight-decay", example="5e-4"),
+           "reports.", low=0, high=1, flag="--weight-decay", example="5e-4", stops=(0.0, 1e-5, 1e-4, 5e-4, 1e-3, 1e-2)),
     _train("label_smoothing", "Label smoothing", "Train towards 1 − ε on the true class and ε/10 spread over "
            "all; 0 = off (the reports).", kinds=LABELLED, low=0, high=0.5, open_high=True,
-           flag="--label-smoothing", example="0.1"),
+           flag="--label-smoothing", example="0.1", stops=(0.0, 0.05, 0.1, 0.2, 0.3)),
     _train("augment", "Augmentation", "Each training image shifted by up to 2 pixels and mirrored left to "
            "right at random (a new draw every epoch), or none as in the reports.", kinds=LABELLED,
            choices={"none": "none (the reports)", "shift_flip": "random shifts and mirror images"},

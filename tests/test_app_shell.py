@@ -163,6 +163,13 @@ def test_every_preset_shows_its_catalog_run(empty_runs):
                 patience=state["t_patience"],
                 min_delta=state["t_min_delta"],
                 validation=state["t_validation"],
+                schedule=state["t_schedule"],
+                weight_decay=state["t_wd"],
+                **(
+                    {"label_smoothing": state["t_ls"], "augment": state["t_augment"]}
+                    if kind not in ("conv_ae", "dense_ae")
+                    else {}
+                ),
             )
             assert train == preset.train, label
             m = preset.model
@@ -176,6 +183,8 @@ def test_every_preset_shows_its_catalog_run(empty_runs):
                 ("freeze_encoder", "t_freeze"),
                 ("head_hidden", "t_head_hidden"),
                 ("final_relu", "t_final_relu"),
+                ("padding", "t_padding"),
+                ("code_activation", "t_code_act"),
             ):
                 assert not hasattr(m, field) or state[key] == getattr(m, field), (label, field)
             assert not hasattr(m, "channels") or state["t_channels"] == ", ".join(map(str, m.channels))
@@ -416,3 +425,20 @@ def test_compare_says_what_each_figure_is(labelled_runs):
     at.text_input[0].input("clf").run()  # with the copies selected on the test set: they say so
     picker = at.selectbox(key="cmp_twin_pick")
     assert any(o.startswith("old-clf") and o.endswith("(selected on it)") for o in picker.options)
+
+
+def test_options_beyond_the_reports_follow_the_model_kind(empty_runs):
+    """Label smoothing and augmentation set for a classifier do not follow the user to an autoencoder
+    (whose runs would refuse them), and padded convs leave the decoder no last-layer choice."""
+    at = page_run("train")
+    at.segmented_control(key="t_kind").set_value("cnn").run()
+    at.select_slider(key="t_ls").set_value(0.1).run()
+    at.radio(key="t_augment").set_value("shift_flip").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.segmented_control(key="t_kind").set_value("conv_ae").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "t_ls" not in [w.key for w in at.select_slider]  # classifiers only
+    at.radio(key="t_decoder").set_value("kernel").run()
+    at.radio(key="t_padding").set_value("same").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.radio(key="t_decoder").value == "output_padding" and at.radio(key="t_decoder").disabled
