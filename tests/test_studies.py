@@ -589,7 +589,12 @@ def test_beyond_pca_ranks_the_levers_and_reads_the_goals(tmp_path):
     levers = [line for line in view.reading if line[:2] in ("1.", "2.", "3.", "4.", "5.")]
     assert levers[0].startswith("1. + padded convs") and "× 0.50" in levers[0]
     assert levers[-1].startswith("5. + linear code") and "within seed noise" in levers[-1]
-    assert "n = 64: the modern layout reaches 0.0097 ± 0.0000 on test (0.99× PCA-64, 0.0098)" in text
+    assert (
+        "n = 64: the modern layout reaches 0.0097 ± 0.0000 on test, 0.99× PCA-64 (0.0098): below PCA" in text
+    )
     assert "it misses the goal of 0.0065" in text
     row = view.tables[0].rows[-1]
-    assert row["step"] == "PCA, same n (test)" and row["n=32: test MSE (× PCA-32)"] == "0.0146"
+    assert row["step"] == "PCA, same n" and row["n=32 (× PCA)"] == "0.0146"
+    assert view.tables[0].rows[1]["runs"] == "9/9" and view.tables[0].rows[1]["n=64 (× PCA)"].endswith(
+        "(1.50×)"
+    )
