@@ -22,6 +22,7 @@ from app_support.studies import (
 )
 from fmnist_core.errors import USER_ERRORS
 from fmnist_core.estimate import plan_seconds, workers_used
+from fmnist_core.report import report_html
 from fmnist_core.studies import STUDIES, build_view, runs_table
 from fmnist_core.study_status import (
     WHERE,
@@ -184,6 +185,23 @@ def estimate(where: Any, name: str, plan, sweep: dict | None, workers: int) -> N
 
 
 # -- results --------------------------------------------------------------------------------
+def report_button(study, plan, view) -> None:
+    """The study as one HTML file to hand in. Its few MB are written only when the button is clicked (a
+    callable Streamlit runs on its own thread), so drawing the page costs nothing."""
+    st.download_button(
+        "Download report",
+        data=lambda: report_html(study, plan, view),
+        file_name=f"report-{study.name}.html",
+        mime="text/html",
+        icon=":material/download:",
+        on_click="ignore",
+        key=f"s_report_{study.name}",
+        help="One self-contained HTML file (opens with no network): the question, the method, every table "
+        "and figure above with their notes, the reading, and each run's config and history. For a PDF: "
+        f"`python -m fmnist_core report {study.name} --pdf report-{study.name}.pdf`.",
+    )
+
+
 def results(name: str, seeds: int | None, epochs: int | None, limit: int, polling: bool) -> None:
     """The study's progress, figures, tables, reading and runs as they stand now (drawn in a fragment that
     reruns every few seconds while `polling`: a sweep or queued runs were active when the page was drawn)."""
@@ -216,5 +234,6 @@ def results(name: str, seeds: int | None, epochs: int | None, limit: int, pollin
         f"Runs of this study ({done}/{total} done)", expanded=bool(live.missing or live.blocked)
     ):
         st.dataframe(runs_table(live), hide_index=True, column_config=RUN_COLUMNS, placeholder="")
+    report_button(study, live, view)
     if polling and not live.active and study_sweep(name) is None:
         st.rerun()  # everything finished: redraw the whole page (button, estimate) and stop polling

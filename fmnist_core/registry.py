@@ -37,7 +37,9 @@ if TYPE_CHECKING:
     import torch  # imported where weights are read or written: listing runs needs only JSON
 
 RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")  # always fullmatch: "$" allows a trailing newline
-STATUSES = ("running", "completed", "early_stopped", "stopped", "diverged", "failed", "interrupted")
+# "pruned": a hyperparameter search's trial that its pruner stopped (fmnist_core/search): stopped, with the
+# epochs it trained, like "stopped"
+STATUSES = ("running", "completed", "early_stopped", "stopped", "pruned", "diverged", "failed", "interrupted")
 FILES = ("config.json", "history.json", "summary.json", "weights.pt")
 EPOCH_KEY = "_epoch"  # in weights.pt beside the tensors: the epoch they are from, a 0-d tensor
 LOCK = ".training.lock"  # held (flock) by the process training the run: a dead process cannot hold it

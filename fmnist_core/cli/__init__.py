@@ -1,7 +1,9 @@
-"""Command line: python -m fmnist_core {data,train,runs,evaluate,predict,cache,strip-weights,bench,study}.
+"""Command line: python -m fmnist_core {data,train,runs,evaluate,predict,cache,strip-weights,bench,study,
+search,report}.
 
 args.py builds the parser and turns options into a RunSpec; runs.py holds the commands on single runs
-and the data; study.py the study command. Every user error ends as one line on stderr and exit code 2.
+and the data; study.py the study command; search.py the search command; report.py the report command.
+Every user error ends as one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 
 from ..errors import USER_ERRORS
 from .args import CLIError, build_parser, spec_from_args
+from .report import cmd_report
 from .runs import (
     cmd_bench,
     cmd_cache,
@@ -22,6 +25,7 @@ from .runs import (
     cmd_train,
     text_table,
 )
+from .search import cmd_search
 from .study import cmd_study
 
 __all__ = ["CLIError", "build_parser", "main", "spec_from_args", "text_table"]
@@ -37,6 +41,8 @@ COMMANDS = {
     "study": cmd_study,
     "cache": cmd_cache,
     "strip-weights": cmd_strip_weights,
+    "search": cmd_search,
+    "report": cmd_report,
 }
 
 

@@ -171,7 +171,77 @@ def build_parser() -> argparse.ArgumentParser:
         help="send each run to a Ray cluster as a task (ADDRESS as for "
         "ray.init, e.g. ray://head:10001), or 'local' to start one on this machine",
     )
+    _search_parser(sub)
+    _report_parser(sub)
     return p
+
+
+# the search's pruners (fmnist_core/search/definition.py PRUNERS; listed here so that building the parser
+# does not import Optuna)
+SEARCH_PRUNERS = ("median", "asha", "none")
+
+
+def _search_parser(sub) -> None:
+    s = sub.add_parser(
+        "search",
+        help="search hyperparameters with Optuna (TPE): each trial a run, poor ones pruned after an epoch",
+        description="Search a model's settings: each trial is a run (search-NAME-t007) trained in a worker "
+        "process and scored on the held-out split (autoencoders: loss; classifiers: accuracy). Running the "
+        "same command again resumes the search (after a kill too) and spends what is left of --trials.",
+    )
+    _common(s)
+    s.add_argument("name", nargs="?", help="the search's name (omit to list the searches)")
+    s.add_argument("--model", choices=tuple(CLI_KINDS), help="the model kind (a new search needs it)")
+    s.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=RANGE|CHOICES",
+        help="a setting to search, named as the train command's option without dashes: NAME=LOW:HIGH "
+        "(add :log for a log scale; whole-number settings draw whole numbers, or say :int) or NAME=a,b,c; "
+        "e.g. --param lr=1e-4:1e-2:log --param latent=16,32,64 --param batch-size=32:256:log",
+    )
+    s.add_argument("--trials", type=int, help="trials in all, finished ones of earlier runs included")
+    s.add_argument("--minutes", type=float, help="no trial starts after this many minutes of this command")
+    s.add_argument("--epochs", type=int, help="epochs per trial (a new search: default 10)")
+    s.add_argument("--limit", type=int, help="train each trial on the first N images only (default: all)")
+    s.add_argument(
+        "--workers",
+        type=int,
+        help="trials trained side by side, one process and one torch thread each (default: one per CPU core)",
+    )
+    s.add_argument("--ray", metavar="ADDRESS", help="not available for searches yet")
+    s.add_argument(
+        "--pruner",
+        choices=SEARCH_PRUNERS,
+        help="median (default): stop a trial worse than the median of finished trials at the same epoch; "
+        "asha: successive halving; none",
+    )
+    s.add_argument(
+        "--pruner-startup",
+        type=int,
+        metavar="K",
+        help="finished trials before the median pruner stops any (default 3)",
+    )
+    s.add_argument("--seed", type=int, help="the sampler's seed (default 0)")
+    s.add_argument("--status", action="store_true", help="print the search's trials and stop")
+    s.add_argument("--json", action="store_true", help="with --status: the trials as JSON")
+
+
+def _report_parser(sub) -> None:
+    s = sub.add_parser(
+        "report",
+        help="a study as one self-contained HTML file to hand in (and a PDF with --pdf)",
+        description="Write a study's report: the question, the method (architectures, training, split, "
+        "seeds, machine, code commit), every table and figure of its view, the reading, and each run's "
+        "config and history. One HTML file that opens with no network; --pdf prints it with headless "
+        "Chromium. Nothing is trained: the report shows the runs as they are.",
+    )
+    _common(s)
+    s.add_argument("name", metavar="STUDY", help="the study (`python -m fmnist_core study` lists them)")
+    s.add_argument("--out", metavar="FILE.html", help="the HTML file (default: report-STUDY.html here)")
+    s.add_argument(
+        "--pdf", metavar="FILE.pdf", help="also print it to this PDF (headless Chromium; or set CHROMIUM)"
+    )
 
 
 # the command line's names for the model kinds
