@@ -55,6 +55,14 @@ _CHOSEN = (
     ("a4", "clf-base", "Report A base (fine-tune, p={m.dropout:g})",
      "Report A: the baseline encoder + Linear({m.latent_dim}→10) + ReLU; {s[30][0]:.1%} ± "
      "{s[30][1]:.1%} at epoch 30 across seeds."),
+    ("record", "10min",
+     "Record: {s[goals][10min]:.0%} within {s[minutes][10min]} minutes ({m.channels[0]}/{m.channels[1]} filters)",
+     "This machine's classifier record: padded convs, batch norm, augmentation, label smoothing and a one-cycle "
+     "schedule, {t.epochs} epochs; within {s[minutes][10min]} minutes on a 2-core CPU (both cores, nothing else "
+     "running)."),
+    ("record", "2min", "Record in {s[minutes][2min]} minutes ({m.channels[0]}/{m.channels[1]} filters, "
+     "{t.epochs} epochs)", "The same recipe, narrower and shorter: within {s[minutes][2min]} minutes on a "
+     "2-core CPU."),
     ("a3", "clf-improved", "Report A improved encoder, p={m.dropout:g}",
      "The improved autoencoder as encoder; report A: it {r[says]}."),
     ("a3", "clf-improved-p0.2", "Report A improved encoder, p raised to {m.dropout:g}",

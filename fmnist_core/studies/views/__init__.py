@@ -16,6 +16,7 @@ from .view_d import _view_d
 from .view_e import _view_e
 from .view_label import _view_label
 from .view_pca import _view_pca
+from .view_record import _view_record
 
 VIEWS: dict[str, Callable[[Study, StudyPlan, Extras], StudyView]] = {
     "ae_sweep": _view_ae_sweep,
@@ -28,6 +29,7 @@ VIEWS: dict[str, Callable[[Study, StudyPlan, Extras], StudyView]] = {
     "e": _view_e,
     "label": _view_label,
     "pca": _view_pca,
+    "record": _view_record,
 }
 
 
