@@ -106,3 +106,10 @@ def test_every_shipped_run_selects_on_the_one_held_out_split():
     """One data.split_id across every shipped run (a study still being re-trained keeps its stale runs)."""
     ids = {r.split_id for r in SHIPPED.list_runs() if r.split_id is not None}
     assert len(ids) == 1, f"shipped runs on {len(ids)} different splits: {ids}"
+
+
+def test_the_shipped_runs_stay_under_30_mb():
+    """saved_models/ travels with every clone: results-only study runs, weights only where a page needs them
+    (scripts/ship_runs.py's WITH_WEIGHTS)."""
+    total = sum(p.stat().st_size for p in (ROOT / "saved_models").rglob("*") if p.is_file())
+    assert total < 30 * 10**6, f"saved_models/ holds {total / 1e6:.1f} MB; ship more runs results-only"
