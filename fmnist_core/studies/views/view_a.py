@@ -210,6 +210,7 @@ def _view_a3(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
         )
         if t.key == "clf-improved-p0.2":
             line += f" Largest one-epoch gain at epoch {', '.join(str(_jump_epoch(r.history)) for r in rs)}."
+        line += _dead_seeds(rs)
         if t.key == "clf-base" and last is not None:
             line += (
                 " Report A's mean at epoch 30 (on test): "
@@ -226,6 +227,22 @@ def _view_a3(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
             f"{verdict(d, points, 'more', 'less')} (report: more for the improved encoder)."
         )
     return _nothing(v, plan)
+
+
+def _dead_seeds(rs) -> str:
+    """' Seeds 1, 2 stop predicting 4, 1 classes (...)' where seeds lost classes, from the per-epoch counts:
+    with the reports' final ReLU a seed's mean is then no measure of the encoder."""
+    from ...dead_classes import class_deaths
+
+    lost = {r.seed: len(d.died) for r in rs if (d := class_deaths(r.history)) is not None and d.died}
+    if not lost:
+        return ""
+    seeds = ", ".join(map(str, lost))
+    return (
+        f" Seed{'s' * (len(lost) > 1)} {seeds} stop{'s' * (len(lost) == 1)} predicting "
+        f"{', '.join(map(str, lost.values()))} class(es) for good (the final ReLU switched their logits off): "
+        "its mean and interval measure that, not the encoder."
+    )
 
 
 # A4: seed statistics
