@@ -14,7 +14,8 @@ They import one another in that direction only: site <- data <- jobs <- sidebar,
 
 Each page's sections live in a module of their own, which that page imports by name (`from app_support
 import compare_view as view`; not re-exported here, so a page loads only its own): compare_view,
-confusion_view, reconstructions_view, classify_view, latent_view, train_view (with controls), studies_view.
+confusion_view, reconstructions_view, classify_view, latent_view, train_view (with controls), studies_view,
+search_view.
 They draw; what they show is decided in fmnist_core (run_table, confusion, reconstructions, study_status, …).
 
 torch and the modules that need it are imported inside the functions that use them: the Home page draws

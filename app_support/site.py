@@ -25,6 +25,7 @@ SITE = (
     Page("train", "pages/train.py", "Train", ":material/model_training:", "Train and compare"),
     Page("compare", "pages/compare.py", "Compare runs", ":material/stacked_line_chart:", "Train and compare"),
     Page("studies", "pages/studies.py", "Studies", ":material/science:", "Train and compare"),
+    Page("search", "pages/search.py", "Search", ":material/tune:", "Train and compare"),
     Page(
         "reconstructions",
         "pages/reconstructions.py",
