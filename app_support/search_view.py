@@ -55,9 +55,7 @@ def searches() -> list[str]:
 
 
 def no_searches() -> None:
-    st.info(
-        f"No searches yet. Start one below, or from a terminal:\n\n`{EXAMPLE}`"
-    )
+    st.info(f"No searches yet. Start one below, or from a terminal:\n\n`{EXAMPLE}`")
 
 
 def pick(names: list[str]) -> str:
