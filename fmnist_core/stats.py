@@ -119,7 +119,9 @@ def mse(v: float) -> str:
 
 
 def signed_mse(v: float) -> str:
-    return f"{v:+.4f}"
+    """+0.0012; a value that four decimals would show as ±0.0000 (an interval's end just off zero) keeps
+    its sign and size: -2.1e-05."""
+    return f"{v:+.1e}" if 0 < abs(v) < 0.00005 else f"{v:+.4f}"
 
 
 def proportion(k: int, n: int) -> tuple[float, float, float]:

@@ -598,3 +598,10 @@ def test_beyond_pca_ranks_the_levers_and_reads_the_goals(tmp_path):
     assert view.tables[0].rows[1]["runs"] == "9/9" and view.tables[0].rows[1]["n=64 (× PCA)"].endswith(
         "(1.50×)"
     )
+
+
+def test_an_interval_end_just_off_zero_keeps_its_sign_and_size():
+    from fmnist_core.stats import signed_mse
+
+    assert signed_mse(-0.0030) == "-0.0030" and signed_mse(0.0) == "+0.0000"
+    assert signed_mse(-0.000048) == "-4.8e-05"  # not "-0.0000", which reads as touching zero
