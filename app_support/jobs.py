@@ -58,24 +58,26 @@ def evaluation_seconds(spec: RunSpec) -> float | None:
         return None
 
 
-def _history_metrics(h: dict) -> list[tuple[str, str]]:
-    out = [("train loss", f"{h['train_loss']:.4f}"), ("val loss", f"{h['val_loss']:.4f}")]
+def _history_metrics(h: dict, val: str = "held-out") -> list[tuple[str, str]]:
+    """An epoch's figures, the validation ones named for the images they are on (held-out or test)."""
+    out = [("train loss", f"{h['train_loss']:.4f}"), (f"{val} loss", f"{h['val_loss']:.4f}")]
     if "val_acc" in h:
-        out += [("train acc", fmt_pct(h["train_acc"])), ("val acc", fmt_pct(h["val_acc"]))]
+        out += [("train acc", fmt_pct(h["train_acc"])), (f"{val} acc", fmt_pct(h["val_acc"]))]
     out.append(("s / epoch", f"{h['epoch_seconds']:.1f}"))
     return out
 
 
-def show_curves(name: str, history: list[dict], key: str) -> None:
-    """Loss (and accuracy) curves of one run, side by side."""
+def show_curves(name: str, history: list[dict], key: str, val: str = "held-out") -> None:
+    """Loss (and accuracy) curves of one run, side by side; `val` names the validation curve's images."""
     has_acc = bool(history) and "val_acc" in history[0]
     cols = st.columns(2) if has_acc else [st.container()]
     series = [{"name": name, "history": history}]
     from fmnist_core.plots import curves_figure
 
-    cols[0].plotly_chart(curves_figure(series, "loss", title="loss"), key=f"{key}_loss")
+    cols[0].plotly_chart(curves_figure(series, "loss", title="loss", val_label=val), key=f"{key}_loss")
     if has_acc:
-        cols[1].plotly_chart(curves_figure(series, "acc", title="accuracy"), key=f"{key}_acc")
+        acc = curves_figure(series, "acc", title="accuracy", val_label=val)
+        cols[1].plotly_chart(acc, key=f"{key}_acc")
 
 
 @st.fragment(run_every=1.0)
@@ -148,11 +150,12 @@ def job_monitor(state_key: str) -> None:
             st.caption(note)
     if job.history:
         last = job.history[-1]
+        val = "test" if job.spec.train.validation == "test" else "held-out"
         st.markdown(
             f"**Epoch {last['epoch']}** · "
-            + " · ".join(f"{label} **{value}**" for label, value in _history_metrics(last))
+            + " · ".join(f"{label} **{value}**" for label, value in _history_metrics(last, val))
         )
-        show_curves(job.label, job.history, key=f"job{job.job_id}_{len(job.history)}")
+        show_curves(job.label, job.history, key=f"job{job.job_id}_{len(job.history)}", val=val)
     elif job.status == "running":
         st.caption("The curves appear after the first epoch.")
     if job.done and job.run_id:
