@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from .detached import start_detached
 from .registry import Registry, atomic_write_json, validate_run_id
 
 
@@ -66,20 +65,9 @@ def sweep_record(registry: Registry, study: str, **about):
 def start_sweep(registry: Registry, study: str, args: list[str]) -> int:
     """Start `python -m fmnist_core study STUDY ARGS` in a session of its own (a server restart or a
     closed tab does not end it); its output goes to <runs>/.sweeps/STUDY.log. Returns its pid."""
-    log = _record_path(registry, study).with_suffix(".log")
-    log.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "FMNIST_RUNS_DIR": str(registry.root.resolve()), "OMP_NUM_THREADS": "1"}
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "fmnist_core", "study", study, *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            cwd=Path(__file__).resolve().parents[1],
-            start_new_session=True,
-        )
-    return proc.pid
+    return start_detached(
+        registry, ["study", study, *args], _record_path(registry, study).with_suffix(".log")
+    )
 
 
 def stop_sweep(registry: Registry, study: str) -> bool:

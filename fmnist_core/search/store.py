@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +18,7 @@ import optuna
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
+from ..detached import start_detached
 from ..errors import ConfigError, RunError
 from ..registry import RUN_ID_RE, Registry
 from .definition import SearchDef
@@ -182,20 +181,7 @@ def coordinating(registry: Registry, name: str) -> Iterator[None]:
 def start_search(registry: Registry, name: str, args: list[str]) -> int:
     """Start `python -m fmnist_core search NAME ARGS` in a session of its own (a closed tab or a restarted
     server does not end it); its output goes to <runs>/.searches/NAME/search.log. Returns its pid."""
-    log = folder(registry, name) / LOG
-    log.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "FMNIST_RUNS_DIR": str(registry.root.resolve()), "OMP_NUM_THREADS": "1"}
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "fmnist_core", "search", name, *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            cwd=Path(__file__).resolve().parents[2],
-            start_new_session=True,
-        )
-    return proc.pid
+    return start_detached(registry, ["search", name, *args], folder(registry, name) / LOG)
 
 
 def stop_search(registry: Registry, name: str) -> bool:
