@@ -113,3 +113,8 @@ def test_the_shipped_runs_stay_under_30_mb():
     (scripts/ship_runs.py's WITH_WEIGHTS)."""
     total = sum(p.stat().st_size for p in (ROOT / "saved_models").rglob("*") if p.is_file())
     assert total < 30 * 10**6, f"saved_models/ holds {total / 1e6:.1f} MB; ship more runs results-only"
+
+
+def test_no_shipped_file_is_over_3_mb():
+    big = [p.name for p in (ROOT / "saved_models").rglob("*") if p.is_file() and p.stat().st_size > 3 * 2**20]
+    assert not big, f"files over 3 MB in saved_models/: {big}; ship those runs results-only"
