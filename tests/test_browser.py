@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from browser_util import (
@@ -119,7 +120,27 @@ def test_every_page_in_dark_and_on_a_phone(browser, server, scheme, width):
         ctx.close()
 
 
-def test_train_watch_stop_and_compare(page):
+def start_and_see_the_job(page, server) -> None:
+    """Press Start training and wait for the live epoch line; on failure say what the page and server showed.
+
+    A click that lands while the job monitor's one-second fragment is rerunning can be dropped by Streamlit
+    (the page then still says "No job yet"); a person clicks again, and so does this test: the queue returns
+    the job already queued for an identical spec, so a second click never starts a second run."""
+    main = page.get_by_test_id("stMainBlockContainer")
+    main.get_by_role("button", name="Start training").click()
+    try:
+        page.get_by_text("No job yet").first.wait_for(state="hidden", timeout=20_000)
+    except Exception:
+        main.get_by_role("button", name="Start training").click()
+    try:
+        page.get_by_text(re.compile(r"epoch \d+/100 · batch")).first.wait_for(timeout=180_000)
+    except Exception as e:
+        log = Path(server.log.name).read_text()[-3000:]
+        shown = main.inner_text()[:3000]
+        raise AssertionError(f"no live epoch line; the page showed:\n{shown}\n--- server log:\n{log}") from e
+
+
+def test_train_watch_stop_and_compare(page, server):
     goto(page, "Train")
     # 10% of the training set (the fourth option) for 100 epochs: long enough to be stopped by hand on any
     # machine (1% for 20 epochs could finish before the page showed its first epoch)
@@ -135,8 +156,7 @@ def test_train_watch_stop_and_compare(page):
     epochs.press("End")
     wait_idle(page)
     assert "10%" in page.locator('[data-testid="stSlider"]', has_text="Training-set fraction").inner_text()
-    page.get_by_role("button", name="Start training").click()
-    page.get_by_text(re.compile(r"epoch \d+/100 · batch")).first.wait_for(timeout=120_000)
+    start_and_see_the_job(page, server)
     # the curves appear after the first epoch, without any reload
     page.get_by_text(re.compile(r"Epoch \d+ · train loss")).first.wait_for(timeout=180_000)
     page.locator(".js-plotly-plot").first.wait_for()
