@@ -28,8 +28,9 @@ from fmnist_core.errors import RunError
 from fmnist_core.plots import NEUTRAL, band_figure, color, curves_figure, line_figure
 from fmnist_core.presets import REFERENCE_ACCURACY
 from fmnist_core.registry import RunInfo
-from fmnist_core.run_table import VIEWS, Column, columns, listed, shown_columns, table_rows
-from fmnist_core.selection import val_name
+from fmnist_core.run_groups import OWN, best, groups, seed_summaries
+from fmnist_core.run_table import VIEWS, Column, columns, fmt_estimate, listed, shown_columns, table_rows
+from fmnist_core.selection import figure_label, val_name
 
 
 class Palette:
@@ -53,8 +54,9 @@ def name_val_traces(fig, runs: dict):
 
 
 # -- the table ------------------------------------------------------------------------------
-def filters(all_runs: list[RunInfo]) -> tuple[list[RunInfo], str]:
-    """The kinds, name filter, column set and damaged toggle above the table: the runs it lists, the view."""
+def filters(all_runs: list[RunInfo]) -> tuple[list[RunInfo], str, str]:
+    """The kinds, name filter, column set and damaged toggle above the table: the runs it lists, the view,
+    the name filter's text."""
     c1, c2 = st.columns([3, 2], gap="medium")
     kinds = sorted({r.kind for r in all_runs})
     chosen_kinds = c1.pills(
@@ -78,7 +80,7 @@ def filters(all_runs: list[RunInfo]) -> tuple[list[RunInfo], str]:
         "all of them (the table then scrolls sideways).",
     )
     hide_bad = shown_cols[1].toggle("Hide damaged and failed", value=True)
-    return listed(all_runs, chosen_kinds, text, hide_bad), view
+    return listed(all_runs, chosen_kinds, text, hide_bad), view, text
 
 
 def column_config(col: Column):
@@ -90,28 +92,73 @@ def column_config(col: Column):
     return st.column_config.Column(col.header, help=col.help)
 
 
-def table(shown: list[RunInfo], n_all: int, view: str) -> list[RunInfo]:
-    """The runs table; returns the runs to plot: the ticked ones, or by default the newest pair."""
-    rows = table_rows(shown)
+def _table(runs: list[RunInfo], view: str, key: str) -> list[RunInfo]:
+    """One group's runs table; returns its ticked runs."""
+    rows = table_rows(runs)
     frame = pd.DataFrame(rows, columns=VIEWS["all"])
-    val = val_name(shown, short=True)  # "held-out", "test" or "val": the column headers say which
-    st.caption(
-        f"{len(rows)} of {n_all} runs. Click column headers to sort; tick rows to plot them (with none "
-        "ticked: your two newest runs, or with none of your own the reference pretrained classifier and its "
-        "random-init twin)."
-    )
+    val = val_name(runs, short=True)  # "held-out", "test" or "val": the column headers say which
     selection = st.dataframe(
         frame,
         hide_index=True,
         on_select="rerun",
         selection_mode="multi-row",
-        key="cmp_table",
-        height=min(36 * (len(frame) + 1) + 4, 400),
+        key=f"cmp_table_{key}",
+        height=min(36 * (len(frame) + 1) + 14, 400),
         column_order=shown_columns(view, rows),
         placeholder="",
         column_config={name: column_config(col) for name, col in columns(val).items()},
     )
-    picked = [shown[i] for i in selection.selection.rows] if selection.selection.rows else default_pair(shown)
+    return [runs[i] for i in selection.selection.rows]
+
+
+def _best_line(runs: list[RunInfo]) -> str:
+    """'Best on held-out: study-a1-n512-s2 (MSE 0.0148)' for each kind in the group."""
+    found = []
+    for kind in sorted({r.kind for r in runs}):
+        r = best(runs, kind)
+        if r is not None:
+            found.append(f"{KIND_LABELS.get(kind, kind)} **{r.name}** ({figure_label(r, digits=2)})")
+    return "Best on held-out: " + "; ".join(found) if found else "No run here selected on the held-out split."
+
+
+def _seed_table(runs: list[RunInfo]) -> None:
+    """Each configuration with two or more seeds: held-out and test figures, mean ± 95% CI."""
+    rows = [
+        {
+            "configuration": s.label,
+            "seeds": s.seeds,
+            "held-out, selected": fmt_estimate(s.held_out, s.kind),
+            "test": fmt_estimate(s.test, s.kind),
+        }
+        for s in seed_summaries(runs)
+    ]
+    if rows:
+        st.caption("Each configuration over its seeds: mean ± 95% CI (held-out at the selected epoch; test).")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, height=min(36 * (len(rows) + 1) + 4, 250))
+        st.caption("Every run:")
+
+
+def table(shown: list[RunInfo], n_all: int, view: str, text: str) -> list[RunInfo]:
+    """The runs by group (yours open, each study, search and the reference runs folded, with its best run
+    and its configurations over seeds); returns the runs to plot: the ticked ones, or by default the newest
+    pair."""
+    found = groups(shown)
+    st.caption(
+        f"{len(shown)} of {n_all} runs in {len(found)} groups. Click column headers to sort; tick rows in any "
+        "group to plot them (with none ticked: your two newest runs, or with none of your own the reference "
+        "pretrained classifier and its random-init twin)."
+    )
+    picked: list[RunInfo] = []
+    for g in found:
+        if g.key == OWN:
+            st.markdown(f"**{g.title}**")
+            picked += _table(g.runs, view, g.key)
+            continue
+        with st.expander(g.title, expanded=bool(text)):  # a name typed in the filter opens what it found
+            st.caption(_best_line(g.runs))
+            _seed_table(g.runs)
+            picked += _table(g.runs, view, g.key)
+    picked = picked or default_pair(shown)
     return [r for r in picked if r.history and not r.damaged]  # a damaged run's history may be anything
 
 

@@ -19,8 +19,8 @@ if not all_runs:
     st.page_link(ui.PAGES["train"], label="Go to Train", icon=":material/model_training:")
     st.stop()
 
-shown, columns = view.filters(all_runs)
-picked = view.table(shown, len(all_runs), columns)
+shown, columns, text = view.filters(all_runs)
+picked = view.table(shown, len(all_runs), columns, text)
 run_color = view.Palette()  # the plotted runs get the first colours
 
 st.subheader("Curves")

@@ -7,6 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -385,9 +386,14 @@ def headers(at: AppTest) -> dict[str, str]:
     return {c: cfg.get("label", c) for c, cfg in json.loads(at.dataframe[0].proto.columns).items()}
 
 
+def runs_frame(at: AppTest) -> pd.DataFrame:
+    """Compare's runs tables, every group's, as one frame (the seed summaries left out)."""
+    return pd.concat([d.value for d in at.dataframe if "name" in d.value.columns])
+
+
 def test_compare_says_what_each_figure_is(labelled_runs):
     at = page_run("compare")
-    table = at.dataframe[0].value.set_index("name")
+    table = runs_frame(at).set_index("name")
     assert table.loc["new-mlp", "selected on"] == table.loc["ref-a-ae-base", "selected on"] == "held-out"
     assert (
         table.loc["new-clf-test", "selected on"]
@@ -442,3 +448,21 @@ def test_options_beyond_the_reports_follow_the_model_kind(empty_runs):
     at.radio(key="t_padding").set_value("same").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.radio(key="t_decoder").value == "output_padding" and at.radio(key="t_decoder").disabled
+
+
+def test_compare_groups_runs_yours_first_and_studies_folded(shipped_runs):
+    shutil.copytree(shipped_runs / "ref-d-mlp", shipped_runs / "my-mlp")  # a user's own run
+    for p in SHIPPED.glob("study-a4-*"):
+        shutil.copytree(p, shipped_runs / p.name)
+    at = page_run("compare")
+    assert list(at.dataframe[0].value["name"]) == ["my-mlp"]  # yours first, not in a fold
+    folds = {e.label.split(" · ")[0]: e for e in at.expander}
+    assert {"Reference runs (the reports' settings)", "Study a4"} <= set(folds)
+    assert not any(e.proto.expanded for e in at.expander)  # folded until asked
+    a4 = folds["Study a4"]
+    assert any("Best on held-out: classifier **study-a4-clf-base-s" in c.value for c in a4.caption)
+    summary = next(d.value for d in a4.dataframe if "configuration" in d.value.columns)
+    assert summary["seeds"].iloc[0] >= 2 and " ± " in summary["test"].iloc[0]
+    at.text_input[0].input("study-a4").run()  # a typed name opens what it found
+    assert [e.label.split(" · ")[0] for e in at.expander] == ["Study a4"] and at.expander[0].proto.expanded
+    assert not at.exception

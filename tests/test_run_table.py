@@ -21,17 +21,20 @@ from fmnist_core.compare import (
 )
 from fmnist_core.health import NEVER_LEARNED
 from fmnist_core.registry import Registry, RunInfo
+from fmnist_core.run_groups import OWN, REFERENCE, best, groups, seed_summaries
 from fmnist_core.run_table import (
     FLAGS,
     SETTING_COLUMNS,
     VIEWS,
     columns,
+    fmt_estimate,
     listed,
     pm,
     shown_columns,
     table_rows,
 )
 from fmnist_core.settings import setting
+from fmnist_core.studies.catalog import STUDIES
 
 SHIPPED = ROOT / "saved_models"
 
@@ -141,3 +144,43 @@ def test_seed_group_and_metric_labels():
     assert seed_group_label(group) == "study-a4-clf-base · classifier · 2 seeds"
     assert metric_label("val_acc", "held-out") == "held-out acc"
     assert metric_label("train_loss", "test") == "train loss"
+
+
+# -- Compare's groups (fmnist_core.run_groups) -------------------------------------------------
+def test_groups_put_your_runs_first_then_references_studies_and_searches(shipped):
+    own = run("my-clf")
+    trial = run("search-wide-t003")
+    trial.config["search"] = {"name": "wide", "trial": 3}
+    found = groups([*shipped, trial, own])
+    keys = [g.key for g in found]
+    assert keys[0] == OWN and found[0].runs == [own] and keys[1] == REFERENCE and keys[-1] == "search:wide"
+    studies = [k.split(":")[1] for k in keys if k.startswith("study:")]
+    assert studies == [s for s in STUDIES if s in studies]  # catalogue order
+    # label-norelu's runs are not label's, though both names start "study-label-"
+    by = {g.key: g for g in found}
+    assert all(r.run_id.startswith("study-label-norelu-") for r in by["study:label-norelu"].runs)
+    assert not any(r.run_id.startswith("study-label-norelu-") for r in by["study:label"].runs)
+    assert sum(len(g.runs) for g in found) == len(shipped) + 2
+    assert found[0].title == "Your runs · 1 run"
+
+
+def test_a_groups_best_is_ranked_on_held_out_never_on_test(shipped):
+    a1 = next(g for g in groups(shipped) if g.key == "study:a1").runs
+    top = best(a1, "conv_ae")
+    on_holdout = [r for r in a1 if r.split_id not in (None, "test")]
+    assert top.summary["best_val_loss"] == min(r.summary["best_val_loss"] for r in on_holdout)
+    cheat = run("study-a1-n64-s9", kind="conv_ae")
+    cheat.summary["best_val_loss"] = 0.0001
+    cheat.config["data"] = {"split_id": "test"}  # selected on test: never the best, however low
+    assert best([*a1, cheat], "conv_ae") is top
+    assert best(a1, "classifier") is None
+
+
+def test_seed_summaries_give_mean_and_ci_of_each_configuration(shipped):
+    a4 = next(g for g in groups(shipped) if g.key == "study:a4").runs
+    (s,) = seed_summaries(a4)
+    accs = [r.summary["test_acc"] for r in a4]
+    assert s.seeds == len(a4) >= 2 and s.test.mean == pytest.approx(sum(accs) / len(accs))
+    assert s.test.low < min(accs) + 0.01 and s.test.half > 0
+    assert fmt_estimate(s.test, "classifier").endswith("%") and " ± " in fmt_estimate(s.test, "classifier")
+    assert fmt_estimate(None, "conv_ae") == "–"
