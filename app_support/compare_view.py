@@ -28,6 +28,7 @@ from fmnist_core.errors import RunError
 from fmnist_core.plots import NEUTRAL, band_figure, color, curves_figure, line_figure
 from fmnist_core.presets import REFERENCE_ACCURACY
 from fmnist_core.registry import RunInfo
+from fmnist_core.report.selection import selection_report
 from fmnist_core.run_groups import OWN, best, groups, seed_summaries
 from fmnist_core.run_table import VIEWS, Column, columns, fmt_estimate, listed, shown_columns, table_rows
 from fmnist_core.selection import figure_label, val_name
@@ -193,10 +194,28 @@ def curves(picked: list[RunInfo], run_color: Palette) -> None:
             show_train=show_train,
         )
         cols[1].plotly_chart(name_val_traces(acc_fig, by_name), key="cmp_acc")
+    report_button(picked)
     for r in picked:
         lost = lost_class_note(r)
         if lost:
             st.warning(f"**{r.name}**: {lost}", icon=":material/warning:")
+
+
+def report_button(picked: list[RunInfo]) -> None:
+    """The plotted runs as one HTML report to hand in (built only when pressed)."""
+    ids = " ".join(r.run_id for r in picked)
+    st.download_button(
+        f"Download a report of these {len(picked)} runs",
+        data=lambda: selection_report(picked),
+        file_name="report-runs.html",
+        mime="text/html",
+        icon=":material/description:",
+        on_click="ignore",
+        key="cmp_report",
+        help="One HTML file that opens with no network: the runs' settings, figures, curves and every "
+        f"epoch. The same from a terminal, with a PDF: `python -m fmnist_core report --runs {ids} --pdf "
+        "report-runs.pdf`.",
+    )
 
 
 # -- seed groups ----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from fmnist_core import Registry
 from fmnist_core.cli import main
 from fmnist_core.report import ChromiumMissing, find_chromium, print_pdf, report_html
 from fmnist_core.report.html import columns, esc, plotly_js
+from fmnist_core.selection import figure_label
 from fmnist_core.studies import STUDIES, build_view, compute_extras, get_study, plan_study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -287,3 +288,59 @@ def test_the_download_button_gives_the_report(tmp_path, browser):
         page.close()
     finally:
         srv.stop()
+
+
+# -- a selection of runs (Compare) -------------------------------------------------------------------------
+PICKED = ["ref-a-clf-base", "ref-a-clf-random", "study-c-ae1-s1", "study-c-ae1-s2"]
+
+
+def test_the_cli_reports_runs_picked_by_name(tmp_path, capsys, monkeypatch):
+    runs = copy_study(STUDY, tmp_path / "runs")
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--runs", *PICKED, "--runs-dir", str(runs)]) == 0
+    assert "wrote report-runs.html" in capsys.readouterr().out
+    html = (tmp_path / "report-runs.html").read_text()
+    assert "runs picked on Compare" in html and html.count(plotly_js()) == 1
+    reg = Registry(runs)
+    for run_id in PICKED:  # each run's test figure, as its summary has it, in Table 1
+        assert run_id in html and figure_label(reg.info(run_id), digits=2) in html
+    assert "Runs that differ only in their seed" in html  # AE 1's two seeds: a mean ± CI
+    argv = ["--runs-dir", str(runs)]
+    assert "not both" in _one_error(capsys, ["report", STUDY, "--runs", PICKED[0], *argv])
+    assert "not both" in _one_error(capsys, ["report", *argv])
+    assert "no run 'nope'" in _one_error(capsys, ["report", "--runs", PICKED[0], "nope", *argv])
+
+
+@pytest.mark.browser
+def test_a_selection_report_draws_offline(tmp_path, ds, browser):
+    from fmnist_core.report.selection import selection_plan, selection_report, selection_view
+
+    reg = Registry(copy_study(STUDY, tmp_path / "runs"))
+    picked = [reg.info(r) for r in PICKED]
+    path = tmp_path / "report-runs.html"
+    path.write_text(selection_report(picked), encoding="utf-8")
+    view = selection_view(selection_plan(picked))
+    page, problems = _open_offline(browser, path, 1280)
+    page.wait_for_function(
+        f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {len(view.figures)}"
+    )
+    assert len(view.figures) == 2 and page.locator("table.result").count() == len(view.tables) == 2
+    assert problems == {"blocked": [], "failed": [], "console": []}
+    page.close()
+
+
+def test_compare_offers_a_report_of_the_plotted_runs(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    sys.path.insert(0, str(ROOT))
+    import app_support as ui
+
+    monkeypatch.setenv("FMNIST_RUNS_DIR", str(copy_study(STUDY, tmp_path / "runs")))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page(ui.PAGES["compare"])
+    at.run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    (button,) = [
+        b for b in at.get("download_button") if b.proto.label.startswith("Download a report of these")
+    ]
+    assert button.proto.label == "Download a report of these 2 runs"  # the default pair is plotted

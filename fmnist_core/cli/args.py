@@ -237,8 +237,15 @@ def _report_parser(sub) -> None:
         "Chromium. Nothing is trained: the report shows the runs as they are.",
     )
     _common(s)
-    s.add_argument("name", metavar="STUDY", help="the study (`python -m fmnist_core study` lists them)")
-    s.add_argument("--out", metavar="FILE.html", help="the HTML file (default: report-STUDY.html here)")
+    s.add_argument(
+        "name", metavar="STUDY", nargs="?", help="the study (`python -m fmnist_core study` lists them)"
+    )
+    s.add_argument(
+        "--runs", metavar="RUN", nargs="+", help="instead of a study: these runs, compared (as on Compare)"
+    )
+    s.add_argument(
+        "--out", metavar="FILE.html", help="the HTML file (default: report-STUDY.html, or report-runs.html)"
+    )
     s.add_argument(
         "--pdf", metavar="FILE.pdf", help="also print it to this PDF (headless Chromium; or set CHROMIUM)"
     )

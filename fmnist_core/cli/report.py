@@ -44,6 +44,14 @@ def _extras(study, plan, registry, data_dir):
         return Extras()
 
 
+def _runs_report(registry, run_ids: list[str]) -> tuple[str, str]:
+    """The report of the runs named (each must exist and be readable), and what it holds."""
+    from ..report.selection import selection_report
+
+    runs = [registry.get(r) for r in dict.fromkeys(run_ids)]  # RunError names a missing or damaged one
+    return selection_report(runs), f"{len(runs)} runs"
+
+
 def _size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.0f} kB"
 
@@ -52,21 +60,29 @@ def cmd_report(a) -> int:
     from ..report import ChromiumMissing, PdfError, find_chromium, print_pdf, report_html
     from ..studies import build_view, get_study, plan_study
 
-    study = get_study(a.name)
-    out = writable_file(a.out or f"report-{study.name}.html", "--out")
+    if bool(a.name) == bool(a.runs):
+        raise CLIError(
+            "give a study's name or --runs RUN..., not both (`python -m fmnist_core study` lists studies)"
+        )
+    study = get_study(a.name) if a.name else None
+    out = writable_file(a.out or f"report-{study.name if study else 'runs'}.html", "--out")
     pdf = writable_file(a.pdf, "--pdf") if a.pdf else None
     try:
         chromium = find_chromium() if pdf else None
     except ChromiumMissing as e:
         raise CLIError(str(e)) from e
     registry = registry_from_args(a)
-    plan = plan_study(study, registry)
-    html = report_html(study, plan, build_view(study, plan, _extras(study, plan, registry, a.data_dir)))
+    if study is None:
+        html, what = _runs_report(registry, a.runs)
+    else:
+        plan = plan_study(study, registry)
+        html = report_html(study, plan, build_view(study, plan, _extras(study, plan, registry, a.data_dir)))
+        what = f"study {study.name}, {plan.count('done')} runs done"
     try:
         out.write_text(html, encoding="utf-8")
     except OSError as e:
         raise CLIError(f"--out {out}: {e.strerror or e}") from e
-    print(f"wrote {out} ({_size(out.stat().st_size)}): study {study.name}, {plan.count('done')} runs done")
+    print(f"wrote {out} ({_size(out.stat().st_size)}): {what}")
     if pdf is not None:
         try:
             size = print_pdf(html, pdf, chromium)

@@ -97,7 +97,10 @@ def section(anchor: str, title: str, parts: Iterable[str]) -> str:
 
 # -- the report's sections ----------------------------------------------------------------------------
 def header(study: Study, plan: StudyPlan, built: datetime) -> str:
-    report = "beyond the reports" if study.report == "beyond" else f"report {study.report}"
+    report = {"beyond": "beyond the reports", "selection": "runs picked on Compare"}.get(
+        study.report, f"report {study.report}"
+    )
+    what = "a selection" if study.report == "selection" else f"study {esc(study.name)}"
     done = plan.count("done")
     toc = "".join(
         f'<a href="#{a}">{t}</a>'
@@ -110,7 +113,7 @@ def header(study: Study, plan: StudyPlan, built: datetime) -> str:
         )
     )
     return (
-        f'<header><div class="kicker">Fashion-MNIST Lab · study {esc(study.name)} · {esc(report)}</div>'
+        f'<header><div class="kicker">Fashion-MNIST Lab · {what} · {esc(report)}</div>'
         f"<h1>{esc(study.title)}</h1>"
         f'<p class="meta">{done} of {len(plan.runs)} runs done · built {built:%Y-%m-%d %H:%M} · '
         f'code {esc(method.code_commit())}</p><nav class="toc">{toc}</nav></header>'
@@ -268,7 +271,8 @@ def report_html(study: Study, plan: StudyPlan, view: StudyView, built: datetime 
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Study {esc(study.name)}: {esc(study.title)} · Fashion-MNIST Lab</title>"
+        f"<title>{'Runs' if study.report == 'selection' else 'Study ' + esc(study.name)}: {esc(study.title)} · "
+        "Fashion-MNIST Lab</title>"
         f"<style>{CSS}</style><script>{plotly_js()}</script></head>"
         f"<body>{body}<script>{SCRIPT}</script></body></html>\n"
     )

@@ -163,6 +163,21 @@ def _images(n: Any) -> str:
     return f"{n:,}" if isinstance(n, int) and not isinstance(n, bool) else "?"
 
 
+def _selection_words(recorded: list[PlannedRun]) -> str:
+    rule = (
+        "each run keeps the weights of the epoch with the lowest held-out loss (early stopping where a "
+        "patience is set); the held-out images are a fixed, stratified 10% of the training set (600 a "
+        "class), the same for every run and seed"
+    )
+    other = sum(_data_of(r).get("split_id") in (None, "test") for r in recorded)
+    if other:
+        rule += (
+            f". {other} of the {len(recorded)} runs selected their epoch on other images (the test set, the "
+            "reports' method, or a split of their own from before the fixed one): the tables flag them"
+        )
+    return rule
+
+
 def data_rows(plan: StudyPlan) -> Rows:
     """The split the runs selected their epoch on (from their config.json), its sizes, and the rule."""
     recorded = [r for r in plan.runs if r.info is not None]
@@ -177,12 +192,7 @@ def data_rows(plan: StudyPlan) -> Rows:
     return [
         {"setting": "Held-out split (data.split_id)", "value": _count(splits)},
         {"setting": "Images", "value": _count(sizes)},
-        {
-            "setting": "Selection",
-            "value": "each run keeps the weights of the epoch with the lowest held-out loss (early "
-            "stopping where a patience is set); the held-out images are a fixed, stratified 10% of the "
-            "training set (600 a class), the same for every run and seed",
-        },
+        {"setting": "Selection", "value": _selection_words(recorded)},
         {
             "setting": "Test set",
             "value": "the 10,000 test images, read once, for the selected weights: never used to choose "
