@@ -44,7 +44,7 @@ _CHOSEN = (
      "pool, p={m.dropout:g})",
      "Report E's final autoencoder: validation MSE {r[final_val_loss]} after {t.epochs} epochs "
      "(slow on a CPU: many more filters)."),
-    ("beyond-pca", "onecycle-n64", "Beats PCA (n={m.latent_dim}: padded convs, linear code, one cycle)",
+    ("beyond-pca", "b64-n64", "Beats PCA (n={m.latent_dim}: padded convs, linear code, one cycle)",
      "The beyond-PCA study's last step, at the reports' widths: {t.epochs} epochs at batch {t.batch_size}, "
      "one cycle up to lr {t.lr:g}, no dropout, batch norm; its goal is a test MSE of {s[goals][64]} or "
      "less, below PCA with {m.latent_dim} components."),

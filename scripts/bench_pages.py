@@ -158,7 +158,7 @@ def pages() -> None:
     )
 
 
-BEYOND_PCA = [f"study-beyond-pca-onecycle-n{n}-s0" for n in (32, 64, 128)]  # shipped with weights
+BEYOND_PCA = [f"study-beyond-pca-b64-n{n}-s0" for n in (32, 64, 128)]  # shipped with weights
 
 
 def beyond_pca() -> None:

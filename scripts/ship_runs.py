@@ -35,7 +35,7 @@ WITH_WEIGHTS = (
     "study-c-c7-s0",
     "study-e-wide-s0",
     "study-e-clf-s0",
-    *(f"study-beyond-pca-onecycle-n{n}-s0" for n in (32, 64, 128)),
+    *(f"study-beyond-pca-b64-n{n}-s0" for n in (32, 64, 128)),
     "study-record-2min-s0",
 )
 SKIP = {".training.lock"}
