@@ -28,7 +28,6 @@ from fmnist_core.errors import RunError
 from fmnist_core.plots import NEUTRAL, band_figure, color, curves_figure, line_figure
 from fmnist_core.presets import REFERENCE_ACCURACY
 from fmnist_core.registry import RunInfo
-from fmnist_core.report.selection import selection_report
 from fmnist_core.run_groups import OWN, best, groups, seed_summaries
 from fmnist_core.run_table import VIEWS, Column, columns, fmt_estimate, listed, shown_columns, table_rows
 from fmnist_core.selection import figure_label, val_name
@@ -201,12 +200,18 @@ def curves(picked: list[RunInfo], run_color: Palette) -> None:
             st.warning(f"**{r.name}**: {lost}", icon=":material/warning:")
 
 
+def _selection_report(picked: list[RunInfo]) -> str:
+    from fmnist_core.report.selection import selection_report  # torch and plotly.js: only when clicked
+
+    return selection_report(picked)
+
+
 def report_button(picked: list[RunInfo]) -> None:
     """The plotted runs as one HTML report to hand in (built only when pressed)."""
     ids = " ".join(r.run_id for r in picked)
     st.download_button(
         f"Download a report of these {len(picked)} runs",
-        data=lambda: selection_report(picked),
+        data=lambda: _selection_report(picked),
         file_name="report-runs.html",
         mime="text/html",
         icon=":material/description:",

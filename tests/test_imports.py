@@ -81,11 +81,12 @@ def test_public_api():
 
 
 def test_listing_runs_and_reading_the_files_need_no_torch(tmp_path):
-    """The Home page draws from these before torch (seconds to import) is loaded."""
+    """The Home and Compare pages draw from these before torch (seconds to import) is loaded."""
     code = (
         "import sys, fmnist_core\nfrom fmnist_core.registry import Registry\n"
         "from fmnist_core.files import find_data, read_split, CLASS_NAMES\n"
         "Registry('runs').list_runs(); read_split(find_data(download=False), 'test')\n"
+        "from fmnist_core.run_groups import groups; groups([])  # Compare's groups read the study catalogue\n"
         "print(fmnist_core.TrainConfig().epochs, 'torch' in sys.modules)"
     )
     p = subprocess.run(

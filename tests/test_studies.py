@@ -575,7 +575,15 @@ def test_beyond_pca_ranks_the_levers_and_reads_the_goals(tmp_path):
     step inside the seed noise is not called, and the last step is read against PCA and its goal."""
     study, reg = STUDIES["beyond-pca"], Registry(tmp_path)
     plan = plan_study(study, reg)
-    ratio = {"reports": 1.0, "geometry": 0.5, "p0": 0.4, "linear": 0.4, "bn": 0.36, "onecycle": 0.33, "b64": 0.32}
+    ratio = {
+        "reports": 1.0,
+        "geometry": 0.5,
+        "p0": 0.4,
+        "linear": 0.4,
+        "bn": 0.36,
+        "onecycle": 0.33,
+        "b64": 0.32,
+    }
     pca = {32: 0.0146, 64: 0.0098, 128: 0.0059}
     for r in plan.runs:
         n, step = r.template.params["n"], r.template.params["step"]

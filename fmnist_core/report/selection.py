@@ -70,13 +70,13 @@ def selection_view(plan: StudyPlan) -> StudyView:
                 "kind": KIND_LABELS.get(r.kind, r.kind),
                 "status": r.status.replace("_", " "),
                 "selected on": selected_on_label(r),
-                "best epoch": s.get("best_epoch", "–"),
+                "best epoch": str(s.get("best_epoch", "–")),
                 "figure": figure_label(r, digits=2) or "–",
             }
         )
     v.tables.append(Table("Each run: its one figure at the selected epoch", rows, SELECTION_NOTE))
     seeds = [
-        {"configuration": s.label, "seeds": s.seeds, "held-out, selected": fmt_estimate(s.held_out, s.kind),
+        {"configuration": s.label, "seeds": str(s.seeds), "held-out, selected": fmt_estimate(s.held_out, s.kind),
          "test": fmt_estimate(s.test, s.kind)}
         for s in seed_summaries(runs)
     ]  # fmt: skip
