@@ -210,7 +210,9 @@ def report_button(picked: list[RunInfo]) -> None:
     """The plotted runs as one HTML report to hand in (built only when pressed)."""
     ids = " ".join(r.run_id for r in picked)
     st.download_button(
-        f"Download a report of these {len(picked)} runs",
+        "Download a report of this run"
+        if len(picked) == 1
+        else f"Download a report of these {len(picked)} runs",
         data=lambda: _selection_report(picked),
         file_name="report-runs.html",
         mime="text/html",

@@ -341,6 +341,6 @@ def test_compare_offers_a_report_of_the_plotted_runs(tmp_path, monkeypatch):
     at.run(timeout=120)
     assert not at.exception, [e.value for e in at.exception]
     (button,) = [
-        b for b in at.get("download_button") if b.proto.label.startswith("Download a report of these")
+        b for b in at.get("download_button") if b.proto.label.startswith("Download a report of th")
     ]
     assert button.proto.label == "Download a report of these 2 runs"  # the default pair is plotted
