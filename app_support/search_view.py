@@ -77,12 +77,22 @@ def _budget(name: str) -> dict[str, Any]:
         return {}
 
 
-def _launch(name: str, args: list[str], budget: dict[str, Any]) -> None:
+def _launch(name: str, args: list[str], budget: dict[str, Any]) -> bool:
+    """Start (or resume) search `name` in the background, unless MAX_RUNNING run already: the page's cap,
+    as the Train queue's, so that a stranger cannot fill the machine with searches. Whether it started."""
     reg = registry()
+    busy = store.running_searches(reg)
+    if len(busy) >= store.MAX_RUNNING:
+        st.error(
+            f"{len(busy)} searches are running already ({', '.join(busy)}), the most this page starts at once: "
+            "stop one, or wait until one has spent its budget."
+        )
+        return False
     pid = start_search(reg, name, args)
     (store.folder(reg, name) / BUDGET).write_text(json.dumps(budget))
     st.session_state["se_new"] = name
     st.session_state["se_started"] = (name, pid)
+    return True
 
 
 def _budget_args(b: dict[str, Any]) -> list[str]:
@@ -131,8 +141,9 @@ def controls(name: str) -> bool | None:
         if not b.get("trials") and not b.get("minutes"):
             b = {"trials": s["spent"] + unfinished, "workers": 1}
         st.caption(f"Stopped before its budget was spent: Resume goes on with {' '.join(_budget_args(b))}.")
-        if st.button("Resume", icon=":material/play_arrow:", key="se_resume"):
-            _launch(name, _budget_args(b), b)
+        if st.button("Resume", icon=":material/play_arrow:", key="se_resume") and _launch(
+            name, _budget_args(b), b
+        ):
             st.rerun()
     return running
 
@@ -221,7 +232,12 @@ def start_form() -> None:
         )
         c3 = st.columns(3)
         workers = c3[0].number_input(
-            "Workers", 1, 256, value=CPUS, key="se_workers", help="Trials trained side by side."
+            "Workers",
+            1,
+            CPUS,
+            value=CPUS,
+            key="se_workers",
+            help="Trials trained side by side, one per core at most (the command line allows more).",
         )
         pruner = c3[1].selectbox(
             "Pruner", list(PRUNERS), key="se_pruner", help=" ".join(f"{k}: {v}." for k, v in PRUNERS.items())
@@ -256,8 +272,8 @@ def start_form() -> None:
     budget = {"trials": int(trials_n) or None, "minutes": minutes or None, "workers": int(workers)}
     args = ["--model", kind_word, *(f"--param={ln}" for ln in lines), "--epochs", str(int(epochs))]
     args += ["--limit", str(int(limit)), "--pruner", pruner, "--seed", str(int(seed)), *_budget_args(budget)]
-    _launch(name, args, budget)
-    st.rerun()
+    if _launch(name, args, budget):
+        st.rerun()
 
 
 def starting(names: list[str]) -> None:

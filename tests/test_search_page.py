@@ -93,3 +93,37 @@ def test_a_stopped_search_offers_resume(empty_runs, monkeypatch):
     at.button(key="se_resume").click().run()
     assert started and started[0][0] == "halted" and "--trials" in started[0][1]
     assert "--model" not in started[0][1]  # the stored definition is the search's own
+
+
+def test_no_more_than_max_running_searches_start(empty_runs, monkeypatch):
+    """Two searches alive (each holds its coordinator lock, as a live `search` process does): a third is
+    refused in one line and nothing starts."""
+    import fcntl
+    import os
+
+    import app_support.search_view as view
+    from fmnist_core.search import store
+
+    reg, held = Registry(empty_runs), []
+    for name in ("one", "two")[: store.MAX_RUNNING]:
+        folder = store.folder(reg, name)
+        folder.mkdir(parents=True)
+        store.journal(reg, name).write_text("{}\n")
+        (folder / store.COORDINATOR).write_text("4242")
+        fd = os.open(folder / store.COORDINATOR, os.O_RDONLY)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as the running search's process holds it
+        held.append(fd)
+    assert store.running_searches(reg) == ["one", "two"]
+    started = []
+    monkeypatch.setattr(view, "start_search", lambda *a: started.append(a) or 0)
+    at = page_run("search")
+    at.text_input(key="se_name").input("three")
+    at.selectbox(key="se_kind").select("mlp")
+    at.text_area(key="se_space").input("lr=1e-4:1e-2:log")
+    at.button[[b.label for b in at.button].index("Start search")].click().run()
+    assert not at.exception and not started
+    errors = [e.value for e in at.error]
+    assert any("2 searches are running already (one, two)" in e and "\n" not in e for e in errors), errors
+    for fd in held:
+        os.close(fd)
+    assert store.running_searches(reg) == []  # a lock let go (a process that ended) is not running

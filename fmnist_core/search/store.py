@@ -135,6 +135,14 @@ def repair(registry: Registry, name: str) -> None:
         lock.release()
 
 
+MAX_RUNNING = 2  # searches the app starts side by side: each runs a worker per core already
+
+
+def running_searches(registry: Registry) -> list[str]:
+    """The searches of the runs folder whose process is alive now."""
+    return [n for n in list_searches(registry) if running_search(registry, n) is not None]
+
+
 def running_search(registry: Registry, name: str) -> int | None:
     """The pid of the process running search `name` now, or None: a live process holds its lock file (an OS
     lock, which a process killed with -9 lets go of)."""
