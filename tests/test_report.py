@@ -249,8 +249,8 @@ def test_the_cli_writes_the_report(tmp_path, capsys, monkeypatch):
 
 
 # -- the Studies page ----------------------------------------------------------------------------------
-@pytest.mark.slow
-def test_the_studies_page_offers_the_report(tmp_path, monkeypatch):
+def open_page(page: str, tmp_path: Path, monkeypatch):
+    """The app in AppTest on a copy of the study's runs, switched to `page`."""
     from streamlit.testing.v1 import AppTest
 
     sys.path.insert(0, str(ROOT))
@@ -258,8 +258,14 @@ def test_the_studies_page_offers_the_report(tmp_path, monkeypatch):
 
     monkeypatch.setenv("FMNIST_RUNS_DIR", str(copy_study(STUDY, tmp_path / "runs")))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.switch_page(ui.PAGES["studies"])
+    at.switch_page(ui.PAGES[page])
     at.run(timeout=120)
+    return at
+
+
+@pytest.mark.slow
+def test_the_studies_page_offers_the_report(tmp_path, monkeypatch):
+    at = open_page("studies", tmp_path, monkeypatch)
     at.selectbox(key="s_study").set_value(STUDY).run(timeout=120)
     assert not at.exception, [e.value for e in at.exception]
     buttons = [b for b in at.get("download_button") if b.proto.label == "Download report"]
@@ -330,17 +336,7 @@ def test_a_selection_report_draws_offline(tmp_path, ds, browser):
 
 
 def test_compare_offers_a_report_of_the_plotted_runs(tmp_path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    sys.path.insert(0, str(ROOT))
-    import app_support as ui
-
-    monkeypatch.setenv("FMNIST_RUNS_DIR", str(copy_study(STUDY, tmp_path / "runs")))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.switch_page(ui.PAGES["compare"])
-    at.run(timeout=120)
+    at = open_page("compare", tmp_path, monkeypatch)
     assert not at.exception, [e.value for e in at.exception]
-    (button,) = [
-        b for b in at.get("download_button") if b.proto.label.startswith("Download a report of th")
-    ]
+    (button,) = [b for b in at.get("download_button") if b.proto.label.startswith("Download a report of th")]
     assert button.proto.label == "Download a report of these 2 runs"  # the default pair is plotted
