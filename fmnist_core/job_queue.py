@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import RunSpec
+from .cores import AdaptiveThreads
 from .data import FashionMNIST
 from .errors import USER_ERRORS
 from .evalcache import EvalCache
@@ -209,8 +210,11 @@ class JobQueue:
         def on_created(run_id: str) -> None:
             job.run_id = run_id
 
+        threads = AdaptiveThreads()  # the cores a sweep or a search beside it leaves, re-read as it trains
+
         def on_batch(p: BatchProgress) -> None:
             job.progress = p
+            threads.tick()
 
         def on_epoch(run_id: str, state: FitState) -> None:
             job.history = list(state.history)
@@ -227,13 +231,17 @@ class JobQueue:
                 on_created,
                 command=job.command or f"app job: {job.label}",
             )
-            job.status = self.registry.info(run_id).summary.get("status", "completed")
+            info = self.registry.info(run_id)
+            self.registry.write_summary(run_id, {**info.summary, "threads_used": threads.used})
+            job.status = info.summary.get("status", "completed")
         except Exception as e:  # a failed job reports and leaves the queue working
             job.status = "failed"
             # a user's error says what to do in its own words; anything else is a bug: name its type
             what = str(e) if isinstance(e, USER_ERRORS) else f"{type(e).__name__}: {e}"
             job.error = what.splitlines()[0][:300]
             job.traceback = traceback.format_exc()  # type: ignore[attr-defined]
+        finally:
+            threads.release()
 
 
 _QUEUES: dict[str, JobQueue] = {}

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import RunSpec
+from .cores import Claim
 from .errors import RunError
 from .registry import Registry, validate_run_id
 
@@ -75,6 +76,7 @@ def default_workers() -> int:
 # -- local worker processes -----------------------------------------------------------------
 _STOP = None  # in a worker: the sweep's stop event (multiprocessing.Event)
 _DATA: dict = {}  # in a worker: the dataset, loaded once per process
+_CLAIM: list = []  # in a worker: its claim on a core (fmnist_core.cores)
 
 
 def _init_worker(stop, threads: int) -> None:
@@ -87,6 +89,7 @@ def _init_worker(stop, threads: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the sweep, which stops the runs cleanly
     torch.set_num_threads(threads)
     os.environ["OMP_NUM_THREADS"] = str(threads)
+    _CLAIM.append(Claim(threads))  # held for the worker's life: a job beside the sweep sizes itself to it
 
 
 def _train_local(spec_dict: dict, runs_dir: str, data_dir: str | None, command: str) -> str:
@@ -156,7 +159,7 @@ def _train_remote(spec_dict: dict, data: dict, encoder: tuple[str, bytes] | None
 
     torch.set_num_threads(1)
     ds = FashionMNIST(**{k: torch.from_numpy(v) for k, v in data["arrays"].items()}, source=data["source"])
-    with tempfile.TemporaryDirectory(prefix="fmnist-ray-") as tmp:
+    with Claim(1), tempfile.TemporaryDirectory(prefix="fmnist-ray-") as tmp:
         registry = Registry(tmp)
         if encoder is not None:  # the autoencoder run this classifier copies its encoder from
             _unpack(encoder[1], Path(tmp))

@@ -16,6 +16,7 @@ import pytest
 import torch
 
 import fmnist_core
+import fmnist_core.cores
 from fmnist_core.data import Split
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # two threads per process fight over the cores and a training step gets several times slower.
 TEST_THREADS = int(os.environ.get("FMNIST_TEST_THREADS", "1"))
 torch.set_num_threads(TEST_THREADS)
+# ... and claimed (fmnist_core.cores): a Train-page job that a test starts, in this process or in a
+# Streamlit server beside it, sizes itself to the cores the test processes leave instead of taking all
+_CLAIM = fmnist_core.cores.Claim(TEST_THREADS)
 
 
 @pytest.fixture(scope="session", autouse=True)

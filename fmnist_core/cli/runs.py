@@ -96,8 +96,15 @@ def train_with_progress(spec: RunSpec, ds, registry: Registry, command: str | No
         if threading.current_thread() is threading.main_thread()
         else None
     )
+    import torch
+
+    from ..cores import Claim
+
+    # its threads stay as torch chose them (a run the command makes is reproducible), but claimed, so that a
+    # Train-page job beside it sizes itself to what is left
     try:
-        run_id = train_run(spec, ds, registry, on_batch, on_epoch, stop, command=command)
+        with Claim(torch.get_num_threads()):
+            run_id = train_run(spec, ds, registry, on_batch, on_epoch, stop, command=command)
     finally:
         if bar is not None:
             bar.close()
