@@ -78,6 +78,8 @@ def _model_settings(r: PlannedRun) -> dict[str, str]:
     for s in settings_of("model", model.kind):
         value = getattr(model, s.name, None)
         out[s.name] = _encoder_words(r) if s.name == "encoder_run" else shown(s, value)
+        if s.name == "decoder" and getattr(model, "padding", None) == "same":  # the setting is not used then
+            out[s.name] = "kernel 4, stride 2, padding 1 (mirrors the padded encoder)"
     return out
 
 
