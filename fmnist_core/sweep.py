@@ -185,6 +185,22 @@ def _receive(registry: Registry, name: str, data: bytes) -> str:
     return registry.info(name).status
 
 
+def ray_init(address: str) -> None:
+    """Join the Ray cluster at `address`, or start one on this machine ("local"): a CPU per core, one torch
+    thread per task."""
+    import ray
+
+    if address == "local":
+        ray.init(
+            num_cpus=default_workers(),
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}},
+        )
+    else:
+        ray.init(address=address, log_to_driver=False)
+
+
 def run_ray(
     tasks: list[Task],
     registry: Registry,
@@ -200,15 +216,7 @@ def run_ray(
 
     from .data import load_fashion_mnist
 
-    if address == "local":
-        ray.init(
-            num_cpus=default_workers(),
-            include_dashboard=False,
-            log_to_driver=False,
-            runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}},
-        )
-    else:
-        ray.init(address=address, log_to_driver=False)
+    ray_init(address)
     try:
         ds = load_fashion_mnist(data_dir, download=False)
         arrays = {

@@ -35,6 +35,7 @@ from fmnist_core.search import (
     trial_rows,
 )
 from fmnist_core.search.engine import INTERRUPTED, RETRY_OF
+from fmnist_core.search.ray_pool import STOP_FILE
 from fmnist_core.search.space import train_command, trial_spec
 
 
@@ -105,7 +106,6 @@ BAD_INPUT = {
     "zero-trials": (["--param", "lr=1e-3:1e-2", "--trials", "0"], "--trials must be between 1"),
     "zero-minutes": (["--param", "lr=1e-3:1e-2", "--minutes", "0"], "--minutes must be above 0"),
     "no-param": (["--trials", "2"], "give at least one --param"),
-    "ray": (["--param", "lr=1e-3:1e-2", "--trials", "2", "--ray", "local"], "--ray is not available"),
     "workers": (["--param", "lr=1e-3:1e-2", "--trials", "2", "--workers", "0"], "--workers must be"),
     "zero-epochs": (["--param", "lr=1e-3:1e-2", "--trials", "2", "--epochs", "0"], "epochs must be in"),
     "unknown-option": (["--param", "lr=1e-3", "--trials", "2", "--budget", "5"], "unrecognized arguments"),
@@ -249,6 +249,34 @@ def test_a_search_with_two_workers_prunes_a_learning_rate_that_cannot_learn(regi
     assert best["value"] == max(r["value"] for r in rows if r["state"] == "complete")
     assert set(figures(registry, "p")) == {"history", "intermediate", "importance", "parallel", "slice"}
     print(f"search: 6 trials, {len(pruned)} pruned, {took:.1f} s")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_a_search_through_local_ray_trains_its_trials_as_ray_tasks(runs_dir, capsys):
+    """The same command with --ray local: a real Ray on this machine trains each trial as a task; the trials
+    are ordinary runs in the runs folder, told to the study as complete."""
+    argv = ["search", "r", "--model", "mlp", "--param", "lr=1e-3,3e-3", "--epochs", "1", "--limit", "300"]
+    assert main([*argv, "--trials", "2", "--ray", "local", "--runs-dir", str(runs_dir)]) == 0
+    err = capsys.readouterr().err
+    assert "Ray tasks on local" in err
+    registry = Registry(runs_dir)
+    rows = trial_rows(registry, "r")
+    assert [r["state"] for r in rows] == ["complete", "complete"], err[-2000:]
+    for r in rows:
+        info = registry.info(r["run_id"])
+        assert info.status == "completed" and info.config["search"] == {"name": "r", "trial": r["trial"]}
+    assert not (store.folder(registry, "r") / STOP_FILE).exists()
+
+
+def test_a_ray_trial_stops_when_its_stop_file_appears(tmp_path, monkeypatch):
+    from fmnist_core.search import worker
+
+    monkeypatch.setitem(worker._STATE, "stop_file", str(tmp_path / STOP_FILE))
+    stop = worker._TrialStop()
+    assert not stop.is_set()
+    (tmp_path / STOP_FILE).touch()  # what the coordinator writes when the search is stopped
+    assert stop.is_set()
 
 
 def _children(pid: int) -> list[int]:

@@ -209,7 +209,12 @@ def _search_parser(sub) -> None:
         type=int,
         help="trials trained side by side, one process and one torch thread each (default: one per CPU core)",
     )
-    s.add_argument("--ray", metavar="ADDRESS", help="not available for searches yet")
+    s.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="train the trials as Ray tasks on this cluster (as for ray.init), or 'local' to start one here; "
+        "the runs folder and the data must be at the same paths on every node",
+    )
     s.add_argument(
         "--pruner",
         choices=SEARCH_PRUNERS,

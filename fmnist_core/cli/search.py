@@ -1,4 +1,4 @@
-"""`search NAME`: check the options, run or resume the search (worker processes), print its trials;
+"""`search NAME`: check the options, run or resume the search (worker processes or Ray tasks), print its trials;
 `search NAME --status [--json]`: the trials only; `search`: the searches there are.
 
 Optuna and the search package are imported when the command runs, not when the parser is built: the other
@@ -22,10 +22,6 @@ from .runs import text_table
 def cmd_search(a) -> int:
     from ..search import store
 
-    if a.ray:
-        raise CLIError(
-            "--ray is not available for searches yet; searches run in worker processes (--workers)"
-        )
     if a.json and not a.status:
         raise CLIError("--json goes with --status (search NAME --status --json)")
     registry = registry_from_args(a)
@@ -113,14 +109,14 @@ def _run(registry: Registry, name: str, a) -> int:
     if pid is not None:
         raise CLIError(f"search {name!r} is running already (pid {pid}); wait for it or stop it")
     load_fashion_mnist(a.data_dir, download=False)  # fail early (and once) if the data is missing
-    workers = a.workers or os.cpu_count() or 1
-    print(f"search {name}: {' '.join(p.text() for p in defn.space)}; {workers} worker(s)", file=sys.stderr)
+    where = f"Ray tasks on {a.ray}" if a.ray else f"{a.workers or os.cpu_count() or 1} worker(s)"
+    print(f"search {name}: {' '.join(p.text() for p in defn.space)}; {where}", file=sys.stderr)
 
     def report(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
     with _stop_on_signal() as stop:
-        run_search(name, defn, budget, registry, workers, a.data_dir, report, stop)
+        run_search(name, defn, budget, registry, a.workers, a.data_dir, report, stop, a.ray)
     return _status(registry, name, False)
 
 

@@ -29,6 +29,7 @@ from ..registry import Registry
 from ..sweep import default_workers
 from . import store
 from .definition import Budget, SearchDef
+from .ray_pool import RayPool
 from .space import train_command, trial_spec
 from .worker import init_worker, train_trial
 
@@ -164,14 +165,16 @@ def run_search(
     data_dir: str | None = None,
     report: Report | None = None,
     stop=None,
+    ray: str | None = None,
 ) -> optuna.Study:
     """Run (or resume) search `name` until its budget is spent or `stop` is set; the study.
 
+    workers: trials trained at once (default: a core each here, or the Ray cluster's CPUs).
     stop: a multiprocessing Event from the spawn context; set, every trial ends after its current batch
     and is queued again for the next run of the search.
+    ray: train the trials as Ray tasks on the cluster at this address ("local": start one here).
     """
     report = report or (lambda line: None)
-    workers = workers or default_workers()
     ctx = multiprocessing.get_context("spawn")
     stop = stop if stop is not None else ctx.Event()
     with store.coordinating(registry, name):
@@ -182,15 +185,22 @@ def run_search(
         c = _Ctx(name, defn, study, registry, data_dir, report)
         recover(study, registry, defn, report)
         study.sampler = defn.make_sampler(len(study.trials))
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker, initargs=(stop,)) as pool:
-            problem = _loop(c, pool, budget, workers, stop)
+        if ray is not None:
+            with RayPool(ray, stop, store.folder(registry, name)) as rays:
+                problem = _loop(c, rays, budget, workers or rays.cpus, stop)
+        else:
+            workers = workers or default_workers()
+            with ProcessPoolExecutor(
+                workers, mp_context=ctx, initializer=init_worker, initargs=(stop,)
+            ) as pool:
+                problem = _loop(c, pool, budget, workers, stop)
         recover(study, registry, defn, report)  # the trials a stop ended early: queued for the next run
     if problem:
         raise RunError(problem)
     return study
 
 
-def _loop(c: _Ctx, pool: ProcessPoolExecutor, budget: Budget, workers: int, stop) -> str | None:
+def _loop(c: _Ctx, pool: ProcessPoolExecutor | RayPool, budget: Budget, workers: int, stop) -> str | None:
     """Keep `workers` trials training until the budget is spent; a problem that stopped the search early."""
     deadline = time.monotonic() + 60 * budget.minutes if budget.minutes else None
     running: dict[Future, FrozenTrial] = {}

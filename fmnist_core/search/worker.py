@@ -57,8 +57,13 @@ class _TrialStop(threading.Event):
     read as set too when the whole search is stopped or its coordinator has died."""
 
     def is_set(self) -> bool:
-        search = _STATE.get("stop")
-        return super().is_set() or _ORPHANED.is_set() or (search is not None and search.is_set())
+        search, stop_file = _STATE.get("stop"), _STATE.get("stop_file")
+        return (
+            super().is_set()
+            or _ORPHANED.is_set()
+            or (search is not None and search.is_set())
+            or (stop_file is not None and os.path.exists(stop_file))  # a Ray task's stop (ray_pool.py)
+        )
 
 
 class TrialRegistry(Registry):
