@@ -1,0 +1,109 @@
+"""How long a new user waits in a real browser: a freshly started server with every shipped run, Home, then
+each page of the sidebar opened for the first time, its first slider moved and its first select box changed.
+
+    .venv/bin/python scripts/bench_first_open.py
+
+Each figure runs from the click (or key press) until Streamlit's own script state (the `data-test-script-
+state` attribute its app element carries) says the run is over. The shipped runs are copied to a
+temporary folder first. A benchmark, not a test: it prints figures and sets no limits.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browser_util import CHROMIUM_ARGS, StreamlitServer, nav_links, require_chromium  # noqa: E402
+
+import app_support as ui  # noqa: E402
+
+STATE = "document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state')"
+
+
+def run_over(page, started: float, timeout: float = 120) -> float:
+    """Seconds from `started` until the script run that the action began is over."""
+    try:  # the run starts within a moment of the action (a fast one may already be over: then no wait)
+        page.wait_for_function(f"{STATE} !== 'notRunning'", timeout=1500, polling=20)
+    except Exception:  # noqa: BLE001 — Playwright's timeout: the run was over before we looked
+        pass
+    page.wait_for_function(f"{STATE} === 'notRunning'", timeout=timeout * 1000, polling=20)
+    return time.perf_counter() - started
+
+
+def first_slider(page) -> float | None:
+    main = page.get_by_test_id("stMainBlockContainer")
+    sliders = main.get_by_role("slider")
+    if not sliders.count():
+        return None
+    s = sliders.first
+    s.focus()
+    t = time.perf_counter()
+    s.press("ArrowRight")
+    return run_over(page, t)
+
+
+def first_select(page) -> float | None:
+    main = page.get_by_test_id("stMainBlockContainer")
+    boxes = main.locator('[data-testid="stSelectbox"]')
+    if not boxes.count():
+        return None
+    boxes.first.locator("input, [role=combobox]").first.click()
+    options = page.locator('[role="option"]')
+    try:
+        options.first.wait_for(timeout=10_000)
+    except Exception:  # noqa: BLE001 — a disabled box opens no list
+        return None
+    if options.count() < 2:
+        page.keyboard.press("Escape")
+        return None
+    t = time.perf_counter()
+    options.nth(1).click()
+    return run_over(page, t)
+
+
+def fmt(v: float | None) -> str:
+    return "–" if v is None else f"{v:.1f} s"
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    runs = Path(tempfile.mkdtemp(prefix="bench-first-")) / "runs"
+    shutil.copytree(ROOT / "saved_models", runs)
+    print(f"# {os.cpu_count()} CPUs, load average {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    server = StreamlitServer(runs, runs.parent / "streamlit.log")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            t = time.perf_counter()
+            page.goto(server.url)
+            nav_links(page).first.wait_for(timeout=120_000)
+            print(f"Home, first open: {fmt(run_over(page, t))}")
+            print("| page (first open after Home) | open | first slider moved | first select box changed |")
+            print("|---|---|---|---|")
+            for site in ui.SITE:
+                if site.key == "home":
+                    continue
+                t = time.perf_counter()
+                nav_links(page).filter(has_text=site.title).first.click()
+                page.locator("h1", has_text=site.title).first.wait_for(timeout=120_000)
+                opened = run_over(page, t)
+                slider, select = first_slider(page), first_select(page)
+                print(f"| {site.title} | {fmt(opened)} | {fmt(slider)} | {fmt(select)} |", flush=True)
+            browser.close()
+    finally:
+        server.stop()
+        shutil.rmtree(runs.parent, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
