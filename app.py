@@ -1,7 +1,7 @@
 """Fashion-MNIST Lab: `streamlit run app.py`. This file is Home; the other pages are in pages/.
 
-Home draws from the IDX files and the run folders alone, so its sample images are on screen before
-torch (2 s) is imported by the sidebar's device line, which comes after them.
+Home draws from the IDX files and the run folders alone (the weights checks are kept between processes), so
+its run never waits for torch (2 s): the sidebar's device line is found in a background thread.
 """
 
 import streamlit as st
@@ -10,7 +10,7 @@ import app_support as ui
 from fmnist_core.compare import overview_rows
 from fmnist_core.files import CLASS_NAMES, EXPECTED_COUNTS, sample_per_class
 
-ui.frame("home", status=False)  # the device and queue lines import torch: drawn after the images
+ui.frame("home", status=False)  # the device, data and queue lines: drawn after the images
 
 st.title("Fashion-MNIST Lab")
 st.markdown(

@@ -4,6 +4,7 @@ estimate of a spec, and the live training panel (job_monitor) with its curves.""
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -36,6 +37,12 @@ def job_queue() -> JobQueue:
     from fmnist_core.job_queue import get_queue
 
     return get_queue(registry(), _load_dataset)
+
+
+def queue_if_any() -> JobQueue | None:
+    """The job queue if this process has made one (else None: no job can exist). Drawing the sidebar's
+    queue line must not import torch, which the queue's module does, on a new server's first page."""
+    return job_queue() if "fmnist_core.job_queue" in sys.modules else None
 
 
 def estimate_seconds(spec: RunSpec) -> float | None:

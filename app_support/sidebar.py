@@ -3,22 +3,45 @@ gate of a shared lab, then the sidebar's device, data and live queue lines (side
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from app_support.data import fmt_seconds
-from app_support.jobs import job_queue
+from app_support.jobs import queue_if_any
 from app_support.site import APP_TITLE, SITE
 from fmnist_core.errors import DataError
 from fmnist_core.files import find_data
 
-
 # -- sidebar ------------------------------------------------------------------------------
-@st.cache_resource
-def device_line() -> str:
-    """The device training runs on, in words (a GPU's name, or the CPU and its thread count)."""
-    from fmnist_core.train import device_description, resolve_device
+_DEVICE: dict[str, str] = {}  # "line": the device in words, once the background thread has found it
 
-    return device_description(resolve_device("auto"))
+
+@st.cache_resource
+def _detect_device() -> threading.Thread:
+    """Import torch (about 2 s) and name the device in a background thread, started by the first page a
+    new server draws: that page's run ends without waiting for it, and its sidebar fills the line in."""
+
+    def detect() -> None:
+        from fmnist_core.train import device_description, resolve_device
+
+        _DEVICE["line"] = device_description(resolve_device("auto"))
+
+    thread = threading.Thread(target=detect, name="fmnist-device", daemon=True)
+    thread.start()
+    return thread
+
+
+def device_line() -> str:
+    """The device training runs on, in words (a GPU's name, or the CPU and its thread count); waits for
+    the background detection where a page needs the words now (Train's introduction)."""
+    _detect_device().join()
+    return _DEVICE["line"]
+
+
+def _device_caption() -> None:
+    line = _DEVICE.get("line")
+    st.caption(f"**Device** · {line or 'detecting…'}")
 
 
 @st.cache_resource
@@ -91,10 +114,15 @@ def _require_password() -> None:
 
 
 def sidebar_status() -> None:
-    """The sidebar's device, data and queue lines. The device line imports torch: Home draws them after
-    its sample images (frame(status=False), then this), the other pages in frame()."""
+    """The sidebar's device, data and queue lines. The device is found in the background (torch's import):
+    until it is, the line says "detecting…" and refreshes itself. Home draws these lines after its sample
+    images (frame(status=False), then this), the other pages in frame()."""
+    _detect_device()
     with st.sidebar:
-        st.caption(f"**Device** · {device_line()}")
+        if "line" in _DEVICE:
+            _device_caption()
+        else:  # redrawn every second until the background thread has named the device
+            st.fragment(_device_caption, run_every=1.0)()
         try:
             source = find_data()["train_images"].parent.resolve()
             st.caption(f"**Data** · `{source}`")
@@ -108,8 +136,8 @@ def _queue_panel() -> None:
     # one slot, replaced whole at each refresh: drawn element by element, a finished job's progress bar
     # could stay under "idle" after a Stop
     slot = st.empty()
-    q = job_queue()
-    jobs = q.jobs()
+    q = queue_if_any()
+    jobs = q.jobs() if q is not None else []
     running = next((j for j in jobs if j.status == "running"), None)
     queued = [j for j in jobs if j.status == "queued"]
     if running is None and not queued:

@@ -228,6 +228,57 @@ def _weights_problem(path: Path, model_config: dict) -> tuple[str | None, int | 
     return _WEIGHTS_CHECKED[key]
 
 
+CHECKED_FILE = ".weights-checked.json"  # in the runs folder: the weights checks made by earlier processes
+
+
+class _CheckedWeights:
+    """_weights_problem's answers kept in the runs folder, so that a fresh process (a new server's Home
+    page) need not import torch and read every weights file again. An entry is keyed by the run's folder
+    name, the file's mtime and size and the model config: a weights file or config edited since is checked
+    again. A missing, unreadable or hand-edited file is only a cache: entries that do not parse are ignored."""
+
+    def __init__(self, root: Path):
+        self.path, self.dirty = root / CHECKED_FILE, False
+        try:
+            loaded = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            loaded = {}
+        self.entries: dict[str, list] = {
+            k: v
+            for k, v in (loaded.items() if isinstance(loaded, dict) else ())
+            if isinstance(v, list)
+            and len(v) == 2
+            and (v[0] is None or isinstance(v[0], str))
+            and (v[1] is None or type(v[1]) is int)
+        }
+
+    def problem(self, path: Path, model_config: dict) -> tuple[str | None, int | None]:
+        try:
+            st = path.stat()
+        except OSError:
+            return "weights.pt cannot be read", None
+        key = f"{path.parent.name}|{st.st_mtime_ns}|{st.st_size}|{json.dumps(model_config, sort_keys=True)}"
+        if key not in self.entries:
+            self.entries[key] = list(_weights_problem(path, model_config))
+            self.dirty = True
+        problem, epoch = self.entries[key]
+        return problem, epoch
+
+    def save(self, keep: set[str] | None = None) -> None:
+        """Write the entries back (those of the runs in `keep` only, where given); a read-only folder or a
+        race with another writer costs only a re-check later."""
+        if keep is not None:
+            kept = {k: v for k, v in self.entries.items() if k.split("|", 1)[0] in keep}
+            self.dirty |= len(kept) != len(self.entries)
+            self.entries = kept
+        if self.dirty and self.path.parent.is_dir():
+            try:
+                atomic_write_json(self.path, self.entries)
+                self.dirty = False
+            except OSError:
+                pass
+
+
 def _lock_held(folder: Path) -> bool | None:
     """Whether a process holds the run's training lock; None where there is no lock file (older runs)."""
     try:
@@ -440,6 +491,12 @@ class Registry:
 
     def info(self, run_id: str) -> RunInfo:
         """Read one run's JSON; never raises for damage, it fills `damaged` instead."""
+        checked = _CheckedWeights(self.root)
+        info = self._info(run_id, checked)
+        checked.save()
+        return info
+
+    def _info(self, run_id: str, checked: _CheckedWeights) -> RunInfo:
         p = self.path(run_id)
         if not p.is_dir():
             raise RunError(f"no run {run_id!r} in {self.root}; list runs with `python -m fmnist_core runs`")
@@ -466,7 +523,7 @@ class Registry:
             info.damaged = "weights.pt is missing"
         epoch = None
         if not info.damaged and (p / "weights.pt").exists():
-            info.damaged, epoch = _weights_problem(p / "weights.pt", info.config["model"])
+            info.damaged, epoch = checked.problem(p / "weights.pt", info.config["model"])
         if not info.damaged and info.status != "running":
             self._tidy(info, epoch)
         return info
@@ -515,12 +572,12 @@ class Registry:
         whose names cannot be run ids (spaces, other alphabets), as not runs."""
         if not self.root.is_dir():
             return []
-        runs = []
+        runs, checked = [], _CheckedWeights(self.root)
         for p in self.root.iterdir():
             if not p.is_dir() or p.name.startswith("."):
                 continue
             if RUN_ID_RE.fullmatch(p.name) and ".." not in p.name:
-                runs.append(self.info(p.name))
+                runs.append(self._info(p.name, checked))
             else:
                 runs.append(
                     RunInfo(
@@ -530,6 +587,7 @@ class Registry:
                         "digits, '.', '_' or '-'); rename the folder to use it",
                     )
                 )
+        checked.save(keep={r.run_id for r in runs})  # a deleted run's entries go
         runs.sort(key=lambda r: (r.config.get("created", ""), r.run_id), reverse=True)
         return runs
 

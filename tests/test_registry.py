@@ -25,7 +25,7 @@ from fmnist_core import (
     build_model,
     validate_run_id,
 )
-from fmnist_core.registry import history_csv
+from fmnist_core.registry import CHECKED_FILE, history_csv
 
 HISTORY = [
     {"epoch": 1, "train_loss": 0.5, "val_loss": 0.4, "epoch_seconds": 1.5},
@@ -289,7 +289,8 @@ def test_delete_warns_about_dependent_classifiers(registry):
     assert (registry.root / ae).is_dir()
     registry.delete(ae, force=True)
     assert not (registry.root / ae).exists()
-    assert [p.name for p in registry.root.iterdir() if p.name.startswith(".")] == []  # no trash left
+    hidden = [p.name for p in registry.root.iterdir() if p.name.startswith(".")]
+    assert hidden in ([], [CHECKED_FILE])  # no trash left (the weights checks' cache may be there)
     registry.load_model(clf)  # the classifier keeps its own weights
     assert {r.run_id for r in registry.list_runs()} == {clf, other}
 
@@ -365,3 +366,31 @@ def test_a_results_only_run_keeps_its_record_and_says_how_to_retrain(ds, tmp_pat
     assert run_rows([info])[0]["status"] == "completed · results only"
     with pytest.raises(RunError, match="results-only already"):
         reg.strip_weights("dense")
+
+
+def test_weights_checks_are_kept_for_the_next_process(tmp_path):
+    """A fresh process lists runs with weights from the kept checks, without torch (a new server's Home);
+    a weights file changed since, or a hand-edited cache, is checked again."""
+    import shutil
+
+    from conftest import ROOT
+
+    runs = tmp_path / "runs"
+    shutil.copytree(ROOT / "saved_models" / "ref-d-mlp", runs / "ref-d-mlp")
+    code = (
+        "import sys\nfrom fmnist_core.registry import Registry\n"
+        f"r = Registry({str(runs)!r}).list_runs()\nprint(r[0].damaged, 'torch' in sys.modules)"
+    )
+
+    def listed() -> str:
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr
+        return p.stdout.strip()
+
+    assert listed() == "None True"  # checked: torch read the weights
+    assert listed() == "None False"  # kept: no torch
+    (runs / CHECKED_FILE).write_text('{"ref-d-mlp|1|2|{}": ["x", "not an epoch"], "junk": 3}')
+    assert listed() == "None True"  # a cache that does not parse is ignored, and written anew
+    (runs / "ref-d-mlp" / "weights.pt").write_bytes(b"\x00garbage" * 10)
+    out = listed()  # changed since it was checked: read again, and found damaged
+    assert out.startswith("weights.pt cannot be read") and out.endswith("True")
