@@ -143,6 +143,9 @@ def table(shown: list[RunInfo], n_all: int, view: str, text: str) -> list[RunInf
     and its configurations over seeds); returns the runs to plot: the ticked ones, or by default the newest
     pair."""
     found = groups(shown)
+    if not found:
+        st.info("No run matches these kinds and this name filter.")
+        return []
     st.caption(
         f"{len(shown)} of {n_all} runs in {len(found)} groups. Click column headers to sort; tick rows in any "
         "group to plot them (with none ticked: your two newest runs, or with none of your own the reference "
@@ -166,7 +169,7 @@ def table(shown: list[RunInfo], n_all: int, view: str, text: str) -> list[RunInf
 def curves(picked: list[RunInfo], run_color: Palette) -> None:
     """The picked runs' loss and (where they have it) accuracy curves, overlaid."""
     if not picked:
-        st.info("The selected runs have no finished epoch yet (or are damaged: see their problem column).")
+        st.caption("Nothing to plot: tick runs with a finished epoch in the table above.")
         return
     c1, c2, c3 = st.columns([2, 2, 3])
     log_y = c1.toggle("Log-scale loss", value=False)
