@@ -28,8 +28,8 @@ from fmnist_core.errors import RunError
 from fmnist_core.plots import NEUTRAL, band_figure, color, curves_figure, line_figure
 from fmnist_core.presets import REFERENCE_ACCURACY
 from fmnist_core.registry import RunInfo
-from fmnist_core.run_groups import OWN, best, groups, seed_summaries
-from fmnist_core.run_table import VIEWS, Column, columns, fmt_estimate, listed, shown_columns, table_rows
+from fmnist_core.run_groups import OWN, best, groups, seed_rows
+from fmnist_core.run_table import VIEWS, Column, columns, listed, shown_columns, table_rows
 from fmnist_core.selection import figure_label, val_name
 
 
@@ -123,15 +123,7 @@ def _best_line(runs: list[RunInfo]) -> str:
 
 def _seed_table(runs: list[RunInfo]) -> None:
     """Each configuration with two or more seeds: held-out and test figures, mean ± 95% CI."""
-    rows = [
-        {
-            "configuration": s.label,
-            "seeds": s.seeds,
-            "held-out, selected": fmt_estimate(s.held_out, s.kind),
-            "test": fmt_estimate(s.test, s.kind),
-        }
-        for s in seed_summaries(runs)
-    ]
+    rows = seed_rows(runs)
     if rows:
         st.caption("Each configuration over its seeds: mean ± 95% CI (held-out at the selected epoch; test).")
         st.dataframe(pd.DataFrame(rows), hide_index=True, height=min(36 * (len(rows) + 1) + 4, 250))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .compare import seed_group_label, seed_groups
 from .registry import RunInfo
@@ -119,3 +120,18 @@ def seed_summaries(runs: Sequence[RunInfo]) -> list[SeedSummary]:
             )
         )
     return out
+
+
+def seed_rows(runs: Sequence[RunInfo]) -> list[dict[str, Any]]:
+    """seed_summaries as table rows: configuration, seeds, held-out and test as mean ± CI."""
+    from .run_table import fmt_estimate
+
+    return [
+        {
+            "configuration": s.label,
+            "seeds": s.seeds,
+            "held-out, selected": fmt_estimate(s.held_out, s.kind),
+            "test": fmt_estimate(s.test, s.kind),
+        }
+        for s in seed_summaries(runs)
+    ]

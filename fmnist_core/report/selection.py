@@ -9,8 +9,7 @@ from datetime import datetime
 from ..config import KIND_LABELS
 from ..plots import color, curves_figure
 from ..registry import RunInfo
-from ..run_groups import best, seed_summaries
-from ..run_table import fmt_estimate
+from ..run_groups import best, seed_rows
 from ..selection import figure_label, selected_on_label, val_name
 from ..settings import LABELLED
 from ..studies.catalog import DONE, Study, StudyRun
@@ -75,11 +74,7 @@ def selection_view(plan: StudyPlan) -> StudyView:
             }
         )
     v.tables.append(Table("Each run: its one figure at the selected epoch", rows, SELECTION_NOTE))
-    seeds = [
-        {"configuration": s.label, "seeds": str(s.seeds), "held-out, selected": fmt_estimate(s.held_out, s.kind),
-         "test": fmt_estimate(s.test, s.kind)}
-        for s in seed_summaries(runs)
-    ]  # fmt: skip
+    seeds = [{k: str(v) for k, v in row.items()} for row in seed_rows(runs)]
     if seeds:
         v.tables.append(Table("Runs that differ only in their seed: mean ± 95% CI", seeds, SELECTION_NOTE))
     v.figures += _figures(runs)
