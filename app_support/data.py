@@ -31,9 +31,10 @@ AUTOENCODERS, CLASSIFIERS = AUTOENCODER_KINDS, CLASSIFIER_KINDS  # short names f
 # -- data, runs, models -------------------------------------------------------------------
 @st.cache_resource(show_spinner="Loading Fashion-MNIST…")
 def _load_dataset() -> FashionMNIST:
+    from app_support import warm
     from fmnist_core.data import load_fashion_mnist
 
-    return load_fashion_mnist()
+    return warm.dataset() or load_fashion_mnist()  # the warm-up's copy; if it could not, say why
 
 
 @st.cache_resource(show_spinner=False)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -63,6 +65,39 @@ def evaluation_seconds(spec: RunSpec) -> float | None:
         return estimate(spec, _load_dataset())
     except (*USER_ERRORS, RuntimeError):
         return None
+
+
+_TIMINGS: dict[RunSpec, Future] = {}  # spec -> its (training, evaluation) seconds, timed in the background
+_TIMINGS_LOCK = threading.Lock()
+
+
+@st.cache_resource
+def _timer() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(1, thread_name_prefix="fmnist-estimate")  # one at a time: each times the CPU
+
+
+def estimates_later(spec: RunSpec) -> tuple[float | None, float | None] | None:
+    """(training, evaluation) seconds of `spec` on this device, or None while a background thread times a
+    few steps of its model (started by the first ask): the Train page draws without waiting for torch's
+    optimizer import and the calibration (1-2.5 s on a new server). (None, None) without data."""
+    with _TIMINGS_LOCK:
+        if spec not in _TIMINGS:
+            try:
+                ds = _load_dataset()  # here, in the page's thread: a cached loader wants the page's context
+            except USER_ERRORS:
+                return None, None
+            _TIMINGS[spec] = _timer().submit(_times, spec, ds)
+        future = _TIMINGS[spec]
+    return future.result() if future.done() else None
+
+
+def _times(spec: RunSpec, ds) -> tuple[float | None, float | None]:
+    from fmnist_core.estimate import estimate_seconds, evaluation_seconds
+
+    try:
+        return estimate_seconds(spec, ds), evaluation_seconds(spec, ds)
+    except (*USER_ERRORS, RuntimeError):
+        return None, None
 
 
 def _history_metrics(h: dict, val: str = "held-out") -> list[tuple[str, str]]:

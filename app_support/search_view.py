@@ -13,8 +13,7 @@ import streamlit as st
 from app_support.data import AUTOENCODERS, CLASSIFIERS, registry, runs, user_error
 from app_support.site import PAGES
 from app_support.studies import CPUS
-from fmnist_core.cli.args import CLI_KINDS
-from fmnist_core.config import KIND_LABELS
+from fmnist_core.config import CLI_KINDS, KIND_LABELS
 from fmnist_core.errors import USER_ERRORS, ConfigError
 from fmnist_core.search import (
     PRUNERS,

@@ -3,45 +3,25 @@ gate of a shared lab, then the sidebar's device, data and live queue lines (side
 
 from __future__ import annotations
 
-import threading
-
 import streamlit as st
 
+from app_support import warm
 from app_support.data import fmt_seconds
 from app_support.jobs import queue_if_any
 from app_support.site import APP_TITLE, SITE
 from fmnist_core.errors import DataError
 from fmnist_core.files import find_data
 
+
 # -- sidebar ------------------------------------------------------------------------------
-_DEVICE: dict[str, str] = {}  # "line": the device in words, once the background thread has found it
-
-
-@st.cache_resource
-def _detect_device() -> threading.Thread:
-    """Import torch (about 2 s) and name the device in a background thread, started by the first page a
-    new server draws: that page's run ends without waiting for it, and its sidebar fills the line in."""
-
-    def detect() -> None:
-        from fmnist_core.train import device_description, resolve_device
-
-        _DEVICE["line"] = device_description(resolve_device("auto"))
-
-    thread = threading.Thread(target=detect, name="fmnist-device", daemon=True)
-    thread.start()
-    return thread
-
-
 def device_line() -> str:
     """The device training runs on, in words (a GPU's name, or the CPU and its thread count); waits for
-    the background detection where a page needs the words now (Train's introduction)."""
-    _detect_device().join()
-    return _DEVICE["line"]
+    the background warm-up where a page needs the words now (Train's introduction)."""
+    return warm.device_now()
 
 
 def _device_caption() -> None:
-    line = _DEVICE.get("line")
-    st.caption(f"**Device** · {line or 'detecting…'}")
+    st.caption(f"**Device** · {warm.device() or 'detecting…'}")
 
 
 @st.cache_resource
@@ -117,9 +97,9 @@ def sidebar_status() -> None:
     """The sidebar's device, data and queue lines. The device is found in the background (torch's import):
     until it is, the line says "detecting…" and refreshes itself. Home draws these lines after its sample
     images (frame(status=False), then this), the other pages in frame()."""
-    _detect_device()
+    warm.start()
     with st.sidebar:
-        if "line" in _DEVICE:
+        if warm.device():
             _device_caption()
         else:  # redrawn every second until the background thread has named the device
             st.fragment(_device_caption, run_every=1.0)()

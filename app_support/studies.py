@@ -1,6 +1,5 @@
-"""The Studies page's handles: a study's plan and the extras its view needs (the PCA baselines cached
-here), and the background sweep that trains its missing runs (start, stop, the record and log of the one
-running now)."""
+"""The Studies page's handles: a study's plan and the extras its view needs, and the background sweep
+that trains its missing runs (start, stop, the record and log of the one running now)."""
 
 from __future__ import annotations
 
@@ -17,14 +16,8 @@ CPUS = max(1, os.cpu_count() or 1)
 
 # -- studies page --
 # A study's plan is re-read from the registry and the job queue on every call (cheap); the extras a
-# view needs (PCA baselines, test-set reports, denoising curves) are cached per run and weights mtime.
-@st.cache_data(show_spinner="Fitting the PCA baselines on the 60,000 training images…")
-def _pca_baselines(ns: tuple[int, ...]) -> dict[int, float]:
-    from fmnist_core.studies import pca_baseline_mses
-
-    return pca_baseline_mses(_load_dataset(), ns)
-
-
+# view needs come from files: the PCA baselines from the user's cache folder (fitted once per machine),
+# test-set reports and denoising curves from each run's evaluation cache.
 def study_plan(study, seeds: int | None = None, epochs: int | None = None, limit: int = 0):
     """The study's runs as they stand now in the registry and this app's job queue."""
     from fmnist_core.studies import plan_study
@@ -33,12 +26,12 @@ def study_plan(study, seeds: int | None = None, epochs: int | None = None, limit
 
 
 def study_extras(study, plan):
-    """PCA baselines (cached here), test-set reports and denoising curves (read from each run's evaluation
-    cache) for the study's view; what cannot be computed (no data, damaged weights) is left out with a caption."""
+    """The extras of the study's view (see compute_extras); what cannot be computed (no data, damaged
+    weights) is left out with a caption."""
     from fmnist_core.studies import Extras, compute_extras
 
     try:
-        return compute_extras(study, plan, registry(), _load_dataset, pca=_pca_baselines)
+        return compute_extras(study, plan, registry(), _load_dataset)
     except (DataError, RunError, FileNotFoundError) as e:
         st.caption(f"Some figures are left out: {e}")
         return Extras()

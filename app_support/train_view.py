@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_support import controls
 from app_support.data import fmt_seconds, registry, run_label, runs
-from app_support.jobs import estimate_seconds, evaluation_seconds, job_queue, submit_job
+from app_support.jobs import estimates_later, job_queue, submit_job
 from app_support.sidebar import bf16_native, cuda_available
 from fmnist_core.config import (
     ENCODER_ARCH,
@@ -304,11 +304,23 @@ def start(kind: str, spec: RunSpec | None) -> None:
         if job is not None and not new:
             st.toast("That exact job is already in the queue; showing it.", icon=":material/info:")
     if spec is not None:
-        est, after = estimate_seconds(spec), evaluation_seconds(spec)
-        c2.caption(
-            f"About **{fmt_seconds(est + (after or 0))}** on this device: {fmt_seconds(est)} of "
-            f"training, then {fmt_seconds(after or 0)} to evaluate the run for the pages (timed on a few "
-            "steps of this model)."
-            if est
-            else "Time per epoch will show after the first epoch."
-        )
+        with c2:
+            if estimates_later(spec) is not None:
+                _estimate(spec)
+            else:  # timed in the background: this caption fills itself in
+                st.fragment(_estimate, run_every=0.5)(spec)
+
+
+def _estimate(spec: RunSpec) -> None:
+    times = estimates_later(spec)
+    if times is None:
+        st.caption("Timing a few steps of this model on this device…")
+        return
+    est, after = times
+    st.caption(
+        f"About **{fmt_seconds(est + (after or 0))}** on this device: {fmt_seconds(est)} of "
+        f"training, then {fmt_seconds(after or 0)} to evaluate the run for the pages (timed on a few "
+        "steps of this model)."
+        if est
+        else "Time per epoch will show after the first epoch."
+    )

@@ -174,6 +174,14 @@ KIND_LABELS = {
     "cnn": "deep CNN",
     "mlp": "MLP",
 }
+# the command line's words for the kinds (`train autoencoder`, `search --model cnn`)
+CLI_KINDS = {
+    "autoencoder": "conv_ae",
+    "dense-autoencoder": "dense_ae",
+    "classifier": "classifier",
+    "cnn": "cnn",
+    "mlp": "mlp",
+}
 # What a classifier must share with the conv autoencoder whose encoder it copies.
 ENCODER_ARCH = ("latent_dim", "channels", "batch_norm", "second_pool", "padding", "code_activation")
 PRECISIONS = tuple(setting("train", "precision").choices)

@@ -209,7 +209,13 @@ def quick_run(full: bool) -> None:
         for k, v in state.items():
             at.session_state[k] = v
         at.run()
-        promise = next((c.value for c in at.caption if "on this device" in c.value), "no estimate shown")
+        promise, deadline = None, time.monotonic() + 60
+        while promise is None and time.monotonic() < deadline:  # timed in the background, shown when ready
+            promise = next((c.value for c in at.caption if "About **" in c.value), None)
+            if promise is None:
+                time.sleep(0.2)
+                at.run()
+        promise = promise or "no estimate shown"
         at.button[0].click().run()
         job = ui.job_queue().get(at.session_state["t_job"])
         ui.job_queue().wait([job.job_id], evaluated=True)

@@ -32,9 +32,11 @@ _CLAIM = fmnist_core.cores.Claim(TEST_THREADS)
 
 @pytest.fixture(scope="session", autouse=True)
 def _no_writes_to_saved_models(tmp_path_factory):
-    """Anything that falls back to the default runs folder lands in a temporary one."""
+    """Anything that falls back to the default runs folder lands in a temporary one (and the user's cache
+    folder, where the PCA baselines are kept, too)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("FMNIST_RUNS_DIR", str(tmp_path_factory.mktemp("session-runs")))
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("session-cache")))
         yield
 
 

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import zipfile
 
 import numpy as np
@@ -394,3 +395,34 @@ def test_weights_checks_are_kept_for_the_next_process(tmp_path):
     (runs / "ref-d-mlp" / "weights.pt").write_bytes(b"\x00garbage" * 10)
     out = listed()  # changed since it was checked: read again, and found damaged
     assert out.startswith("weights.pt cannot be read") and out.endswith("True")
+
+
+def test_a_listing_rereads_only_the_runs_that_changed(registry):
+    """Runs read before are served from memory while none of their files changed (a page rerun lists
+    them several times); an edit in place, a rewrite or a deleted file is seen at the next listing."""
+    a, b = make_run(registry, "run-a"), make_run(registry, "run-b")
+    first = {r.run_id: r for r in registry.list_runs()}
+    again = {r.run_id: r for r in registry.list_runs()}
+    assert again[a] is first[a] and again[b] is first[b]
+    registry.rename(a, "renamed")  # meta.json rewritten
+    listed = {r.run_id: r for r in registry.list_runs()}
+    assert listed[a].name == "renamed" and listed[a] is not first[a] and listed[b] is first[b]
+    summary = registry.root / b / "summary.json"
+    time.sleep(
+        0.05
+    )  # a hand edit comes a moment after the read: its mtime differs even where size and inode do not
+    summary.write_text(summary.read_text().replace('"completed"', '"failed"   '))
+    assert registry.info(b).status == "failed"
+    (registry.root / b / "history.json").unlink()
+    assert "history.json is missing" in registry.info(b).damaged
+
+
+def test_a_run_in_training_is_read_afresh(registry):
+    """A "running" run is never served from memory: its trainer can die with no file changing, and the
+    next listing must see that (and repair its summary)."""
+    run = make_run(registry, "run-r", status="running")
+    summary = json.loads((registry.root / run / "summary.json").read_text())
+    summary.update(pid=dead_pid(), host="elsewhere")
+    (registry.root / run / "summary.json").write_text(json.dumps(summary))
+    first = registry.info(run)
+    assert registry.info(run) is not first

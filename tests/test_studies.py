@@ -3,6 +3,7 @@ subset, the Studies page, and the shipped reference runs against their summaries
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -32,6 +33,7 @@ from fmnist_core.studies import (  # noqa: E402
     extras_needed,
     get_study,
     pca_baseline_mses,
+    pca_baselines,
     plan_study,
     runs_table,
     spec_key,
@@ -409,6 +411,28 @@ def test_pca_baseline_on_synthetic_data():
     assert all(b <= a + 1e-9 for a, b in zip(values, values[1:]))
     assert mses[8] < 1e-4 < mses[1]  # eight components hold rank-8 data (up to uint8 rounding)
     assert pca_baseline_mses(ds, [4])[4] == pytest.approx(mses[4])
+
+
+def test_pca_baselines_are_kept_for_the_next_process(ds, tmp_path, monkeypatch):
+    """Fitted once per machine and data: the second call reads the cache file; a damaged file, or sizes it
+    lacks, are computed again; other data has its own file."""
+    from fmnist_core.studies import extras
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = pca_baselines(ds, [32, 64])
+    (cached,) = (tmp_path / "fmnist-lab").glob("pca-baselines-*.json")
+    assert json.loads(cached.read_text()) == {"32": first[32], "64": first[64]}
+    fits = []
+    monkeypatch.setattr(extras, "pca_baseline_mses", lambda d, ns: fits.append(ns) or {n: 0.5 for n in ns})
+    assert pca_baselines(ds, [64, 32]) == {64: first[64], 32: first[32]} and fits == []
+    assert pca_baselines(ds, [16, 64])[16] == 0.5 and fits == [[16]]  # only what the file lacks
+    cached.write_text("{not json")
+    assert pca_baselines(ds, [64]) == {64: 0.5} and fits[-1] == [64]
+    other = FashionMNIST(
+        ds.train_images[:100], ds.train_labels[:100], ds.test_images[:50], ds.test_labels[:50], "x"
+    )
+    pca_baselines(other, [8])
+    assert len(list((tmp_path / "fmnist-lab").glob("pca-baselines-*.json"))) == 2
 
 
 # -- the command line, end to end on a tiny subset --------------------------------------------------

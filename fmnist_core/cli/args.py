@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 from ..config import (
+    CLI_KINDS,
     ENCODER_ARCH,
     MODEL_CONFIGS,
     ClassifierConfig,
@@ -257,15 +258,6 @@ def _report_parser(sub) -> None:
 
 
 # the command line's names for the model kinds
-CLI_KINDS = {
-    "autoencoder": "conv_ae",
-    "dense-autoencoder": "dense_ae",
-    "classifier": "classifier",
-    "cnn": "cnn",
-    "mlp": "mlp",
-}
-
-
 def spec_from_args(a: argparse.Namespace) -> RunSpec:
     train = TrainConfig(
         **{s.name: getattr(a, s.name) for s in settings_of("train", CLI_KINDS[a.kind]) if s.flag}

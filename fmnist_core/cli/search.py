@@ -13,9 +13,10 @@ import signal
 import sys
 from contextlib import contextmanager
 
+from ..config import CLI_KINDS
 from ..data import load_fashion_mnist
 from ..registry import Registry
-from .args import CLI_KINDS, CLIError, registry_from_args
+from .args import CLIError, registry_from_args
 from .runs import text_table
 
 

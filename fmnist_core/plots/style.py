@@ -30,6 +30,12 @@ def color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
+# No figure names a template: on a page, Streamlit's own (plotly's default once streamlit is imported)
+# styles it for the light or dark theme, and naming one cost about 10 ms a figure (plotly copies and
+# validates the whole template); a report, drawn without Streamlit, names REPORT_TEMPLATE.
+REPORT_TEMPLATE = "plotly_white"
+
+
 def _layout(fig: go.Figure, title: str | None = None, height: int = 380, **kw) -> go.Figure:
     fig.update_layout(
         title=dict(text=title, x=0, xanchor="left", font=dict(size=14)),
@@ -37,7 +43,6 @@ def _layout(fig: go.Figure, title: str | None = None, height: int = 380, **kw) -
         margin=dict(l=10, r=10, t=36 if title else 10, b=10),
         legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, font=dict(size=11)),
         hovermode="x unified",
-        template="plotly_white",
         **kw,
     )
     return fig

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from ..plots.style import REPORT_TEMPLATE
 from ..studies.catalog import Study
 from ..studies.plan import PlannedRun, StudyPlan, runs_table
 from ..studies.views.common import StudyView
@@ -78,6 +79,7 @@ def key_values(rows: Rows) -> str:
 def figure(number: int, caption: str, fig: Any) -> str:
     """A figure's div (drawn by the inlined plotly.js) under its caption; the div id is fixed, so the same
     study gives the same file."""
+    fig.update_layout(template=REPORT_TEMPLATE)
     div = fig.to_html(
         full_html=False,
         include_plotlyjs=False,

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import optuna
 
-from ..config import AUTOENCODER_KINDS, MODEL_CONFIGS
+from ..config import AUTOENCODER_KINDS, CLI_KINDS, MODEL_CONFIGS
 from ..errors import ConfigError
 from ..settings import setting
 from .space import Param, parse_param
@@ -111,8 +111,6 @@ class SearchDef:
 def differences(stored: SearchDef, given: dict[str, Any]) -> list[str]:
     """What the options given (None: left out) say that differs from the stored search, in the command
     line's words: ["--epochs 3 (it has 2)", "--param lr=... (it has lr=...)", ...]."""
-    from ..cli.args import CLI_KINDS  # the command line's words for the kinds (the CLI imports us lazily)
-
     words = {v: k for k, v in CLI_KINDS.items()}
     out = []
     for f in fields(SearchDef):

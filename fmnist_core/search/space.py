@@ -21,6 +21,7 @@ from optuna.distributions import (
 )
 
 from ..config import (
+    CLI_KINDS,
     ENCODER_ARCH,
     KIND_LABELS,
     MODEL_CONFIGS,
@@ -286,8 +287,6 @@ def trial_spec(
 
 def train_command(spec: RunSpec) -> str:
     """The train command that trains the same run alone: recorded in the trial's run as its command."""
-    from ..cli.args import CLI_KINDS  # the command line's words; imported here, as the CLI imports us
-
     cli_kind = next(k for k, v in CLI_KINDS.items() if v == spec.model.kind)
     words = ["python -m fmnist_core train", cli_kind]
     for config, defaults, section in (

@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING
 _HOME = {
     **dict.fromkeys(("DENOISE_IMAGES", "DENOISE_LEVELS", "DONE", "STUDIES", "get_study"), "catalog"),
     "check_study": "check",
-    **dict.fromkeys(("Extras", "compute_extras", "extras_needed", "pca_baseline_mses"), "extras"),
+    **dict.fromkeys(
+        ("Extras", "compute_extras", "extras_needed", "pca_baseline_mses", "pca_baselines", "pca_sizes"),
+        "extras",
+    ),
     **dict.fromkeys(("plan_study", "runs_table", "spec_key", "sweep_tasks"), "plan"),
     "build_view": "views",
 }
@@ -24,7 +27,7 @@ _HOME = {
 if TYPE_CHECKING:
     from .catalog import DENOISE_IMAGES, DENOISE_LEVELS, DONE, STUDIES, get_study
     from .check import check_study
-    from .extras import Extras, compute_extras, extras_needed, pca_baseline_mses
+    from .extras import Extras, compute_extras, extras_needed, pca_baseline_mses, pca_baselines, pca_sizes
     from .plan import plan_study, runs_table, spec_key, sweep_tasks
     from .views import build_view
 
@@ -47,6 +50,8 @@ __all__ = [
     "extras_needed",
     "get_study",
     "pca_baseline_mses",
+    "pca_baselines",
+    "pca_sizes",
     "plan_study",
     "runs_table",
     "spec_key",

@@ -3,9 +3,12 @@ which of them a study needs (extras_needed) and computing them (compute_extras).
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +43,33 @@ def pca_baseline_mses(ds: FashionMNIST, ns: Sequence[int]) -> dict[int, float]:
         recon = np.clip(tc @ c.T @ c + pca.mean_, 0.0, 1.0)
         out[n] = float(((recon - t) ** 2).mean())
     return out
+
+
+def pca_baselines(ds: FashionMNIST, ns: Sequence[int]) -> dict[int, float]:
+    """pca_baseline_mses, kept in the user's cache folder: fitting PCA on 60,000 images takes 1-3 s, and
+    the Studies page of every new server needs it. The file is named by a digest of the images (other data,
+    other figures) and is only a cache: one that is missing, unreadable or hand-edited is computed again."""
+    from ..data import data_digest
+    from ..registry import atomic_write_json
+
+    path = _cache_dir() / f"pca-baselines-{data_digest(ds)}.json"
+    try:
+        known = {int(n): float(v) for n, v in json.loads(path.read_text()).items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        known = {}
+    missing = sorted({int(n) for n in ns} - set(known))
+    if missing:
+        known.update(pca_baseline_mses(ds, missing))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(path, {str(n): v for n, v in sorted(known.items())})
+        except OSError:  # no writable cache folder: computed again next time
+            pass
+    return {int(n): known[int(n)] for n in ns}
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fmnist-lab"
 
 
 def test_figures(registry: Registry, run_id: str, ds: FashionMNIST) -> dict[str, Any]:
@@ -96,13 +126,16 @@ def _b_best(plan: StudyPlan) -> dict[str, PlannedRun]:
     return best
 
 
+def pca_sizes(study: Study) -> list[int]:
+    """The code sizes n whose PCA baseline the study's view shows."""
+    if study.view not in ("ae_sweep", "b", "c", "e", "pca"):
+        return []
+    return sorted({n for t in study.runs if t.model.kind in AUTOENCODER_KINDS and (n := latent_of(t.model))})
+
+
 def extras_needed(study: Study, plan: StudyPlan) -> dict[str, list]:
     """Which PCA sizes, test-set evaluations and denoising curves the study's view uses."""
-    pca = sorted(
-        {n for t in study.runs if t.model.kind in AUTOENCODER_KINDS and (n := latent_of(t.model))}
-        if study.view in ("ae_sweep", "b", "c", "e", "pca")
-        else []
-    )
+    pca = pca_sizes(study)
     tests = [
         r.run_id
         for r in plan.runs
@@ -118,17 +151,16 @@ def compute_extras(
     plan: StudyPlan,
     registry: Registry,
     load_data: Callable[[], FashionMNIST],
-    pca: Callable[[tuple[int, ...]], dict[int, float]] | None = None,
 ) -> Extras:
     """Compute what extras_needed lists. Test figures and denoising curves come from each run's evaluation
-    cache (so results-only runs have them too); pca: a cached PCA baseline function (the app's)."""
+    cache (so results-only runs have them too), the PCA baselines from the user's cache folder."""
     need = extras_needed(study, plan)
     if not any(need.values()):
         return Extras()
     ds = load_data()
     ex = Extras()
     if need["pca"]:
-        ex.pca = pca(tuple(need["pca"])) if pca else pca_baseline_mses(ds, need["pca"])
+        ex.pca = pca_baselines(ds, need["pca"])
     for run_id in need["tests"]:
         ex.tests[run_id] = test_figures(registry, run_id, ds)
     if need["denoise"]:
