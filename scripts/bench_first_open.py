@@ -4,8 +4,9 @@ each page of the sidebar opened for the first time, its first slider moved and i
     .venv/bin/python scripts/bench_first_open.py
 
 Each figure runs from the click (or key press) until Streamlit's own script state (the `data-test-script-
-state` attribute its app element carries) says the run is over. The shipped runs are copied to a
-temporary folder first. A benchmark, not a test: it prints figures and sets no limits.
+state` attribute its app element carries) says the run is over; "no rerun" where the widget starts none
+(it sits in a form). The shipped runs are copied to a temporary folder first. A benchmark, not a test: it
+prints figures and sets no limits.
 """
 
 from __future__ import annotations
@@ -25,37 +26,54 @@ from browser_util import CHROMIUM_ARGS, StreamlitServer, nav_links, require_chro
 
 import app_support as ui  # noqa: E402
 
+# Every change of Streamlit's script state, with the page's clock: a run that is over within one poll
+# is still seen, and an action that starts no run (a widget inside a form) is told from a slow one.
+WATCH = """() => {
+  const app = document.querySelector('[data-testid=stApp]');
+  window._states = [];
+  window._watch?.disconnect();
+  window._watch = new MutationObserver(() =>
+    window._states.push([performance.now(), app.getAttribute('data-test-script-state')]));
+  window._watch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  return performance.now();
+}"""
+NO_RUN = "no rerun"
 STATE = "document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state')"
 
 
-def run_over(page, started: float, timeout: float = 120) -> float:
-    """Seconds from `started` until the script run that the action began is over."""
-    try:  # the run starts within a moment of the action (a fast one may already be over: then no wait)
-        page.wait_for_function(f"{STATE} !== 'notRunning'", timeout=1500, polling=20)
-    except Exception:  # noqa: BLE001 — Playwright's timeout: the run was over before we looked
-        pass
-    page.wait_for_function(f"{STATE} === 'notRunning'", timeout=timeout * 1000, polling=20)
-    return time.perf_counter() - started
+def run_over(page, started: float, timeout: float = 120) -> float | str:
+    """Seconds from `started` (the page's clock, from WATCH) until the script run that the action began is
+    over; NO_RUN if no run began within 1.5 s."""
+    first = f"window._states.find(s => s[0] >= {started} && s[1] === 'running')"
+    try:
+        page.wait_for_function(f"!!{first}", timeout=1500, polling=20)
+    except Exception:  # noqa: BLE001 — Playwright's timeout: the action started no run
+        return NO_RUN
+    over = f"window._states.find(s => s[0] >= {first}[0] && s[1] === 'notRunning')"
+    page.wait_for_function(f"!!{over}", timeout=timeout * 1000, polling=20)
+    return (page.evaluate(f"{over}[0]") - started) / 1000
 
 
-def first_slider(page) -> float | None:
-    main = page.get_by_test_id("stMainBlockContainer")
-    sliders = main.get_by_role("slider")
-    if not sliders.count():
+def visible(locator):
+    """The first visible element of a locator (a slider in a closed tab or expander is not), or None."""
+    return next((locator.nth(i) for i in range(locator.count()) if locator.nth(i).is_visible()), None)
+
+
+def first_slider(page) -> float | str | None:
+    s = visible(page.get_by_test_id("stMainBlockContainer").get_by_role("slider"))
+    if s is None:
         return None
-    s = sliders.first
     s.focus()
-    t = time.perf_counter()
+    t = page.evaluate(WATCH)
     s.press("ArrowRight")
     return run_over(page, t)
 
 
-def first_select(page) -> float | None:
-    main = page.get_by_test_id("stMainBlockContainer")
-    boxes = main.locator('[data-testid="stSelectbox"]')
-    if not boxes.count():
+def first_select(page) -> float | str | None:
+    box = visible(page.get_by_test_id("stMainBlockContainer").locator('[data-testid="stSelectbox"]'))
+    if box is None:
         return None
-    boxes.first.locator("input, [role=combobox]").first.click()
+    box.locator("input, [role=combobox]").first.click()
     options = page.locator('[role="option"]')
     try:
         options.first.wait_for(timeout=10_000)
@@ -64,13 +82,13 @@ def first_select(page) -> float | None:
     if options.count() < 2:
         page.keyboard.press("Escape")
         return None
-    t = time.perf_counter()
+    t = page.evaluate(WATCH)
     options.nth(1).click()
     return run_over(page, t)
 
 
-def fmt(v: float | None) -> str:
-    return "–" if v is None else f"{v:.1f} s"
+def fmt(v: float | str | None) -> str:
+    return "–" if v is None else v if isinstance(v, str) else f"{v:.1f} s"
 
 
 def main() -> None:
@@ -87,13 +105,14 @@ def main() -> None:
             t = time.perf_counter()
             page.goto(server.url)
             nav_links(page).first.wait_for(timeout=120_000)
-            print(f"Home, first open: {fmt(run_over(page, t))}")
+            page.wait_for_function(f"{STATE} === 'notRunning'", timeout=120_000, polling=20)
+            print(f"Home, first open: {fmt(time.perf_counter() - t)}")
             print("| page (first open after Home) | open | first slider moved | first select box changed |")
             print("|---|---|---|---|")
             for site in ui.SITE:
                 if site.key == "home":
                     continue
-                t = time.perf_counter()
+                t = page.evaluate(WATCH)
                 nav_links(page).filter(has_text=site.title).first.click()
                 page.locator("h1", has_text=site.title).first.wait_for(timeout=120_000)
                 opened = run_over(page, t)

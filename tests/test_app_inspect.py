@@ -382,7 +382,8 @@ def test_pair_examples_order_and_helpers():
     assert pair_examples(probs, labels, 0, 1).tolist() == [2, 3]  # most confident mistake first
     assert top_k(probs[0], 2) == [("T-shirt/top", pytest.approx(0.9)), ("Trouser", pytest.approx(0.1))]
     assert percentile_of(0.5, [0.1, 0.2, 0.9, 1.0]) == 50.0
-    assert len(gallery_figure(np.zeros((3, 28, 28)), ["a<br>b", "c", "d"], cols=2).data) == 3
+    g = gallery_figure(np.zeros((3, 28, 28)), ["a<br>b", "c", "d"], cols=2)
+    assert len(g.data) == 1 and [a.text for a in g.layout.annotations] == ["a<br>b", "c", "d"]
     assert histogram_figure([0.01, 0.02], "MSE", marker=0.05, log_x=True).layout.xaxis.ticktext
     # Streamlit's chart theme rewrites "#000004" (Inferno's first stop) into a theme colour
     # (the placeholders are in Streamlit's own template, which the figure leaves to Streamlit)
