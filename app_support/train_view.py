@@ -307,16 +307,19 @@ def start(kind: str, spec: RunSpec | None) -> None:
         with c2:
             if estimates_later(spec) is not None:
                 _estimate(spec)
-            else:  # timed in the background: this caption fills itself in
-                st.fragment(_estimate, run_every=0.5)(spec)
+            else:  # timed in the background: the page is drawn again when it is ready
+                st.fragment(_estimate_when_ready, run_every=0.5)(spec)
+
+
+def _estimate_when_ready(spec: RunSpec) -> None:
+    if estimates_later(spec) is None:
+        st.caption("Timing a few steps of this model on this device…")
+    else:  # once, and the polling fragment is gone (a click during its reruns could be lost)
+        st.rerun()
 
 
 def _estimate(spec: RunSpec) -> None:
-    times = estimates_later(spec)
-    if times is None:
-        st.caption("Timing a few steps of this model on this device…")
-        return
-    est, after = times
+    est, after = estimates_later(spec) or (None, None)
     st.caption(
         f"About **{fmt_seconds(est + (after or 0))}** on this device: {fmt_seconds(est)} of "
         f"training, then {fmt_seconds(after or 0)} to evaluate the run for the pages (timed on a few "
