@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import atexit
 import gc
+import math
 import threading
+import time
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -25,11 +27,21 @@ _DONE: dict = {}  # "device": the device in words; "dataset": the loaded dataset
 _NEEDED = threading.Event()  # a page waits for the thread: it no longer gives way to pages
 
 
-def _idle() -> None:
+def pages_idle(until: threading.Event | None = None, timeout: float = math.inf) -> None:
     """Give way to the pages: wait while a page's script runs (threads share one interpreter lock, so
-    work beside a page slows it), unless a page is waiting for this thread."""
-    while not _NEEDED.is_set() and any(t.name == "ScriptRunner.scriptThread" for t in threading.enumerate()):
-        _NEEDED.wait(0.05)
+    work beside a page slows it, and a timing taken beside it is off), for at most `timeout` seconds or
+    until `until` is set."""
+    deadline = time.monotonic() + timeout
+    while (
+        not (until is not None and until.is_set())
+        and time.monotonic() < deadline
+        and any(t.name == "ScriptRunner.scriptThread" for t in threading.enumerate())
+    ):
+        time.sleep(0.05)
+
+
+def _idle() -> None:
+    pages_idle(until=_NEEDED)  # unless a page waits for this thread
 
 
 def _work() -> None:
