@@ -466,3 +466,24 @@ def test_compare_groups_runs_yours_first_and_studies_folded(shipped_runs):
     at.text_input[0].input("study-a4").run()  # a typed name opens what it found
     assert [e.label.split(" · ")[0] for e in at.expander] == ["Study a4"] and at.expander[0].proto.expanded
     assert not at.exception
+
+
+def test_a_new_server_warms_up_in_the_background_and_the_estimate_fills_in(empty_runs):
+    """The first page starts the warm-up (torch, the device's name, the dataset, the PCA baselines into the
+    user's cache folder); the Train page's time estimate is timed in the background and shows when ready."""
+    import os
+
+    from app_support import warm
+
+    page_run("home")
+    warm.start().join(timeout=300)
+    assert warm.device() and warm.dataset() is not None
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "fmnist-lab"
+    assert list(cache.glob("pca-baselines-*.json"))
+    at = page_run("train")
+    at.slider(key="t_epochs").set_value(3).run()  # a spec not timed before
+    deadline = time.monotonic() + 120
+    while not any("About **" in c.value for c in at.caption) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        at.run()
+    assert any("About **" in c.value and "on this device" in c.value for c in at.caption)
