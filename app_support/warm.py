@@ -89,6 +89,10 @@ def device_now() -> str:
     """The device in words, waiting for the thread where a page needs the words now."""
     if "device" not in _DONE:
         _wait_for("device")
+    if "device" not in _DONE:  # the thread failed: find it here, where an error shows on the page
+        from fmnist_core.train import device_description, resolve_device
+
+        _DONE["device"] = device_description(resolve_device("auto"))
     return _DONE["device"]
 
 
