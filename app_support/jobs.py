@@ -86,19 +86,23 @@ def estimates_later(spec: RunSpec) -> tuple[float | None, float | None] | None:
                 ds = _load_dataset()  # here, in the page's thread: a cached loader wants the page's context
             except USER_ERRORS:
                 return None, None
+            for old, f in list(_TIMINGS.items()):  # settings changed since: what no one waits for now
+                if not f.done() and f.cancel() or f.done() and len(_TIMINGS) > 256:
+                    del _TIMINGS[old]
             _TIMINGS[spec] = _timer().submit(_times, spec, ds)
         future = _TIMINGS[spec]
-    return future.result() if future.done() else None
+    return future.result() if future.done() and not future.cancelled() else None
 
 
 def _times(spec: RunSpec, ds) -> tuple[float | None, float | None]:
-    from app_support.warm import pages_idle
+    from app_support import warm
     from fmnist_core.estimate import estimate_seconds, evaluation_seconds
 
-    pages_idle(timeout=3.0)  # time the steps after the page that asked is drawn, not beside it
+    warm.settled()  # time the steps with nothing beside them: not the warm-up's PCA fit,
+    warm.pages_idle(timeout=3.0)  # nor the page that asked, still drawing
     try:
         return estimate_seconds(spec, ds), evaluation_seconds(spec, ds)
-    except (*USER_ERRORS, RuntimeError):
+    except Exception:  # noqa: BLE001 — no estimate is better than an error on every poll of the page
         return None, None
 
 

@@ -28,8 +28,10 @@ def study_plan(study, seeds: int | None = None, epochs: int | None = None, limit
 def study_extras(study, plan):
     """The extras of the study's view (see compute_extras); what cannot be computed (no data, damaged
     weights) is left out with a caption."""
+    from app_support import warm
     from fmnist_core.studies import Extras, compute_extras
 
+    warm.settled()  # a new server's warm-up may be fitting the PCA baselines this view needs
     try:
         return compute_extras(study, plan, registry(), _load_dataset)
     except (DataError, RunError, FileNotFoundError) as e:

@@ -59,6 +59,8 @@ def _work() -> None:
     _idle()
     import torch._dynamo  # noqa: F401
 
+    _idle()
+    gc.collect()  # the garbage of the imports and of the pages so far: not to be frozen with the rest
     gc.freeze()  # what is loaded by now lives as long as the server: no full collection walks it again
     _idle()
     if isinstance(_DONE["dataset"], DataError):
@@ -104,6 +106,15 @@ def dataset() -> FashionMNIST | None:
         _wait_for("dataset")
     ds = _DONE.get("dataset")
     return ds if isinstance(ds, FashionMNIST) else None
+
+
+def settled(timeout: float = 60) -> None:
+    """Wait until the warm-up is over (it stops giving way to pages meanwhile): before timing training
+    steps, which work beside it would slow, and before fitting the PCA baselines it may be fitting."""
+    thread = start()
+    if thread.is_alive():
+        _NEEDED.set()
+        thread.join(timeout)
 
 
 def _wait_for(key: str) -> None:

@@ -279,10 +279,10 @@ class _CheckedWeights:
                 pass
 
 
-# What each run folder held when it was last read, keyed by the folder: a page rerun lists some 200 runs
-# several times, and reading and checking each one's JSON again cost about 0.4 s a listing. An entry serves
-# while none of the run's files changed (inode, mtime and size: every write replaces the file). The
-# RunInfo is shared between readers: treat it as read-only.
+# What each run folder held when it was last read, keyed by the folder's path as the registry names it: a
+# page rerun lists some 200 runs several times, and reading and checking each one's JSON again cost about
+# 0.4 s a listing. An entry serves while none of the run's files changed (inode, mtime and size: every
+# write replaces the file). The RunInfo is shared between readers: treat it as read-only.
 _INFO_CACHE: dict[Path, tuple[tuple, RunInfo]] = {}
 _RECORD_FILES = ("config.json", "history.json", "summary.json", "meta.json", "weights.pt")
 
@@ -532,13 +532,16 @@ class Registry:
         p = self.path(run_id)
         if not p.is_dir():
             raise RunError(f"no run {run_id!r} in {self.root}; list runs with `python -m fmnist_core runs`")
-        key, stamp = Path(os.path.abspath(p)), _stamp(p)
-        cached = _INFO_CACHE.get(key)
+        stamp = _stamp(p)
+        cached = _INFO_CACHE.get(p)
         if cached is not None and cached[0] == stamp:
             return cached[1]
         info = self._read_info(run_id, p, checked)
-        if info.summary.get("status") != "running":  # a live run's lock can let go with no file changing
-            _INFO_CACHE[key] = (_stamp(p), info)  # after _tidy, which may have rewritten the summary
+        # kept only if no file changed while it was read (a writer in between, or _tidy's repair, would
+        # leave old contents under a new stamp); and never for a live run: its lock can let go with no
+        # file changing
+        if info.summary.get("status") != "running" and _stamp(p) == stamp:
+            _INFO_CACHE[p] = (stamp, info)
         return info
 
     def _read_info(self, run_id: str, p: Path, checked: _CheckedWeights) -> RunInfo:
@@ -627,7 +630,10 @@ class Registry:
                         "digits, '.', '_' or '-'); rename the folder to use it",
                     )
                 )
-        checked.save(keep={r.run_id for r in runs})  # a deleted run's entries go
+        listed = {r.run_id for r in runs}
+        checked.save(keep=listed)  # a deleted run's entries go
+        for gone in [k for k in list(_INFO_CACHE) if k.parent == self.root and k.name not in listed]:
+            _INFO_CACHE.pop(gone, None)
         runs.sort(key=lambda r: (r.config.get("created", ""), r.run_id), reverse=True)
         return runs
 

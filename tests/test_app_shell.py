@@ -479,7 +479,7 @@ def test_a_new_server_warms_up_in_the_background_and_the_estimate_fills_in(empty
     warm.start().join(timeout=300)
     assert warm.device() and warm.dataset() is not None
     cache = Path(os.environ["XDG_CACHE_HOME"]) / "fmnist-lab"
-    assert list(cache.glob("pca-baselines-*.json"))
+    assert list(cache.glob("pca-baselines-v*.json"))
     at = page_run("train")
     at.slider(key="t_epochs").set_value(3).run()  # a spec not timed before
     deadline = time.monotonic() + 120

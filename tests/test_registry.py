@@ -426,3 +426,28 @@ def test_a_run_in_training_is_read_afresh(registry):
     (registry.root / run / "summary.json").write_text(json.dumps(summary))
     first = registry.info(run)
     assert registry.info(run) is not first
+
+
+def test_a_run_rewritten_while_it_is_read_is_not_kept_stale(registry, monkeypatch):
+    """A writer that changes a run's files while a listing reads them: what was read is not kept, and the
+    next listing sees the new contents; a deleted run's entry goes with it."""
+    from fmnist_core import registry as reg_module
+
+    run = make_run(registry, "run-w")
+    read = reg_module.Registry._read_info
+
+    def read_then_rename(self, run_id, p, checked):
+        info = read(self, run_id, p, checked)
+        if info.meta.get("name") != "renamed":  # a rename lands between the read and the keeping
+            (p / "meta.json").write_text(json.dumps({**info.meta, "name": "renamed"}))
+        return info
+
+    monkeypatch.setattr(reg_module.Registry, "_read_info", read_then_rename)
+    assert registry.info(run).name == run  # this reader saw the old name ...
+    monkeypatch.setattr(reg_module.Registry, "_read_info", read)
+    assert registry.info(run).name == "renamed"  # ... and nobody keeps it
+    registry.list_runs()
+    assert registry.path(run) in reg_module._INFO_CACHE
+    registry.delete(run)
+    registry.list_runs()
+    assert registry.path(run) not in reg_module._INFO_CACHE

@@ -420,7 +420,7 @@ def test_pca_baselines_are_kept_for_the_next_process(ds, tmp_path, monkeypatch):
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     first = pca_baselines(ds, [32, 64])
-    (cached,) = (tmp_path / "fmnist-lab").glob("pca-baselines-*.json")
+    (cached,) = (tmp_path / "fmnist-lab").glob("pca-baselines-v*.json")
     assert json.loads(cached.read_text()) == {"32": first[32], "64": first[64]}
     fits = []
     monkeypatch.setattr(extras, "pca_baseline_mses", lambda d, ns: fits.append(ns) or {n: 0.5 for n in ns})
@@ -432,7 +432,7 @@ def test_pca_baselines_are_kept_for_the_next_process(ds, tmp_path, monkeypatch):
         ds.train_images[:100], ds.train_labels[:100], ds.test_images[:50], ds.test_labels[:50], "x"
     )
     pca_baselines(other, [8])
-    assert len(list((tmp_path / "fmnist-lab").glob("pca-baselines-*.json"))) == 2
+    assert len(list((tmp_path / "fmnist-lab").glob("pca-baselines-v*.json"))) == 2
 
 
 # -- the command line, end to end on a tiny subset --------------------------------------------------

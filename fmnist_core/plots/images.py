@@ -42,7 +42,7 @@ def image_grid(
         )
         for i, (t, (x, y)) in enumerate(zip(titles or (), corners))
     ]  # fmt: skip
-    for r, label in enumerate(row_labels or ()):
+    for r, label in enumerate((row_labels or ())[:rows]):  # a label for each row that has images
         annotations.append(
             dict(text=f"<b>{label}</b>", xref="paper", yref="y", x=0, xanchor="right",
                  y=corners[r * cols][1] + 13.5, showarrow=False, font=dict(size=11), textangle=-90)

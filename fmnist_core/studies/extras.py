@@ -45,24 +45,32 @@ def pca_baseline_mses(ds: FashionMNIST, ns: Sequence[int]) -> dict[int, float]:
     return out
 
 
+PCA_VERSION = 1  # raise it when pca_baseline_mses computes differently: the kept figures are then stale
+
+
 def pca_baselines(ds: FashionMNIST, ns: Sequence[int]) -> dict[int, float]:
     """pca_baseline_mses, kept in the user's cache folder: fitting PCA on 60,000 images takes 1-3 s, and
     the Studies page of every new server needs it. The file is named by a digest of the images (other data,
-    other figures) and is only a cache: one that is missing, unreadable or hand-edited is computed again."""
+    other figures) and by PCA_VERSION (another way of computing them), and is only a cache: one that is
+    missing or does not parse is computed again."""
     from ..data import data_digest
     from ..registry import atomic_write_json
 
-    path = _cache_dir() / f"pca-baselines-{data_digest(ds)}.json"
     try:
-        known = {int(n): float(v) for n, v in json.loads(path.read_text()).items()}
+        path: Path | None = _cache_dir() / f"pca-baselines-v{PCA_VERSION}-{data_digest(ds)}.json"
+    except (RuntimeError, KeyError):  # no home folder (a container's user without one): no cache
+        path = None
+    try:
+        known = {int(n): float(v) for n, v in json.loads(path.read_text()).items()} if path else {}
     except (OSError, ValueError, TypeError, AttributeError):
         known = {}
     missing = sorted({int(n) for n in ns} - set(known))
     if missing:
         known.update(pca_baseline_mses(ds, missing))
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_json(path, {str(n): v for n, v in sorted(known.items())})
+            if path:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_json(path, {str(n): v for n, v in sorted(known.items())})
         except OSError:  # no writable cache folder: computed again next time
             pass
     return {int(n): known[int(n)] for n in ns}
