@@ -46,7 +46,7 @@ from app_support.data import (
     user_error,
 )
 from app_support.evals import ae_figures_now, cached_eval, classifier_summary
-from app_support.jobs import estimate_seconds, evaluation_seconds, job_monitor, job_queue, submit_job
+from app_support.jobs import estimate_seconds, job_monitor, job_queue, submit_job
 from app_support.sidebar import bf16_native, cuda_available, device_line, frame, sidebar_status
 from app_support.site import APP_TITLE, PAGES, SITE
 from app_support.studies import (
@@ -81,7 +81,6 @@ __all__ = [
     "dataset",
     "device_line",
     "estimate_seconds",
-    "evaluation_seconds",
     "fmt_pct",
     "fmt_seconds",
     "frame",

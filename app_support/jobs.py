@@ -57,16 +57,6 @@ def estimate_seconds(spec: RunSpec) -> float | None:
         return None
 
 
-def evaluation_seconds(spec: RunSpec) -> float | None:
-    """Seconds of evaluation after the run's training (its test figure and what the pages read)."""
-    from fmnist_core.estimate import evaluation_seconds as estimate
-
-    try:
-        return estimate(spec, _load_dataset())
-    except (*USER_ERRORS, RuntimeError):
-        return None
-
-
 _TIMINGS: dict[RunSpec, Future] = {}  # spec -> its (training, evaluation) seconds, timed in the background
 _TIMINGS_LOCK = threading.Lock()
 
