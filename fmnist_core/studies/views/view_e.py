@@ -26,6 +26,12 @@ from .common import (
 )
 
 
+def _with_epochs(figure: str, rs) -> str:
+    """'92.07% (13)': a test figure and the epoch each finished seed kept, in seed order."""
+    epochs = ", ".join(str(_best(r, "epoch")) for r in rs if r.finished)
+    return f"{figure} ({epochs})" if epochs else figure
+
+
 # E: step-by-step tuning
 def _view_e(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
     v = StudyView()
@@ -63,8 +69,10 @@ def _view_e(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
                 f"held-out acc, epoch {epoch} (report, on test)": beside(
                     rs, lambda r: held_out(r, "val_acc", epoch), pct, t.report["final_val_acc"]
                 ),
-                "test acc, selected": fmt_est(cell(rs, lambda r: test_value(r, "acc")), pct),
-                "selected epoch": ", ".join(str(_best(r, "epoch")) for r in rs if r.finished) or "–",
+                # one column for both (a separate "selected epoch" column pushed the table off the page)
+                "test acc (selected epochs)": _with_epochs(
+                    fmt_est(cell(rs, lambda r: test_value(r, "acc")), pct), rs
+                ),
             }
         )
     v.tables.append(Table("Classifiers on the tuned encoder", crow, SELECTION_NOTE))
