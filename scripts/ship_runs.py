@@ -1,6 +1,7 @@
 """Ship the runs a study sweep trained into a staging folder: copy the finished ones into saved_models/
 (replacing a stale run of the same name), make them results-only except the few the app's pages need
-with weights, then delete the stale runs that no study uses any more.
+with weights, then delete the stale runs that no study uses any more. A search that has finished in the
+staging folder ships too: its journal and its trials (finished or pruned), results-only.
 
     python scripts/ship_runs.py /path/to/staging/runs [--to saved_models] [--dry-run]
 
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from fmnist_core.registry import Registry  # noqa: E402
+from fmnist_core.search import store  # noqa: E402
 from fmnist_core.studies import STUDIES, plan_study  # noqa: E402
 from fmnist_core.studies.catalog import DONE  # noqa: E402
 
@@ -49,8 +51,13 @@ def copy_finished(staging: Registry, shipped: Registry, dry: bool) -> list[str]:
     """Copy each finished staging run on the fixed split into saved_models/; returns their ids."""
     copied = []
     for info in staging.list_runs():
-        if info.damaged or info.status not in DONE or info.split_id is None:
-            continue
+        if (
+            info.damaged
+            or info.status not in DONE
+            or info.split_id is None
+            or info.run_id.startswith("search-")
+        ):
+            continue  # a search's trials ship with its journal (copy_searches)
         dest = shipped.path(info.run_id)
         if dest.exists():
             old = shipped.info(info.run_id)
@@ -66,6 +73,31 @@ def copy_finished(staging: Registry, shipped: Registry, dry: bool) -> list[str]:
         if dest.exists():
             shutil.rmtree(dest)
         tmp.rename(dest)
+    return copied
+
+
+def copy_searches(staging: Registry, shipped: Registry, dry: bool) -> list[str]:
+    """Copy each search no process is running, journal and trials (finished or pruned); the trials' ids."""
+    copied = []
+    for journal in sorted((staging.root / store.SEARCHES).glob(f"*/{store.JOURNAL}")):
+        name = journal.parent.name
+        if store.running_search(staging, name):
+            print(f"skip search {name}: still running")
+            continue
+        trials = [r for r in staging.list_runs() if r.run_id.startswith(f"search-{name}-t") and not r.damaged]
+        done = [r for r in trials if r.status in (*DONE, "pruned")]
+        print(f"ship search {name}: {len(done)} of {len(trials)} trials")
+        copied += [r.run_id for r in done]
+        if dry:
+            continue
+        dest = store.folder(shipped, name)
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(journal, dest / store.JOURNAL)
+        for r in done:
+            shutil.rmtree(shipped.path(r.run_id), ignore_errors=True)
+            shutil.copytree(
+                r.path, shipped.path(r.run_id), ignore=lambda d, names: [n for n in names if n in SKIP]
+            )
     return copied
 
 
@@ -99,6 +131,7 @@ def main() -> int:
     a = p.parse_args()
     staging, shipped = Registry(a.staging), Registry(a.to)
     copied = copy_finished(staging, shipped, a.dry_run)
+    copied += copy_searches(staging, shipped, a.dry_run)
     strip(shipped, copied, a.dry_run)
     # deleting one stale run can free another (a stale classifier held its stale encoder): repeat
     while gone := stale_unused(shipped):

@@ -32,6 +32,7 @@ from fmnist_core.search import (
     run_search,
     store,
     summary,
+    summary_line,
     trial_rows,
 )
 from fmnist_core.search.engine import INTERRUPTED, RETRY_OF
@@ -245,8 +246,11 @@ def test_a_search_with_two_workers_prunes_a_learning_rate_that_cannot_learn(regi
     for r in rows[:2]:
         assert r["state"] == "complete" and r["epochs_done"] == 2 and r["value"] > 0.3
     assert all(registry.info(r["run_id"]).spec().train.validation == "holdout" for r in rows)
-    best = summary(registry, "p")["best"]
-    assert best["value"] == max(r["value"] for r in rows if r["state"] == "complete")
+    s = summary(registry, "p")
+    assert s["best"]["value"] == max(r["value"] for r in rows if r["state"] == "complete")
+    # what pruning saved: each pruned trial trained 1 of its 2 epochs
+    assert s["epochs_unpruned"] == 12 and s["epochs_trained"] == 12 - len(pruned)
+    assert f"pruning saved {len(pruned)} of 12 trial-epochs" in summary_line(s)
     assert set(figures(registry, "p")) == {"history", "intermediate", "importance", "parallel", "slice"}
     print(f"search: 6 trials, {len(pruned)} pruned, {took:.1f} s")
 

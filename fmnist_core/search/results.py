@@ -118,6 +118,17 @@ def summary(registry: Registry, name: str, rows: list[dict[str, Any]] | None = N
         "states": states,
         "best": best_row(rows, defn),
         "running_pid": store.running_search(registry, name),
+        **epochs_saved(rows, defn),
+    }
+
+
+def epochs_saved(rows: list[dict[str, Any]], defn: SearchDef) -> dict[str, int]:
+    """What the pruner saved: the epochs the finished trials (complete or pruned) trained, against the
+    epochs they would have trained had every one run to the end."""
+    ended = [r for r in rows if r["state"] in ("complete", "pruned")]
+    return {
+        "epochs_trained": sum(int(r["epochs_done"] or 0) for r in ended),
+        "epochs_unpruned": len(ended) * defn.epochs,
     }
 
 
@@ -132,6 +143,9 @@ def summary_line(s: dict[str, Any]) -> str:
     if best is not None:
         params = ", ".join(f"{k}={_short(v)}" for k, v in best["params"].items())
         line += f"; best: trial {best['trial']} {fmt_value(s['objective'], best['value'])} ({params})"
+    if s["epochs_trained"] < s["epochs_unpruned"]:
+        trained, full = s["epochs_trained"], s["epochs_unpruned"]
+        line += f"; pruning saved {full - trained} of {full} trial-epochs ({100 * (1 - trained / full):.0f}%)"
     if s["running_pid"] is not None:
         line += f"; running now (pid {s['running_pid']})"
     return line
