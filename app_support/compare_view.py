@@ -158,10 +158,14 @@ def table(shown: list[RunInfo], n_all: int, view: str, text: str) -> list[RunInf
 
 
 # -- curves ---------------------------------------------------------------------------------
-def curves(picked: list[RunInfo], run_color: Palette) -> None:
+def curves(picked: list[RunInfo], run_color: Palette, any_shown: bool = True) -> None:
     """The picked runs' loss and (where they have it) accuracy curves, overlaid."""
     if not picked:
-        st.caption("Nothing to plot: tick runs with a finished epoch in the table above.")
+        st.caption(
+            "Nothing to plot: tick runs with a finished epoch in the table above."
+            if any_shown
+            else "Nothing to plot: widen the kinds or the name filter above."
+        )
         return
     c1, c2, c3 = st.columns([2, 2, 3])
     log_y = c1.toggle("Log-scale loss", value=False)

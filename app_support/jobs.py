@@ -3,9 +3,11 @@ estimate of a spec, and the live training panel (job_monitor) with its curves.""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -48,17 +50,37 @@ def queue_if_any() -> JobQueue | None:
 
 
 def estimate_seconds(spec: RunSpec) -> float | None:
-    """Seconds to train a spec on this device, from a short calibration of its model (None without data)."""
-    from fmnist_core.estimate import estimate_seconds as estimate
+    """Seconds to train a spec on this device, from a short calibration of its model (None without data).
+    Timed here, in the page's thread (the Studies page sums a plan's runs), but not beside the warm-up:
+    the per-image times are memoised for the process, and the Train page's estimate reuses them."""
+    from app_support import warm
 
     try:
-        return estimate(spec, _load_dataset())
-    except (*USER_ERRORS, RuntimeError):
+        ds = _load_dataset()
+    except USER_ERRORS:
+        return None
+    warm.settled()
+    return _guarded(_estimate, spec, ds)
+
+
+def _estimate(spec: RunSpec, ds) -> float | None:
+    from fmnist_core.estimate import estimate_seconds as estimate
+
+    return estimate(spec, ds)
+
+
+def _guarded(f, spec: RunSpec, ds):
+    """f(spec, ds), or None where it fails: no estimate is better than an error on every draw of a page."""
+    try:
+        return f(spec, ds)
+    except Exception:  # noqa: BLE001
         return None
 
 
 _TIMINGS: dict[RunSpec, Future] = {}  # spec -> its (training, evaluation) seconds, timed in the background
 _TIMINGS_LOCK = threading.Lock()
+_FAILED: dict[RunSpec, float] = {}  # spec -> when its timing was first seen failed
+RETRY_AFTER = 30.0  # seconds; not at once: the page would time, fail and redraw in a loop
 
 
 @st.cache_resource
@@ -70,30 +92,35 @@ def estimates_later(spec: RunSpec) -> tuple[float | None, float | None] | None:
     """(training, evaluation) seconds of `spec` on this device, or None while a background thread times a
     few steps of its model (started by the first ask): the Train page draws without waiting for torch's
     optimizer import and the calibration (1-2.5 s on a new server). (None, None) without data."""
+    spec = dataclasses.replace(spec, name=None)  # the run's name changes no timing
+    try:
+        ds = _load_dataset()  # here, in the page's thread (a cached loader wants the page's context), and
+    except USER_ERRORS:  # before the lock: a slow first load holds up no other session
+        return None, None
     with _TIMINGS_LOCK:
         if spec not in _TIMINGS:
-            try:
-                ds = _load_dataset()  # here, in the page's thread: a cached loader wants the page's context
-            except USER_ERRORS:
-                return None, None
             for old, f in list(_TIMINGS.items()):  # settings changed since: what no one waits for now
                 if not f.done() and f.cancel() or f.done() and len(_TIMINGS) > 256:
                     del _TIMINGS[old]
             _TIMINGS[spec] = _timer().submit(_times, spec, ds)
         future = _TIMINGS[spec]
-    return future.result() if future.done() and not future.cancelled() else None
+        if not future.done() or future.cancelled():
+            return None
+        times = future.result()
+        if times == (None, None):  # it failed (a device busy, say): a draw after RETRY_AFTER asks again
+            failed = _FAILED.setdefault(spec, time.monotonic())
+            if time.monotonic() - failed > RETRY_AFTER:
+                del _TIMINGS[spec], _FAILED[spec]
+    return times
 
 
 def _times(spec: RunSpec, ds) -> tuple[float | None, float | None]:
     from app_support import warm
-    from fmnist_core.estimate import estimate_seconds, evaluation_seconds
+    from fmnist_core.estimate import evaluation_seconds
 
     warm.settled()  # time the steps with nothing beside them: not the warm-up's PCA fit,
     warm.pages_idle(timeout=3.0)  # nor the page that asked, still drawing
-    try:
-        return estimate_seconds(spec, ds), evaluation_seconds(spec, ds)
-    except Exception:  # noqa: BLE001 — no estimate is better than an error on every poll of the page
-        return None, None
+    return _guarded(_estimate, spec, ds), _guarded(evaluation_seconds, spec, ds)
 
 
 def _history_metrics(h: dict, val: str = "held-out") -> list[tuple[str, str]]:

@@ -29,9 +29,11 @@ def study_extras(study, plan):
     """The extras of the study's view (see compute_extras); what cannot be computed (no data, damaged
     weights) is left out with a caption."""
     from app_support import warm
-    from fmnist_core.studies import Extras, compute_extras
+    from fmnist_core.studies import Extras, compute_extras, pca_sizes
 
-    warm.settled()  # a new server's warm-up may be fitting the PCA baselines this view needs
+    if pca_sizes(study) and warm.start().is_alive():
+        with st.spinner("Preparing the PCA baselines…"):
+            warm.settled()  # a new server's warm-up may be fitting the PCA baselines this view needs
     try:
         return compute_extras(study, plan, registry(), _load_dataset)
     except (DataError, RunError, FileNotFoundError) as e:

@@ -59,9 +59,12 @@ def _work() -> None:
     _idle()
     import torch._dynamo  # noqa: F401
 
-    _idle()
+    # Never beside a page, even one that waits for this thread: a collection holds the interpreter lock
+    # for 0.2-0.5 s, and freezing would make a running page's objects (figures, frames) permanent.
+    pages_idle(timeout=30)
     gc.collect()  # the garbage of the imports and of the pages so far: not to be frozen with the rest
-    gc.freeze()  # what is loaded by now lives as long as the server: no full collection walks it again
+    if not any(t.name == "ScriptRunner.scriptThread" for t in threading.enumerate()):
+        gc.freeze()  # what is loaded by now lives as long as the server: no full collection walks it again
     _idle()
     if isinstance(_DONE["dataset"], DataError):
         return
@@ -69,7 +72,9 @@ def _work() -> None:
 
     from fmnist_core.studies import STUDIES, pca_baselines, pca_sizes
 
-    with threadpool_limits(1):  # one core: a page opened meanwhile keeps the other
+    # one core: a page opened meanwhile keeps the other (the limit is the process's: numpy in a page
+    # thread runs on one core too until the fit ends, a second or two once per machine)
+    with threadpool_limits(1):
         pca_baselines(_DONE["dataset"], sorted({n for s in STUDIES.values() for n in pca_sizes(s)}))
 
 
@@ -117,8 +122,10 @@ def settled(timeout: float = 60) -> None:
         thread.join(timeout)
 
 
-def _wait_for(key: str) -> None:
-    thread = start()
+def _wait_for(key: str, timeout: float = 60) -> None:
+    """Wait for the thread to have `key`, for at most `timeout` seconds: a thread stuck (a device that
+    hangs, a stalled network folder) leaves the page to load it itself."""
+    thread, deadline = start(), time.monotonic() + timeout
     _NEEDED.set()
-    while key not in _DONE and thread.is_alive():
+    while key not in _DONE and thread.is_alive() and time.monotonic() < deadline:
         thread.join(0.05)

@@ -239,11 +239,20 @@ class _CheckedWeights:
 
     def __init__(self, root: Path):
         self.path, self.dirty = root / CHECKED_FILE, False
+        self._entries: dict[str, list] | None = None  # read at the first check: a cached listing needs none
+
+    @property
+    def entries(self) -> dict[str, list]:
+        if self._entries is None:
+            self._entries = self._load()
+        return self._entries
+
+    def _load(self) -> dict[str, list]:
         try:
             loaded = json.loads(self.path.read_text())
         except (OSError, ValueError):
             loaded = {}
-        self.entries: dict[str, list] = {
+        return {
             k: v
             for k, v in (loaded.items() if isinstance(loaded, dict) else ())
             if isinstance(v, list)
@@ -267,10 +276,12 @@ class _CheckedWeights:
     def save(self, keep: set[str] | None = None) -> None:
         """Write the entries back (those of the runs in `keep` only, where given); a read-only folder or a
         race with another writer costs only a re-check later."""
+        if self._entries is None:
+            return  # nothing was checked, so nothing changed (a deleted run's entries go at a later check)
         if keep is not None:
-            kept = {k: v for k, v in self.entries.items() if k.split("|", 1)[0] in keep}
-            self.dirty |= len(kept) != len(self.entries)
-            self.entries = kept
+            kept = {k: v for k, v in self._entries.items() if k.split("|", 1)[0] in keep}
+            self.dirty |= len(kept) != len(self._entries)
+            self._entries = kept
         if self.dirty and self.path.parent.is_dir():
             try:
                 atomic_write_json(self.path, self.entries)
@@ -279,7 +290,7 @@ class _CheckedWeights:
                 pass
 
 
-# What each run folder held when it was last read, keyed by the folder's path as the registry names it: a
+# What each run folder held when it was last read, keyed by the folder's real path: a
 # page rerun lists some 200 runs several times, and reading and checking each one's JSON again cost about
 # 0.4 s a listing. An entry serves while none of the run's files changed (inode, mtime and size: every
 # write replaces the file). The RunInfo is shared between readers: treat it as read-only.
@@ -428,6 +439,9 @@ class Registry:
 
     def __init__(self, root: str | os.PathLike | None = None):
         self.root = Path(root) if root is not None else default_runs_dir()
+        # the cache's key for this folder: one entry per run however the folder is spelled (relative,
+        # absolute, through a link), so that a deleted run's entry is found and dropped
+        self._real = Path(os.path.realpath(self.root))
 
     def path(self, run_id: str) -> Path:
         return self.root / validate_run_id(run_id)
@@ -532,8 +546,8 @@ class Registry:
         p = self.path(run_id)
         if not p.is_dir():
             raise RunError(f"no run {run_id!r} in {self.root}; list runs with `python -m fmnist_core runs`")
-        stamp = _stamp(p)
-        cached = _INFO_CACHE.get(p)
+        stamp, key = _stamp(p), self._real / p.name
+        cached = _INFO_CACHE.get(key)
         if cached is not None and cached[0] == stamp:
             return cached[1]
         info = self._read_info(run_id, p, checked)
@@ -541,7 +555,7 @@ class Registry:
         # leave old contents under a new stamp); and never for a live run: its lock can let go with no
         # file changing
         if info.summary.get("status") != "running" and _stamp(p) == stamp:
-            _INFO_CACHE[p] = (stamp, info)
+            _INFO_CACHE[key] = (stamp, info)
         return info
 
     def _read_info(self, run_id: str, p: Path, checked: _CheckedWeights) -> RunInfo:
@@ -632,7 +646,7 @@ class Registry:
                 )
         listed = {r.run_id for r in runs}
         checked.save(keep=listed)  # a deleted run's entries go
-        for gone in [k for k in list(_INFO_CACHE) if k.parent == self.root and k.name not in listed]:
+        for gone in [k for k in list(_INFO_CACHE) if k.parent == self._real and k.name not in listed]:
             _INFO_CACHE.pop(gone, None)
         runs.sort(key=lambda r: (r.config.get("created", ""), r.run_id), reverse=True)
         return runs

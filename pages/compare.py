@@ -24,7 +24,7 @@ picked = view.table(shown, len(all_runs), columns, text)
 run_color = view.Palette()  # the plotted runs get the first colours
 
 st.subheader("Curves")
-view.curves(picked, run_color)
+view.curves(picked, run_color, any_shown=bool(shown))
 
 st.subheader("Seeds")
 view.seed_groups(all_runs, run_color)

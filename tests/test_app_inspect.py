@@ -39,6 +39,7 @@ from fmnist_core.plots import (
     gallery_figure,
     heatmap_figure,
     histogram_figure,
+    image_grid,
     with_cell_picker,
 )
 from fmnist_core.preprocess import canvas_image
@@ -384,6 +385,9 @@ def test_pair_examples_order_and_helpers():
     assert percentile_of(0.5, [0.1, 0.2, 0.9, 1.0]) == 50.0
     g = gallery_figure(np.zeros((3, 28, 28)), ["a<br>b", "c", "d"], cols=2)
     assert len(g.data) == 1 and [a.text for a in g.layout.annotations] == ["a<br>b", "c", "d"]
+    # two halves of a row of nine, five and four images: the same width of canvas, so their columns line up
+    a, b = (image_grid(np.ones((k, 28, 28)), list("abcde")[:k], cols=5) for k in (5, 4))
+    assert np.shape(a.data[0].z) == np.shape(b.data[0].z) and np.isnan(np.asarray(b.data[0].z)[:, -1]).all()
     assert histogram_figure([0.01, 0.02], "MSE", marker=0.05, log_x=True).layout.xaxis.ticktext
     # Streamlit's chart theme rewrites "#000004" (Inferno's first stop) into a theme colour
     # (the placeholders are in Streamlit's own template, which the figure leaves to Streamlit)

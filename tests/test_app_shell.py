@@ -487,3 +487,36 @@ def test_a_new_server_warms_up_in_the_background_and_the_estimate_fills_in(empty
         time.sleep(0.2)
         at.run()
     assert any("About **" in c.value and "on this device" in c.value for c in at.caption)
+
+
+def test_a_failed_estimate_is_asked_again_later_not_in_a_loop(monkeypatch):
+    """A timing that failed (a device busy, say) shows no estimate; the same spec is timed again only after
+    jobs.RETRY_AFTER, so the polling page does not time, fail and redraw in a loop; a run's name changes
+    nothing."""
+    from app_support import jobs, warm
+    from fmnist_core import estimate
+    from fmnist_core.config import MLPConfig, RunSpec, TrainConfig
+
+    calls = []
+
+    def broken(spec, ds):
+        calls.append(spec)
+        raise RuntimeError("device busy")
+
+    monkeypatch.setattr(jobs, "_estimate", broken)
+    monkeypatch.setattr(estimate, "evaluation_seconds", broken)
+    monkeypatch.setattr(warm, "settled", lambda: None)
+    spec = RunSpec(MLPConfig(hidden=17), TrainConfig(epochs=2), "a-name")
+
+    def ask():
+        deadline = time.monotonic() + 60
+        while (got := jobs.estimates_later(spec)) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return got
+
+    assert ask() == (None, None) and len(calls) == 2
+    assert ask() == (None, None) and len(calls) == 2  # kept: not timed again at once
+    assert jobs.estimates_later(RunSpec(spec.model, spec.train, "another-name")) == (None, None)
+    monkeypatch.setattr(jobs, "RETRY_AFTER", 0.0)
+    assert ask() == (None, None)  # expired: dropped, so that the next ask times it again
+    assert ask() == (None, None) and len(calls) == 4

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -446,8 +447,12 @@ def test_a_run_rewritten_while_it_is_read_is_not_kept_stale(registry, monkeypatc
     assert registry.info(run).name == run  # this reader saw the old name ...
     monkeypatch.setattr(reg_module.Registry, "_read_info", read)
     assert registry.info(run).name == "renamed"  # ... and nobody keeps it
-    registry.list_runs()
-    assert registry.path(run) in reg_module._INFO_CACHE
+    link = registry.root.parent / "runs-link"  # the same folder spelled another way (the app resolves it)
+    link.symlink_to(registry.root)
+    other = Registry(link)
+    assert other.info(run) is registry.info(run)  # one entry, however the folder is named
+    key = Path(os.path.realpath(registry.root)) / run
+    assert [k for k in reg_module._INFO_CACHE if k.name == run] == [key]
     registry.delete(run)
-    registry.list_runs()
-    assert registry.path(run) not in reg_module._INFO_CACHE
+    other.list_runs()
+    assert key not in reg_module._INFO_CACHE

@@ -24,35 +24,33 @@ def image_grid(
     images: np.ndarray,
     titles: Sequence[str] | None = None,
     cols: int = 10,
-    row_labels: Sequence[str] | None = None,
-    title_colors: Sequence[str] | None = None,
     cell: int = 92,
     zmax: float | None = None,
 ) -> go.Figure:
     """A grid of grayscale 28x28 images (N, 28, 28), values in [0, 1] or uint8, each `cell` px tall, with an
-    optional title above each and a label left of each row."""
+    optional title above each. A last row (or a grid) with fewer than `cols` images is left-aligned, so
+    that two grids of the same `cols` line up column by column."""
     images = _unit(images)
     rows = max(1, math.ceil(len(images) / cols))
     top = round(24 * 28 / cell) if titles else 0  # 24 px of title, in image pixels
     fig, corners = _mosaic(images, cols, top, zmax)
-    annotations = [
-        dict(
-            text=t, x=x + 13.5, y=y - 0.5, xref="x", yref="y", xanchor="center", yanchor="bottom",
-            showarrow=False, font=dict(size=11, color=title_colors[i] if title_colors else None),
-        )
-        for i, (t, (x, y)) in enumerate(zip(titles or (), corners))
-    ]  # fmt: skip
-    for r, label in enumerate((row_labels or ())[:rows]):  # a label for each row that has images
-        annotations.append(
-            dict(text=f"<b>{label}</b>", xref="paper", yref="y", x=0, xanchor="right",
-                 y=corners[r * cols][1] + 13.5, showarrow=False, font=dict(size=11), textangle=-90)
-        )  # fmt: skip
     fig.update_layout(
-        annotations=annotations,
+        annotations=_captions(titles or (), corners),
         height=rows * cell + (24 * rows if titles else 0) + 10,
-        margin=dict(l=24 if row_labels else 4, r=4, t=4, b=4),
+        margin=dict(l=4, r=4, t=4, b=4),
     )
     return fig
+
+
+def _captions(texts: Sequence[str], corners: list[tuple[int, int]], colors: Sequence[str] | None = None):
+    """A caption centred above each tile of a mosaic (one or more lines, "<br>" between them)."""
+    return [
+        dict(
+            text=t, xref="x", yref="y", x=x + 13.5, y=y - 0.5, xanchor="center", yanchor="bottom",
+            showarrow=False, align="center", font=dict(size=11, color=colors[i] if colors else None),
+        )
+        for i, (t, (x, y)) in enumerate(zip(texts, corners))
+    ]  # fmt: skip
 
 
 def _mosaic(
@@ -66,7 +64,7 @@ def _mosaic(
     n = len(images)
     rows = max(1, math.ceil(n / cols))
     step_x, step_y = 28 + gap, top + 28 + gap
-    canvas = np.full((rows * step_y - gap, max(1, min(cols, n)) * step_x - gap), np.nan, dtype=np.float32)
+    canvas = np.full((rows * step_y - gap, cols * step_x - gap), np.nan, dtype=np.float32)
     corners = [((i % cols) * step_x, (i // cols) * step_y + top) for i in range(n)]
     for img, (x, y) in zip(images, corners):
         canvas[y : y + 28, x : x + 28] = img
@@ -81,7 +79,7 @@ def _mosaic(
     )
     axis = dict(visible=False, constrain="domain")
     layout = dict(
-        xaxis=dict(axis, range=[-0.5, canvas.shape[1] - 0.5]),
+        xaxis=dict(axis, range=[-0.5, canvas.shape[1] - 0.5], constraintoward="left"),
         yaxis=dict(axis, range=[canvas.shape[0] - 0.5, -0.5], scaleanchor="x", constraintoward="top"),
     )
     return go.Figure(data=[heat], layout=layout), corners
@@ -183,16 +181,8 @@ def gallery_figure(
     lines = max([c.count("<br>") + 1 for c in captions] or [1])
     cap = 14 * lines + 8  # px of caption above each image
     fig, corners = _mosaic(images, cols, round(cap * 28 / cell), zmax)
-    annotations = [
-        dict(
-            text=c, xref="x", yref="y", x=x + 13.5, y=y - 0.5, xanchor="center", yanchor="bottom",
-            showarrow=False, align="center",
-            font=dict(size=11, color=caption_colors[i] if caption_colors else None),
-        )
-        for i, (c, (x, y)) in enumerate(zip(captions, corners))
-    ]  # fmt: skip
     fig.update_layout(
-        annotations=annotations,
+        annotations=_captions(captions, corners, caption_colors),
         height=rows * (cell + cap) + 12,
         margin=dict(l=4, r=4, t=6, b=6),
         hovermode="closest",

@@ -7,7 +7,7 @@ import math
 from ...stats import difference, pct, signed_mse, verdict
 from ..catalog import Study
 from ..extras import Extras
-from ..plan import StudyPlan, _best
+from ..plan import StudyPlan
 from .common import (
     SELECTION_NOTE,
     StudyView,
@@ -19,6 +19,7 @@ from .common import (
     beside,
     cell,
     compare,
+    counted,
     fmt_est,
     fmt_mse,
     held_out,
@@ -27,8 +28,9 @@ from .common import (
 
 
 def _with_epochs(figure: str, rs) -> str:
-    """'92.07% (13)': a test figure and the epoch each finished seed kept, in seed order."""
-    epochs = ", ".join(str(_best(r, "epoch")) for r in rs if r.finished)
+    """'92.07% (13)': a test figure and the epoch whose weights each run it counts kept, in seed order."""
+    kept = [r.info.summary.get("weights_epoch") for r in counted(rs) if test_value(r, "acc") is not None]
+    epochs = ", ".join(str(e) for e in kept if e is not None)
     return f"{figure} ({epochs})" if epochs else figure
 
 
