@@ -188,7 +188,10 @@ def best_links(best: dict[str, Any] | None, kind: str) -> None:
     st.markdown(f"**Best so far:** trial {best['trial']}, run `{run_id}`.")
     c1, c2 = st.columns(2)
     c1.page_link(PAGES["compare"], label="Compare runs", icon=":material/stacked_line_chart:")
-    if kind in AUTOENCODERS:
+    shipped = registry().info(run_id).results_only
+    if shipped:  # the example search ships without weights: nothing to open, but the way to get them
+        st.caption(f"Shipped results-only (no weights to inspect); `{shipped['retrain']}` trains it again.")
+    elif kind in AUTOENCODERS:
         c2.page_link(PAGES["reconstructions"], label="Reconstructions", icon=":material/visibility:")
         st.caption(f"Pick `{run_id}` there.")
     elif kind in CLASSIFIERS and run_id in {r.run_id for r in runs(CLASSIFIERS)}:

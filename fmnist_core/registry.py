@@ -165,7 +165,9 @@ class RunInfo:
             return self.config
 
 
-SHIPPED_PREFIXES = ("ref-", "study-")  # the runs the lab ships (tracked by git; read-only in the app)
+SHIPPED_SEARCH = "conv-ae-n-p-lr"  # the example search the lab ships: its journal and its trials' runs
+# the runs the lab ships (tracked by git, as .gitignore lists them; read-only in the app)
+SHIPPED_PREFIXES = ("ref-", "study-", f"search-{SHIPPED_SEARCH}-t")
 
 
 def is_shipped(run_id: str) -> bool:
@@ -714,7 +716,7 @@ class Registry:
         info = self.get(run_id)
         if info.results_only:
             raise RunError(f"run {run_id!r} is results-only already")
-        if info.status not in ("completed", "early_stopped"):
+        if info.status not in ("completed", "early_stopped", "pruned"):  # a pruned trial ends there too
             raise RunError(f"run {run_id!r} is {info.status}; only a finished run can drop its weights")
         weights = info.path / "weights.pt"
         digest = hashlib.sha256(weights.read_bytes()).hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 
 import pytest
@@ -127,3 +128,29 @@ def test_no_more_than_max_running_searches_start(empty_runs, monkeypatch):
     for fd in held:
         os.close(fd)
     assert store.running_searches(reg) == []  # a lock let go (a process that ended) is not running
+
+
+@pytest.mark.timeout(300)
+def test_a_fresh_clone_opens_on_the_shipped_search(tmp_path, monkeypatch):
+    """The example search shipped in saved_models/ is what the page shows first: its summary with what
+    pruning saved, every trial, Optuna's figures, no Stop or Resume, and its best run results-only (the
+    command that retrains it, not a link to a page that cannot load it)."""
+    from fmnist_core.registry import SHIPPED_SEARCH
+    from tests.test_app_shell import SHIPPED
+
+    runs = tmp_path / "runs"
+    shutil.copytree(SHIPPED / ".searches", runs / ".searches")
+    for p in SHIPPED.glob(f"search-{SHIPPED_SEARCH}-t*"):
+        shutil.copytree(p, runs / p.name)
+    monkeypatch.setenv("FMNIST_RUNS_DIR", str(runs))
+    at = page_run("search")
+    assert not at.error and not at.exception, [e.value for e in at.error]
+    assert at.selectbox(key="se_pick").value == SHIPPED_SEARCH
+    text = " ".join(m.value for m in at.markdown)
+    assert f"search {SHIPPED_SEARCH}" in text and "pruning saved" in text
+    assert len(at.dataframe[0].value) == len(list(runs.glob("search-*")))
+    assert len(at.get("plotly_chart")) >= 2
+    assert not [b for b in at.button if b.label in ("Stop", "Resume")]
+    assert any(
+        "Shipped results-only" in c.value and "python -m fmnist_core train" in c.value for c in at.caption
+    )

@@ -12,7 +12,9 @@ from conftest import ROOT
 
 from fmnist_core.data import load_fashion_mnist
 from fmnist_core.evaluate import evaluate_run
-from fmnist_core.registry import Registry
+from fmnist_core.registry import SHIPPED_SEARCH as SEARCH
+from fmnist_core.registry import Registry, is_shipped
+from fmnist_core.search import summary, summary_line, table_rows, trial_rows
 from fmnist_core.studies import STUDIES, build_view, compute_extras, get_study, plan_study
 
 README = (ROOT / "README.md").read_text()
@@ -118,3 +120,27 @@ def test_the_shipped_runs_stay_under_30_mb():
 def test_no_shipped_file_is_over_3_mb():
     big = [p.name for p in (ROOT / "saved_models").rglob("*") if p.is_file() and p.stat().st_size > 3 * 2**20]
     assert not big, f"files over 3 MB in saved_models/: {big}; ship those runs results-only"
+
+
+def test_the_shipped_search_is_what_the_readme_says():
+    """The example search ships with its journal: 20 or more finished trials on all the training images, each
+    a results-only run on the held-out split, and every figure of the README's paragraph on it is in what
+    `search conv-ae-n-p-lr --status` prints."""
+    rows = trial_rows(SHIPPED, SEARCH)
+    s = summary(SHIPPED, SEARCH, rows)
+    ended = [r for r in rows if r["state"] in ("complete", "pruned")]
+    assert len(ended) >= 20 and s["definition"]["limit"] == 0 and s["running_pid"] is None
+    for r in ended:
+        info = SHIPPED.info(r["run_id"])
+        assert info.damaged is None and info.split_id is not None and info.results_only, r["run_id"]
+        assert is_shipped(r["run_id"])  # read-only in the app, not among the user's own runs
+    paragraph = README.split("**The shipped search.**", 1)[1].split("\n\n", 1)[0]
+    text = (
+        summary_line(s)
+        + " "
+        + " ".join(str(v) for row in table_rows(rows, s["objective"]) for v in row.values())
+    )
+    figures = NUMBER.findall(paragraph)
+    assert figures, "the README's paragraph on the shipped search gives no figure"
+    missing = [f for f in figures if f not in text]
+    assert not missing, f"the README says {missing} of the shipped search, not in its status"
