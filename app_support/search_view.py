@@ -126,7 +126,12 @@ def controls(name: str) -> bool | None:
     st.caption(
         f"Each trial is a {KIND_LABELS[s['kind']]} run (search-{name}-t007), scored on its "
         f"{s['objective_words']}. Settings: "
-        + ", ".join(f"{k} {v}" for k, v in s["definition"].items() if k != "kind")
+        + ", ".join(
+            f"{k} "
+            + ("; ".join(v) if isinstance(v, list) else str(v))  # the space: one setting after another
+            for k, v in s["definition"].items()
+            if k != "kind"
+        )
     )
     running = _running(name, s)
     b = _budget(name)
