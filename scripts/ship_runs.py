@@ -13,6 +13,8 @@ and this script swaps each run in when it is finished.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -36,6 +38,10 @@ WITH_WEIGHTS = (
     "study-c-ae4-s0",
     "study-c-c7-s0",
     "study-e-wide-s0",
+    # E's tuned autoencoder at seeds 1 and 2: the encoders of E's classifier seeds, until those are shipped
+    # (a session's staging folder does not outlive it; retraining them costs an hour of both cores)
+    "study-e-wide-s1",
+    "study-e-wide-s2",
     "study-e-clf-s0",
     *(f"study-beyond-pca-b64-n{n}-s0" for n in (32, 64, 128)),
     "study-record-2min-s0",
@@ -101,6 +107,31 @@ def copy_searches(staging: Registry, shipped: Registry, dry: bool) -> list[str]:
     return copied
 
 
+def restore_weights(staging: Registry, shipped: Registry, dry: bool) -> None:
+    """Give a results-only shipped run of WITH_WEIGHTS its weights back where the staging folder retrained
+    it bit for bit: the same SHA-256 as the weights it shipped without (another CPU may differ)."""
+    for run_id in WITH_WEIGHTS:
+        new = staging.path(run_id) / "weights.pt"
+        if not new.is_file() or not shipped.path(run_id).is_dir():
+            continue
+        gone = shipped.info(run_id).results_only
+        if not gone or staging.info(run_id).status not in DONE:
+            continue
+        if hashlib.sha256(new.read_bytes()).hexdigest() != gone.get("weights_sha256"):
+            print(f"keep {run_id} results-only: its retrained weights differ from those it shipped without")
+            continue
+        print(f"restore the weights of {run_id} (retrained bit for bit)")
+        if dry:
+            continue
+        shutil.copyfile(new, shipped.path(run_id) / "weights.pt")
+        meta_path = shipped.path(run_id) / "meta.json"
+        meta = {k: v for k, v in json.loads(meta_path.read_text()).items() if k != "results_only"}
+        if meta:
+            meta_path.write_text(json.dumps(meta, indent=1))
+        else:
+            meta_path.unlink()
+
+
 def strip(shipped: Registry, run_ids: list[str], dry: bool) -> None:
     """Results-only for the runs that need no weights, through the project's own command."""
     drop = [r for r in run_ids if not keeps_weights(r) and (shipped.path(r) / "weights.pt").exists()]
@@ -132,6 +163,7 @@ def main() -> int:
     staging, shipped = Registry(a.staging), Registry(a.to)
     copied = copy_finished(staging, shipped, a.dry_run)
     copied += copy_searches(staging, shipped, a.dry_run)
+    restore_weights(staging, shipped, a.dry_run)
     strip(shipped, copied, a.dry_run)
     # deleting one stale run can free another (a stale classifier held its stale encoder): repeat
     while gone := stale_unused(shipped):
