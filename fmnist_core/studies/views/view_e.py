@@ -29,7 +29,11 @@ from .common import (
 
 def _with_epochs(figure: str, rs) -> str:
     """'92.07% (13)': a test figure and the epoch whose weights each run it counts kept, in seed order."""
-    kept = [r.info.summary.get("weights_epoch") for r in counted(rs) if test_value(r, "acc") is not None]
+    kept = [
+        r.info.summary.get("weights_epoch")
+        for r in counted(rs)
+        if r.info and test_value(r, "acc") is not None
+    ]
     epochs = ", ".join(str(e) for e in kept if e is not None)
     return f"{figure} ({epochs})" if epochs else figure
 
