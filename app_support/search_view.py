@@ -124,7 +124,7 @@ def controls(name: str) -> bool | None:
         return None
     st.markdown(f"**{summary_line(s)}**")
     st.caption(
-        f"Each trial is a {KIND_LABELS[s['kind']]} run (search-{name}-t007), scored on its "
+        f"Each trial is a {KIND_LABELS[s['kind']]} run ({store.run_id(name, 7)}), scored on its "
         f"{s['objective_words']}. Settings: "
         + ", ".join(
             f"{k} "

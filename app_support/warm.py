@@ -32,12 +32,12 @@ def pages_idle(until: threading.Event | None = None, timeout: float = math.inf) 
     work beside a page slows it, and a timing taken beside it is off), for at most `timeout` seconds or
     until `until` is set."""
     deadline = time.monotonic() + timeout
-    while (
-        not (until is not None and until.is_set())
-        and time.monotonic() < deadline
-        and any(t.name == "ScriptRunner.scriptThread" for t in threading.enumerate())
-    ):
+    while not (until is not None and until.is_set()) and time.monotonic() < deadline and _page_running():
         time.sleep(0.05)
+
+
+def _page_running() -> bool:
+    return any(t.name == "ScriptRunner.scriptThread" for t in threading.enumerate())
 
 
 def _idle() -> None:
@@ -63,7 +63,7 @@ def _work() -> None:
     # for 0.2-0.5 s, and freezing would make a running page's objects (figures, frames) permanent.
     pages_idle(timeout=30)
     gc.collect()  # the garbage of the imports and of the pages so far: not to be frozen with the rest
-    if not any(t.name == "ScriptRunner.scriptThread" for t in threading.enumerate()):
+    if not _page_running():
         gc.freeze()  # what is loaded by now lives as long as the server: no full collection walks it again
     _idle()
     if isinstance(_DONE["dataset"], DataError):

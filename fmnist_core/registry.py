@@ -167,7 +167,7 @@ class RunInfo:
 
 SHIPPED_SEARCH = "conv-ae-n-p-lr"  # the example search the lab ships: its journal and its trials' runs
 # the runs the lab ships (tracked by git, as .gitignore lists them; read-only in the app)
-SHIPPED_PREFIXES = ("ref-", "study-", f"search-{SHIPPED_SEARCH}-t")
+SHIPPED_PREFIXES = ("ref-", "study-", f"search-{SHIPPED_SEARCH}-t")  # the last: search.store.trial_prefix
 
 
 def is_shipped(run_id: str) -> bool:

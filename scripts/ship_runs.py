@@ -13,8 +13,6 @@ and this script swaps each run in when it is finished.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -24,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fmnist_core.registry import Registry  # noqa: E402
+from fmnist_core.evalcache import weights_digest  # noqa: E402
+from fmnist_core.registry import Registry, atomic_write_json  # noqa: E402
 from fmnist_core.search import store  # noqa: E402
 from fmnist_core.studies import STUDIES, plan_study  # noqa: E402
 from fmnist_core.studies.catalog import DONE  # noqa: E402
@@ -72,24 +71,29 @@ def copy_finished(staging: Registry, shipped: Registry, dry: bool) -> list[str]:
         copied.append(info.run_id)
         if dry:
             continue
-        tmp = dest.with_name(f".shipping-{info.run_id}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(info.path, tmp, ignore=lambda d, names: [n for n in names if n in SKIP])
-        if dest.exists():
-            shutil.rmtree(dest)
-        tmp.rename(dest)
+        copy_run(info.path, dest)
     return copied
+
+
+def copy_run(src: Path, dest: Path) -> None:
+    """Copy a run folder (without its lock) over `dest`, swapped in whole: a kill leaves the old or the new."""
+    tmp = dest.with_name(f".shipping-{dest.name}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(src, tmp, ignore=lambda d, names: [n for n in names if n in SKIP])
+    if dest.exists():
+        shutil.rmtree(dest)
+    tmp.rename(dest)
 
 
 def copy_searches(staging: Registry, shipped: Registry, dry: bool) -> list[str]:
     """Copy each search no process is running, journal and trials (finished or pruned); the trials' ids."""
-    copied = []
+    copied, runs = [], staging.list_runs()
     for journal in sorted((staging.root / store.SEARCHES).glob(f"*/{store.JOURNAL}")):
         name = journal.parent.name
         if store.running_search(staging, name):
             print(f"skip search {name}: still running")
             continue
-        trials = [r for r in staging.list_runs() if r.run_id.startswith(f"search-{name}-t") and not r.damaged]
+        trials = [r for r in runs if r.run_id.startswith(store.trial_prefix(name)) and not r.damaged]
         done = [r for r in trials if r.status in (*DONE, "pruned")]
         print(f"ship search {name}: {len(done)} of {len(trials)} trials")
         copied += [r.run_id for r in done]
@@ -99,10 +103,7 @@ def copy_searches(staging: Registry, shipped: Registry, dry: bool) -> list[str]:
         dest.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(journal, dest / store.JOURNAL)
         for r in done:
-            shutil.rmtree(shipped.path(r.run_id), ignore_errors=True)
-            shutil.copytree(
-                r.path, shipped.path(r.run_id), ignore=lambda d, names: [n for n in names if n in SKIP]
-            )
+            copy_run(r.path, shipped.path(r.run_id))
     return copied
 
 
@@ -116,19 +117,18 @@ def restore_weights(staging: Registry, shipped: Registry, dry: bool) -> None:
         gone = shipped.info(run_id).results_only
         if not gone or staging.info(run_id).status not in DONE:
             continue
-        if hashlib.sha256(new.read_bytes()).hexdigest() != gone.get("weights_sha256"):
+        if weights_digest(new) != gone.get("weights_sha256"):
             print(f"keep {run_id} results-only: its retrained weights differ from those it shipped without")
             continue
         print(f"restore the weights of {run_id} (retrained bit for bit)")
         if dry:
             continue
         shutil.copyfile(new, shipped.path(run_id) / "weights.pt")
-        meta_path = shipped.path(run_id) / "meta.json"
-        meta = {k: v for k, v in json.loads(meta_path.read_text()).items() if k != "results_only"}
+        meta = {k: v for k, v in shipped.info(run_id).meta.items() if k != "results_only"}
         if meta:
-            meta_path.write_text(json.dumps(meta, indent=1))
+            atomic_write_json(shipped.path(run_id) / "meta.json", meta)
         else:
-            meta_path.unlink()
+            (shipped.path(run_id) / "meta.json").unlink()
 
 
 def strip(shipped: Registry, run_ids: list[str], dry: bool) -> None:

@@ -32,9 +32,14 @@ DEFINITION = "definition"  # the study's user attr holding SearchDef.to_attrs()
 optuna.logging.set_verbosity(optuna.logging.WARNING)  # our own lines say what each trial did
 
 
+def trial_prefix(name: str) -> str:
+    """What every trial's run id of search `name` starts with: search-NAME-t."""
+    return f"search-{name}-t"
+
+
 def run_id(name: str, number: int) -> str:
     """The run folder of trial `number`: search-NAME-t007."""
-    return f"search-{name}-t{number:03d}"
+    return f"{trial_prefix(name)}{number:03d}"
 
 
 def check_name(name: str) -> str:
