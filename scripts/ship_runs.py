@@ -37,9 +37,6 @@ WITH_WEIGHTS = (
     "study-c-ae4-s0",
     "study-c-c7-s0",
     "study-e-wide-s0",
-    # E's tuned autoencoder at seed 1: the encoder of E's last classifier seeds, until those are shipped
-    # (a session's staging folder does not outlive it; retraining it costs 50 minutes of a core)
-    "study-e-wide-s1",
     "study-e-clf-s0",
     *(f"study-beyond-pca-b64-n{n}-s0" for n in (32, 64, 128)),
     "study-record-2min-s0",
