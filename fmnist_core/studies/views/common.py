@@ -3,13 +3,12 @@ report's numbers, run status text, the quick-version caveat and learning curves.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ...compare import mean_std  # noqa: F401  (re-exported for the views)
 from ...dead_classes import never_predicted
-from ...stats import Estimate, estimate
+from ...stats import Estimate, estimate, estimate_shift, points
 from ..plan import PlannedRun, StudyPlan
 
 
@@ -40,24 +39,33 @@ def fmt_acc(v: float | None, std: float | None = None) -> str:
     return f"{100 * v:.2f}%" + (f" ± {100 * std:.2f}" if std is not None else "")
 
 
-def compare(ours: float | None, report: float | None, pct: bool = False) -> str:
-    """'ours 0.0312 vs report 0.031: about the same' (within 5% relative), or lower / higher by how much."""
+def compare(ours: Estimate | None, report: float | None, pct: bool = False) -> str:
+    """'ours 92.13% vs report 90.8%: +1.33 pts (95% CI +0.79 to +1.87)': our mean over seeds against a
+    report's single figure, called a difference only where our interval leaves the report's figure out
+    ('within seed noise' otherwise; with one seed there is no interval, so nothing is called).
+
+    The report's figure is one run on the test set, so it carries seed noise of its own that our interval
+    does not: a call here is the least a difference must pass, not proof of one."""
     if ours is None or report is None:
         return ""
-    f = fmt_acc if pct else fmt_mse
-    rep = f"{100 * report:.1f}%" if pct else f"{report:g}"
+    rep = f"{100 * report:.4g}%" if pct else f"{report:g}"
+    head = f"ours {fmt_acc(ours.mean) if pct else fmt_mse(ours.mean)} vs report {rep}: "
     if pct:
-        d = 100 * (ours - report)
-        word = "about the same" if abs(d) < 0.3 else (f"{d:+.1f} points")
-        return f"ours {f(ours)} vs report {rep}: {word}"
-    ratio = ours / report if report else math.inf
-    if 0.95 <= ratio <= 1.05:
-        word = "about the same"
-    elif ratio < 1:
-        word = f"lower ({ratio:.2f}×)"
-    else:
-        word = f"higher ({ratio:.2f}×)"
-    return f"ours {f(ours)} vs report {rep}: {word}"
+        d = estimate_shift(ours, -report)
+        if d.half is None:
+            return head + f"{points(d.mean)} from one seed, no interval"
+        if not d.excludes_zero:
+            return head + f"within seed noise ({points(d.mean)}, ±{points(d.half).lstrip('+')})"
+        return head + f"{points(d.mean)} (95% CI {points(d.low)} to {points(d.high)})"  # type: ignore[arg-type]
+    if not report:
+        return head + "the report's figure is 0"
+    ratio = f"{ours.mean / report:.2f}×"
+    if ours.half is None:
+        return head + f"{ratio} from one seed, no interval"
+    span = f"95% CI {ours.low / report:.2f}–{ours.high / report:.2f}×"  # type: ignore[operator]
+    called = not ours.low <= report <= ours.high  # type: ignore[operator]
+    word = ("lower, " if ours.mean < report else "higher, ") if called else "within seed noise, "
+    return head + word + f"{ratio} ({span})"
 
 
 # -- which figure: selected on what, at which epoch ------------------------------------------------

@@ -64,7 +64,7 @@ def _view_ae_sweep(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
                 "runs": _status_text(plan.by(t.key)),
                 f"held-out MSE, epoch {epoch}": fmt_est(m, fmt_mse),
                 f"report, epoch {epoch} (on test)": fmt_mse(rep),
-                "ours vs report": compare(m.mean, rep).split(": ")[-1] if m else "",
+                "ours vs report": compare(m, rep).split(": ")[-1] if m else "",
                 "test MSE, selected epoch": fmt_est(tests[t.key], fmt_mse),
                 "PCA, same n (test)": fmt_mse(pca_at(ex, t.model)),
             }
@@ -106,7 +106,7 @@ def _view_ae_sweep(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
     v.reading += _caveat(plan, "54,000 images and 20 epochs")
     for t in mains:
         if (m := at_epoch[t.key]) is not None:
-            v.reading.append(f"{t.label}, epoch {epoch}: {compare(m.mean, t.report.get('final_val_loss'))}.")
+            v.reading.append(f"{t.label}, epoch {epoch}: {compare(m, t.report.get('final_val_loss'))}.")
     v.reading += _sweep_steps(mains, plan, x)
     v.reading += _against_pca(mains, tests, ex)
     return _nothing(v, plan)
@@ -214,7 +214,7 @@ def _view_a3(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
         if t.key == "clf-base" and last is not None:
             line += (
                 " Report A's mean at epoch 30 (on test): "
-                + compare(last.mean, study.numbers["base_acc"], pct=True)
+                + compare(last, study.numbers["base_acc"], pct=True)
                 + "."
             )
         v.reading.append(line)

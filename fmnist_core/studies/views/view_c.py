@@ -92,7 +92,7 @@ def _view_c(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
         m = cell(plan.by(t.key), lambda r: _best(r, "val_acc"))
         if m is not None:
             v.reading.append(
-                f"{t.label}: held-out accuracy at the selected epoch {compare(m.mean, t.report['val_acc'], pct=True)}"
+                f"{t.label}: held-out accuracy at the selected epoch {compare(m, t.report['val_acc'], pct=True)}"
                 f" (the report's is on the test set, at its best epoch {t.report['best_epoch']})."
             )
     c8 = [test_value(r, "acc") for r in plan.by("c8") if r.finished]

@@ -104,7 +104,7 @@ def _view_e(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
             continue
         over = cell(plan.by(t.key), _ends_above_minimum)
         v.reading.append(
-            f"{t.label}: held-out accuracy at epoch {epoch} {compare(m.mean, t.report['final_val_acc'], pct=True)}"
+            f"{t.label}: held-out accuracy at epoch {epoch} {compare(m, t.report['final_val_acc'], pct=True)}"
             f" (the report's on the test set)"
             + ("" if over is None else f"; held-out loss ends {over.mean:.2f}× its minimum")
             + _overfit_word(over)
