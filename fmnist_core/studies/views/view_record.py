@@ -43,10 +43,9 @@ def _view_record(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
         rows.append(
             {
                 "classifier": t.label,
-                "run": _status_text([r]),
                 "test acc, selected": "–" if acc is None else pct(acc),
                 "held-out acc, selected": "–" if best is None else pct(best),
-                "training time": "–" if minutes is None else f"{minutes:.1f} min (budget {budget})",
+                "training time": "–" if minutes is None else f"{minutes:.1f} of {budget} min",
                 "machine": "–" if r.info is None else str(r.info.config.get("device", "–")),
             }
         )
@@ -86,10 +85,13 @@ def _ingredients(study: Study, plan: StudyPlan, v: StudyView) -> None:
         d = None if key == "2min" else difference([_acc(r) for r in counted(runs)], base)
         rows.append(
             {
-                "classifier": t.label,
+                # the table's title says which record: its rows name only what each one takes out
+                "classifier": "the 2-minute record"
+                if key == "2min"
+                else t.label.removeprefix("2-minute record").lstrip(", "),
                 "runs": _status_text(runs),
                 "test acc, selected": fmt_est(cell(runs, _acc), pct),
-                "against the 2-minute record": "" if key == "2min" else verdict(d, points),
+                "against the record": "" if key == "2min" else verdict(d, points),
             }
         )
         if d is not None and key != "2min-pretrained":
