@@ -59,13 +59,20 @@ def compare(ours: Estimate | None, report: float | None, pct: bool = False) -> s
         return head + f"{points(d.mean)} (95% CI {points(d.low)} to {points(d.high)})"  # type: ignore[arg-type]
     if not report:
         return head + "the report's figure is 0"
+    if ours.half is None:
+        return head + f"{ratio_to_report(ours, report)} from one seed, no interval"
+    called = not ours.low <= report <= ours.high  # type: ignore[operator]
+    word = ("lower" if ours.mean < report else "higher") if called else "within seed noise"
+    return head + f"{word}, {ratio_to_report(ours, report)}"
+
+
+def ratio_to_report(ours: Estimate, report: float, label: str = "95% CI ") -> str:
+    """'0.73× (95% CI 0.67–0.80×)': our mean and its interval as multiples of the report's figure (a table
+    whose header names the interval passes label="")."""
     ratio = f"{ours.mean / report:.2f}×"
     if ours.half is None:
-        return head + f"{ratio} from one seed, no interval"
-    span = f"95% CI {ours.low / report:.2f}–{ours.high / report:.2f}×"  # type: ignore[operator]
-    called = not ours.low <= report <= ours.high  # type: ignore[operator]
-    word = ("lower, " if ours.mean < report else "higher, ") if called else "within seed noise, "
-    return head + word + f"{ratio} ({span})"
+        return ratio
+    return f"{ratio} ({label}{ours.low / report:.2f}–{ours.high / report:.2f}×)"  # type: ignore[operator]
 
 
 # -- which figure: selected on what, at which epoch ------------------------------------------------

@@ -40,6 +40,7 @@ from .common import (
     loses_a_class,
     mean_std,
     pca_at,
+    ratio_to_report,
     test_value,
     train_gap,
 )
@@ -64,8 +65,8 @@ def _view_ae_sweep(study: Study, plan: StudyPlan, ex: Extras) -> StudyView:
                 "runs": _status_text(plan.by(t.key)),
                 f"held-out MSE, epoch {epoch}": fmt_est(m, fmt_mse),
                 f"report, epoch {epoch} (on test)": fmt_mse(rep),
-                "ours vs report": compare(m, rep).split(": ")[-1] if m else "",
-                "test MSE, selected epoch": fmt_est(tests[t.key], fmt_mse),
+                "ours ÷ report (95% CI)": ratio_to_report(m, rep, label="") if m and rep else "",
+                "test MSE, selected": fmt_est(tests[t.key], fmt_mse),
                 "PCA, same n (test)": fmt_mse(pca_at(ex, t.model)),
             }
         )
