@@ -637,6 +637,10 @@ def test_an_interval_end_just_off_zero_keeps_its_sign_and_size():
 
     assert signed_mse(-0.0030) == "-0.0030" and signed_mse(0.0) == "+0.0000"
     assert signed_mse(-0.000048) == "-4.8e-05"  # not "-0.0000", which reads as touching zero
+    from fmnist_core.stats import Estimate
+    from fmnist_core.studies.views.common import fmt_mse
+
+    assert Estimate(0.0092, 0.000044, 2).fmt(fmt_mse) == "0.0092 ± 4.4e-05"  # not "± 0.0000": no noise
 
 
 def test_ours_against_a_reports_figure_is_called_only_outside_our_interval():

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ...compare import mean_std  # noqa: F401  (re-exported for the views)
 from ...dead_classes import never_predicted
-from ...stats import Estimate, estimate, estimate_shift, points
+from ...stats import Estimate, estimate, estimate_shift, mse, points
 from ..plan import PlannedRun, StudyPlan
 
 
@@ -30,7 +30,7 @@ class StudyView:
 
 
 def fmt_mse(v: float | None) -> str:
-    return "–" if v is None else f"{v:.4f}"
+    return "–" if v is None else mse(v)
 
 
 def fmt_acc(v: float | None, std: float | None = None) -> str:
