@@ -101,7 +101,10 @@ def verdict(d: Estimate | None, f: Callable[[float], str], more: str = "higher",
     if not d.excludes_zero:
         return f"within seed noise ({f(d.mean)}, ±{f(d.half).lstrip('+')})"
     word = more if d.mean > 0 else less
-    return f"{word} by {f(abs(d.mean)).lstrip('+')} (95% CI {f(d.low)} to {f(d.high)}, {d.n} seeds)"  # type: ignore[arg-type]
+    low, high = f(d.low), f(d.high)  # type: ignore[arg-type]
+    # an interval narrower than the format's last digit would read "-0.0064 to -0.0064": give its half-width
+    span = f"±{f(d.half).lstrip('+')}" if low == high else f"{low} to {high}"
+    return f"{word} by {f(abs(d.mean)).lstrip('+')} (95% CI {span}, {d.n} seeds)"
 
 
 def points(v: float) -> str:

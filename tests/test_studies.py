@@ -622,7 +622,7 @@ def test_beyond_pca_ranks_the_levers_and_reads_the_goals(tmp_path):
     assert levers[0].startswith("1. + padded convs") and "× 0.50" in levers[0]
     assert levers[-1].startswith("6. + linear code") and "within seed noise" in levers[-1]
     assert (
-        "n = 64: the modern layout reaches 0.0094 ± 0.0000 on test, 0.96× PCA-64 (0.0098): below PCA" in text
+        "n = 64: the modern layout reaches 0.0094 ± 5.0e-05 on test, 0.96× PCA-64 (0.0098): below PCA" in text
     )
     assert "it misses the goal of 0.0065" in text
     row = view.tables[0].rows[-1]
@@ -641,6 +641,9 @@ def test_an_interval_end_just_off_zero_keeps_its_sign_and_size():
     from fmnist_core.studies.views.common import fmt_mse
 
     assert Estimate(0.0092, 0.000044, 2).fmt(fmt_mse) == "0.0092 ± 4.4e-05"  # not "± 0.0000": no noise
+    from fmnist_core.stats import verdict
+
+    assert verdict(Estimate(-0.0064, 0.000036, 2), signed_mse).endswith("(95% CI ±3.6e-05, 2 seeds)")
 
 
 def test_ours_against_a_reports_figure_is_called_only_outside_our_interval():
